@@ -1,0 +1,5 @@
+export default {
+  displayName: 'connection',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,56 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { accessMigrations, ApiKeys } from '@plugboard/access';
+import { eventStoreMigrations } from '@plugboard/event-store';
+import { IntegrationEventsPublisher } from '@plugboard/messaging';
+import { LOGGER, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
+import { ApiKeyGuard } from './http/auth';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { HealthRoutes } from './routes/health.routes';
+import { ServicesRoutes } from './routes/services.routes';
+
+export const GATEWAY = 'gateway';
+export const gatewayMigrations = [...eventStoreMigrations, ...accessMigrations];
+
+/** With NATS configured, the gateway relays every logged event to `<namespace>.events.<Type>` for other products. */
+@Injectable()
+class IntegrationEventsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private publisher?: IntegrationEventsPublisher;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    private readonly runner: SubscriptionRunner,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.NATS_URL) return;
+    this.publisher = new IntegrationEventsPublisher(this.config.NATS_URL, this.config.PLUGBOARD_NAMESPACE);
+    await this.publisher.start();
+    await this.runner.add(this.publisher.handler());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.publisher?.stop();
+  }
+}
+
+/** The HTTP face of Plugboard: authentication, routes that call the apps over the bus, errors as JSON. */
+@Module({})
+export class GatewayModule {
+  static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
+      controllers: [HealthRoutes, ServicesRoutes],
+      providers: [
+        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource), inject: [DataSource] },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useFactory: (logger: Logger) => new HttpErrorFilter(logger), inject: [LOGGER] },
+        SubscriptionRunner,
+        IntegrationEventsRelay,
+      ],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+import { DomainError, ErrorCodes, type ErrorBody, type ErrorCode } from '@plugboard/contracts';
+import { HTTP_STATUS } from './http-status';
+
+const FROM_HTTP: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: ErrorCodes.validationFailed,
+  [HttpStatus.UNAUTHORIZED]: ErrorCodes.unauthenticated,
+  [HttpStatus.FORBIDDEN]: ErrorCodes.forbidden,
+  [HttpStatus.NOT_FOUND]: ErrorCodes.notFound,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ErrorCodes.payloadTooLarge,
+};
+
+/** Every error leaves the gateway as `{error: {code, message}}` with the status its code stands for. */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    response.status(HTTP_STATUS[body.code]).json({ error: body });
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof DomainError) return exception.toBody();
+    if (exception instanceof HttpException) {
+      const code = FROM_HTTP[exception.getStatus()];
+      if (code) return { code, message: sentence(exception.message) };
+    }
+    this.logger.error({ err: exception }, 'request failed');
+    return { code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' };
+  }
+}
+
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { Endpoints, type Endpoint } from '@plugboard/contracts';
+import { HTTP_STATUS } from './http-status';
+
+type Json = Record<string, unknown>;
+
+const ServiceSchema: Json = {
+  type: 'object',
+  description: 'A service: secrets are always masked; only the block of its auth type is present.',
+  properties: {
+    name: { type: 'string' },
+    linkName: { type: 'string' },
+    type: { type: 'string', enum: ['predefined', 'custom'] },
+    authType: { type: 'string', enum: ['api_key', 'basic', 'oauth1', 'oauth2'] },
+    baseUrl: { type: 'string', nullable: true },
+    allowedHosts: { type: 'array', items: { type: 'string' } },
+    apiKey: { type: 'object' },
+    oauth1: { type: 'object' },
+    oauth2: { type: 'object' },
+    owner: { type: 'string', nullable: true },
+    connectionCount: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+const HealthSchema: Json = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+};
+
+const ErrorSchema: Json = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'Stable, for programs.' },
+        message: { type: 'string', description: 'A sentence for a person.' },
+        details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+  },
+};
+
+function operation(endpoint: Endpoint): Json {
+  const responses: Json = {
+    [endpoint.success]: {
+      description: 'Success',
+      content: { 'application/json': { schema: endpoint.returns ? { $ref: `#/components/schemas/${endpoint.returns}` } : { type: 'object' } } },
+    },
+  };
+  for (const code of endpoint.errors) {
+    const status = HTTP_STATUS[code];
+    const existing = responses[status] as { description: string } | undefined;
+    responses[status] = {
+      description: existing ? `${existing.description}, ${code}` : code,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  const parameters = [...endpoint.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  return {
+    summary: endpoint.summary,
+    tags: [endpoint.tag],
+    ...(endpoint.public ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(endpoint.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: z.toJSONSchema(endpoint.body, { target: 'openapi-3.0', io: 'input' }), example: endpoint.bodyExample } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+/** The OpenAPI document served at /docs, built from the endpoint contracts so it cannot drift from the routes. */
+export function buildOpenApiDocument(version: string) {
+  const paths: Record<string, Json> = {};
+  for (const endpoint of Object.values(Endpoints) as Endpoint[]) {
+    paths[endpoint.path] = { ...(paths[endpoint.path] ?? {}), [endpoint.method.toLowerCase()]: operation(endpoint) };
+  }
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'Plugboard',
+      version,
+      description: 'Register third-party services, connect them once, and call their APIs through a connection link name.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ apiKey: [] }],
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An org API key: `npm run keys -- create --org <id> --role admin`.' } },
+      schemas: { Service: ServiceSchema, Health: HealthSchema, Error: ErrorSchema },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'invoke-proxy',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,10 @@
+import 'reflect-metadata';
+import { runApp, startMicroservice } from '@plugboard/runtime';
+import { INVOKE_PROXY, InvokeProxyModule, invokeProxyMigrations } from './invoke-proxy.module';
+
+void runApp({
+  name: INVOKE_PROXY,
+  migrations: invokeProxyMigrations,
+  required: ['NATS_URL'],
+  start: (config, logger) => startMicroservice(InvokeProxyModule.register({ config, logger }), INVOKE_PROXY, config, logger),
+});

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'plugboard',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

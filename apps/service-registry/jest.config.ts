@@ -1,0 +1,5 @@
+export default {
+  displayName: 'service-registry',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,39 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Subjects } from '@plugboard/contracts';
+import { eventStoreMigrations } from '@plugboard/event-store';
+import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, subscriptionsProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
+import { Keyring, Vault, vaultMigrations } from '@plugboard/vault';
+import { CreateServiceHandler } from './handlers/create-service.handler';
+import { GetServiceHandler } from './handlers/get-service.handler';
+import { CreateServices1731000001000 } from './migrations/1731000001000-create-services';
+import { ServiceListProjection } from './projections/service-list.projection';
+import { ServiceRecord } from './read-models/service.record';
+
+export const SERVICE_REGISTRY = 'service-registry';
+export const serviceRegistryMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateServices1731000001000];
+
+/** The service registry: custom services' streams, the predefined catalog, and the `services` read model. */
+@Module({})
+export class ServiceRegistryModule {
+  static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>): DynamicModule {
+    return {
+      module: ServiceRegistryModule,
+      imports: [PlatformModule.forRoot({ ...platform, appName: SERVICE_REGISTRY, entities: [ServiceRecord] }), TypeOrmModule.forFeature([ServiceRecord])],
+      controllers: [CreateServiceHandler, GetServiceHandler, healthController(Subjects.registry.health, SERVICE_REGISTRY)],
+      providers: [
+        ServiceListProjection,
+        subscriptionsProvider(ServiceListProjection),
+        SubscriptionRunner,
+        {
+          provide: Vault,
+          useFactory: (config: PlatformConfig) => {
+            if (!config.PLUGBOARD_MASTER_KEY) throw new Error('PLUGBOARD_MASTER_KEY is required by the service registry');
+            return new Vault(Keyring.parse(config.PLUGBOARD_MASTER_KEY));
+          },
+          inject: [PLATFORM_CONFIG],
+        },
+      ],
+    };
+  }
+}

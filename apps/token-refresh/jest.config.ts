@@ -1,0 +1,5 @@
+export default {
+  displayName: 'token-refresh',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,2 @@
+export * from './api-keys';
+export * from './migrations/1731000000200-create-access';

@@ -1,0 +1,56 @@
+/**
+ * Error codes every process agrees on. They travel unchanged from the app that raised them, over the bus,
+ * to the caller; only the gateway turns them into HTTP status codes.
+ */
+export const ErrorCodes = {
+  validationFailed: 'validation_failed',
+  malformedJson: 'malformed_json',
+  unauthenticated: 'unauthenticated',
+  forbidden: 'forbidden',
+  notFound: 'not_found',
+  serviceNotFound: 'service_not_found',
+  linkNameTaken: 'link_name_taken',
+  concurrencyConflict: 'concurrency_conflict',
+  payloadTooLarge: 'payload_too_large',
+  unavailable: 'unavailable',
+  timeout: 'timeout',
+  internal: 'internal_error',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** One problem with one field of a request, for a person to fix it. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The wire shape of an error, on the bus and (wrapped in `{error}`) in HTTP bodies. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: FieldIssue[];
+}
+
+/**
+ * A failure that the caller caused or must know about: it carries a stable code and a sentence for a person.
+ * Deciders throw it; adapters pass it on unchanged. Its message must never contain a secret.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: FieldIssue[],
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  toBody(): ErrorBody {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+
+  static isErrorBody(value: unknown): value is ErrorBody {
+    return typeof value === 'object' && value !== null && typeof (value as ErrorBody).code === 'string' && typeof (value as ErrorBody).message === 'string';
+  }
+}

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** Link names identify services and connections in an org and never change. */
+export const LINK_NAME_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
+
+export const LinkNameSchema = z
+  .string()
+  .regex(LINK_NAME_PATTERN, 'must start with a lowercase letter and hold only lowercase letters, digits and underscores, 50 characters at most');
+
+export const DisplayNameSchema = z.string().trim().min(1, 'must not be empty').max(50, 'must be 50 characters or fewer');
+
+/** Org and user ids are supplied by the calling product; they only need to be safe inside stream ids and logs. */
+export const OrgIdSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits, dots, dashes or underscores');
+export const UserIdSchema = z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/, 'must be 1–128 letters, digits or . _ @ + -');
+
+export const RoleSchema = z.enum(['admin', 'member', 'read_only']);
+export type Role = z.infer<typeof RoleSchema>;
+
+/** Who asks: every command and query is scoped to one org and made by one user. */
+export const ActorSchema = z.object({ orgId: OrgIdSchema, userId: UserIdSchema });
+export type Actor = z.infer<typeof ActorSchema>;

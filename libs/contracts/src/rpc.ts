@@ -1,0 +1,19 @@
+import type { Subjects } from './subjects';
+import type { CreateServiceRequest, GetServiceRequest, ServiceView } from './services/service.contract';
+
+export interface HealthReply {
+  app: string;
+  status: 'ok';
+}
+
+/** Every request/reply operation once: its subject, what it takes and what it answers. */
+export interface RpcContracts {
+  [Subjects.registry.createService]: { request: CreateServiceRequest; response: ServiceView };
+  [Subjects.registry.getService]: { request: GetServiceRequest; response: ServiceView };
+  [Subjects.registry.health]: { request: Record<string, never>; response: HealthReply };
+  [Subjects.connection.health]: { request: Record<string, never>; response: HealthReply };
+  [Subjects.tokenRefresh.health]: { request: Record<string, never>; response: HealthReply };
+  [Subjects.invoke.health]: { request: Record<string, never>; response: HealthReply };
+}
+
+export type RpcSubject = keyof RpcContracts;

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { ActorSchema, DisplayNameSchema, LinkNameSchema } from '../identifiers';
+
+export const AuthTypeSchema = z.enum(['api_key', 'basic', 'oauth1', 'oauth2']);
+export type AuthType = z.infer<typeof AuthTypeSchema>;
+
+/** Where a credential travels on each call: query string, form data or header. */
+export const ParamTypeSchema = z.enum(['query', 'form', 'header']);
+export type ParamType = z.infer<typeof ParamTypeSchema>;
+
+const UrlSchema = z.httpUrl('must be an http(s) URL').max(2048, 'must be 2048 characters or fewer');
+const HostSchema = z
+  .string()
+  .max(253)
+  .regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/, 'must be a host name such as api.example.com or *.example.com');
+const SecretSchema = z.string().min(1, 'must not be empty').max(4096);
+
+export const ApiKeyParamSchema = z.strictObject({
+  name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'must hold only letters, digits, dots, dashes or underscores'),
+  displayName: DisplayNameSchema,
+  paramType: ParamTypeSchema,
+});
+export type ApiKeyParam = z.infer<typeof ApiKeyParamSchema>;
+
+export const OAuth2ScopeSchema = z.strictObject({
+  name: z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces'),
+  displayName: DisplayNameSchema,
+});
+
+const common = {
+  name: DisplayNameSchema,
+  linkName: LinkNameSchema,
+  baseUrl: UrlSchema.optional(),
+  /** Hosts the credentials may be sent to; the base URL's host when not given. */
+  allowedHosts: z.array(HostSchema).max(20).optional(),
+};
+
+export const CreateServiceInputSchema = z.discriminatedUnion('authType', [
+  z.strictObject({ ...common, authType: z.literal('api_key'), apiKey: z.strictObject({ params: z.array(ApiKeyParamSchema).min(1).max(20) }) }),
+  z.strictObject({ ...common, authType: z.literal('basic') }),
+  z.strictObject({
+    ...common,
+    authType: z.literal('oauth1'),
+    oauth1: z.strictObject({
+      consumerKey: z.string().min(1).max(512),
+      consumerSecret: SecretSchema,
+      requestTokenUrl: UrlSchema,
+      authorizeUrl: UrlSchema,
+      accessTokenUrl: UrlSchema,
+      paramType: ParamTypeSchema,
+    }),
+  }),
+  z.strictObject({
+    ...common,
+    authType: z.literal('oauth2'),
+    oauth2: z.strictObject({
+      grantType: z.enum(['authorization_code', 'client_credentials']),
+      clientId: z.string().min(1).max(512),
+      clientSecret: SecretSchema,
+      authorizeUrl: UrlSchema.optional(),
+      accessTokenUrl: UrlSchema,
+      refreshTokenUrl: UrlSchema.optional(),
+      paramType: z.enum(['query', 'header']),
+      scopes: z.array(OAuth2ScopeSchema).max(100).default([]),
+      scopeDelimiter: z.enum(['comma', 'space', 'plus']).default('comma'),
+    }),
+  }),
+]);
+export type CreateServiceInput = z.infer<typeof CreateServiceInputSchema>;
+
+export const CreateServiceRequestSchema = z.strictObject({ actor: ActorSchema, service: CreateServiceInputSchema });
+export type CreateServiceRequest = z.infer<typeof CreateServiceRequestSchema>;
+
+export const GetServiceRequestSchema = z.strictObject({ actor: ActorSchema, linkName: z.string().max(200) });
+export type GetServiceRequest = z.infer<typeof GetServiceRequestSchema>;
+
+/** A secret as reads show it: never the value, only that one is set. */
+export const MASKED_SECRET = '********';
+
+/** A service as callers see it: secrets masked, only the block of its auth type. */
+export interface ServiceView {
+  name: string;
+  linkName: string;
+  type: 'predefined' | 'custom';
+  authType: AuthType;
+  baseUrl: string | null;
+  allowedHosts: string[];
+  apiKey?: { params: ApiKeyParam[] };
+  oauth1?: Omit<Extract<CreateServiceInput, { authType: 'oauth1' }>['oauth1'], 'consumerSecret'> & { consumerSecret: string };
+  oauth2?: Omit<Extract<CreateServiceInput, { authType: 'oauth2' }>['oauth2'], 'clientSecret'> & { clientSecret: string };
+  owner: string | null;
+  connectionCount: number;
+  createdAt: string;
+  updatedAt: string;
+}

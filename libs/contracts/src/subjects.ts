@@ -1,0 +1,32 @@
+/**
+ * Request/reply subjects, relative to the deployment's namespace (`plugboard` unless configured), so that
+ * `Subjects.registry.createService` travels on NATS as `plugboard.registry.createService`.
+ */
+export const Subjects = {
+  registry: {
+    createService: 'registry.createService',
+    getService: 'registry.getService',
+    health: 'registry.health',
+  },
+  connection: { health: 'connection.health' },
+  tokenRefresh: { health: 'tokenRefresh.health' },
+  invoke: { health: 'invoke.health' },
+} as const;
+
+type Leaves<T> = T extends string ? T : { [K in keyof T]: Leaves<T[K]> }[keyof T];
+export type Subject = Leaves<typeof Subjects>;
+
+/** Subjects each app answers to say it is alive; the gateway's /health asks every one. */
+export const HealthSubjects = {
+  'service-registry': Subjects.registry.health,
+  connection: Subjects.connection.health,
+  'token-refresh': Subjects.tokenRefresh.health,
+  'invoke-proxy': Subjects.invoke.health,
+} as const;
+
+export const DEFAULT_NAMESPACE = 'plugboard';
+
+/** Integration events are published for other products on `<namespace>.events.<EventType>`. */
+export function integrationEventSubject(namespace: string, eventType: string): string {
+  return `${namespace}.events.${eventType}`;
+}

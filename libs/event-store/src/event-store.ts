@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Decider, Event, EventMetadata, RecordedEvent } from '@plugboard/contracts';
+import { WrongExpectedVersionError } from './errors';
+import type { EventLogNotifier } from './notifier';
+import type { LogPosition } from './position';
+
+/** `'any'` appends whatever the stream's version; a number is the version the caller last saw (0: no stream). */
+export type ExpectedVersion = number | 'any';
+
+export interface AppendOptions {
+  metadata?: EventMetadata;
+  /** Append inside the caller's transaction (e.g. with the vault write the events refer to). */
+  manager?: EntityManager;
+}
+
+export interface AppendResult {
+  nextExpectedVersion: number;
+  /** Where the last appended event sits in the log, to wait for a projection to pass it. */
+  logPosition: LogPosition;
+}
+
+export interface ReadAllOptions {
+  after?: LogPosition;
+  limit?: number;
+  /** Only streams whose id starts with `<category>-`. */
+  category?: string;
+  manager?: EntityManager;
+}
+
+interface EventRow {
+  event_id: string;
+  stream_id: string;
+  stream_version: number;
+  global_position: string;
+  transaction_id: string;
+  type: string;
+  data: object;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+const COLUMNS = `event_id, stream_id, stream_version, global_position, transaction_id::text AS transaction_id, type, data, metadata, recorded_at`;
+
+// One statement: compare the stream's version with the expected one and insert only if they match, so an append
+// is a single round trip. A racing writer that passed the same check hits the unique (stream, version) key.
+const APPEND_SQL = `
+  WITH current AS (SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1)
+  INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
+  SELECT e.event_id, $1, current.version + e.ord, e.type, e.data, e.metadata
+  FROM current, ROWS FROM (jsonb_to_recordset($2::jsonb) AS (event_id uuid, type text, data jsonb, metadata jsonb)) WITH ORDINALITY AS e(event_id, type, data, metadata, ord)
+  WHERE $3::int IS NULL OR current.version = $3::int
+  ORDER BY e.ord
+  RETURNING stream_version, global_position, transaction_id::text AS transaction_id`;
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    position: Number(row.global_position),
+    transactionId: row.transaction_id,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at.toISOString(),
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
+}
+
+/** The PostgreSQL event log: append with optimistic concurrency, read a stream, read the whole log gap-safely. */
+export class EventStore {
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly notifier?: EventLogNotifier,
+  ) {}
+
+  /**
+   * Appends events to a stream if its version is still `expectedVersion`; otherwise throws
+   * WrongExpectedVersionError and records nothing.
+   */
+  async append(streamId: string, expectedVersion: ExpectedVersion, events: Event[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('append needs at least one event');
+    const payload = JSON.stringify(events.map((e) => ({ event_id: randomUUID(), type: e.type, data: e.data, metadata: options.metadata ?? {} })));
+    const runner = options.manager ?? this.dataSource.manager;
+    let rows: { stream_version: number; global_position: string; transaction_id: string }[];
+    try {
+      rows = await runner.query(APPEND_SQL, [streamId, payload, expectedVersion === 'any' ? null : expectedVersion]);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new WrongExpectedVersionError(streamId, expectedVersion === 'any' ? -1 : expectedVersion, null);
+      throw error;
+    }
+    if (rows.length === 0) throw new WrongExpectedVersionError(streamId, expectedVersion as number, await this.streamVersion(streamId, runner));
+    if (!options.manager) this.notifier?.poke();
+    const last = rows[rows.length - 1];
+    return { nextExpectedVersion: last.stream_version, logPosition: { transactionId: last.transaction_id, position: Number(last.global_position) } };
+  }
+
+  /** Runs `work` in one transaction and wakes subscribers once it has committed. */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(work);
+    this.notifier?.poke();
+    return result;
+  }
+
+  async readStream(streamId: string, manager?: EntityManager): Promise<RecordedEvent[]> {
+    const rows: EventRow[] = await (manager ?? this.dataSource.manager).query(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    return rows.map(toRecorded);
+  }
+
+  async streamVersion(streamId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const [row] = await manager.query(`SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`, [streamId]);
+    return Number(row.version);
+  }
+
+  /** Folds a stream into a decider's state; `version` is what to pass as the expected version of the next append. */
+  async aggregateStream<E extends Event, S>(streamId: string, decider: Pick<Decider<unknown, E, S>, 'evolve' | 'initialState'>, manager?: EntityManager): Promise<{ state: S; version: number }> {
+    const events = await this.readStream(streamId, manager);
+    const state = events.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as E), decider.initialState());
+    return { state, version: events.length === 0 ? 0 : events[events.length - 1].streamVersion };
+  }
+
+  /**
+   * Reads the log in (transaction id, position) order after `after`, stopping before the oldest transaction still
+   * in progress: its events, and those of every later transaction, are not visible yet and must not be passed.
+   * `heldBack` says whether committed events exist beyond that line (the caller should look again soon).
+   */
+  async readAll(options: ReadAllOptions = {}): Promise<{ events: RecordedEvent[]; heldBack: boolean }> {
+    const after = options.after ?? { transactionId: '0', position: 0 };
+    const params: unknown[] = [after.transactionId, after.position, options.limit ?? 500];
+    const categoryFilter = options.category ? `AND category = $4` : '';
+    if (options.category) params.push(options.category);
+    const runner = options.manager ?? this.dataSource.manager;
+    const rows: (EventRow & { held_back?: boolean })[] = await runner.query(
+      `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+       SELECT ${COLUMNS}, false AS held_back FROM events, horizon
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin ${categoryFilter}
+        ORDER BY transaction_id, global_position LIMIT $3`,
+      params,
+    );
+    let heldBack = false;
+    if (rows.length < (options.limit ?? 500)) {
+      const [row] = await runner.query(
+        `SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+           AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) ${options.category ? 'AND category = $3' : ''}) AS held_back`,
+        options.category ? [after.transactionId, after.position, options.category] : [after.transactionId, after.position],
+      );
+      heldBack = row.held_back;
+    }
+    return { events: rows.map(toRecorded), heldBack };
+  }
+}

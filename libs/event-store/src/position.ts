@@ -1,0 +1,20 @@
+/**
+ * A place in the log as readers see it: the writing transaction's id, then the global position. Reading in this
+ * order, and never past the oldest transaction still running, is what keeps late commits from being skipped.
+ */
+export interface LogPosition {
+  transactionId: string;
+  position: number;
+}
+
+export const START: LogPosition = { transactionId: '0', position: 0 };
+
+/** Opaque cursor for `GET /v1/events?after=`. */
+export function encodeCursor(p: LogPosition): string {
+  return Buffer.from(`${p.transactionId}:${p.position}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): LogPosition | null {
+  const match = /^(\d{1,20}):(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return match ? { transactionId: match[1], position: Number(match[2]) } : null;
+}

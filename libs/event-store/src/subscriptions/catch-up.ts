@@ -1,0 +1,154 @@
+import type { EntityManager } from 'typeorm';
+import type { RecordedEvent } from '@plugboard/contracts';
+import type { EventStore } from '../event-store';
+import type { EventLogNotifier } from '../notifier';
+import { START, type LogPosition } from '../position';
+
+export interface SubscriptionHandler {
+  /** Unique and stable: it names the checkpoint. */
+  name: string;
+  /** Only streams `<category>-…`; the whole log when absent. */
+  category?: string;
+  /** Event types to hand over; others are passed by (the checkpoint still moves past them). */
+  eventTypes?: readonly string[];
+  /**
+   * Applies a batch inside the transaction that also moves the checkpoint: the effect and the checkpoint commit
+   * together or not at all, so every event's effect happens exactly once.
+   */
+  handle(events: RecordedEvent[], manager: EntityManager): Promise<void>;
+}
+
+export interface SubscriptionOptions {
+  batchSize?: number;
+  /** Safety net for a lost notification; live delivery comes from the notifier. */
+  pollIntervalMs?: number;
+  onError?: (error: unknown, subscription: string) => void;
+}
+
+/**
+ * A catch-up subscription: reads the log from its checkpoint in gap-safe order, hands batches to its handler, and
+ * then waits for the notifier. Replicas of the same subscription take turns through an advisory lock, so a batch
+ * is never applied by two processes.
+ */
+export class CatchUpSubscription {
+  private running = false;
+  private wakeUp?: () => void;
+  private loop?: Promise<void>;
+  private unsubscribe?: () => void;
+  private timer?: NodeJS.Timeout;
+  private dirty = true;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly handler: SubscriptionHandler,
+    private readonly notifier?: EventLogNotifier,
+    private readonly options: SubscriptionOptions = {},
+  ) {}
+
+  get name(): string {
+    return this.handler.name;
+  }
+
+  async start(): Promise<void> {
+    await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
+    this.running = true;
+    this.unsubscribe = this.notifier?.onAppend(() => this.wake());
+    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
+    this.timer.unref();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    clearInterval(this.timer);
+    this.wake();
+    await this.loop;
+  }
+
+  /** Processes everything visible now; resolves when caught up. Used by rebuilds and tests. */
+  async catchUp(): Promise<void> {
+    while (await this.processBatch()) {
+      /* keep going until a batch comes back empty */
+    }
+  }
+
+  private wake(): void {
+    this.dirty = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      if (!this.dirty) await new Promise<void>((resolve) => (this.wakeUp = resolve));
+      this.wakeUp = undefined;
+      this.dirty = false;
+      if (!this.running) break;
+      try {
+        const moreNow = await this.processBatch();
+        failures = 0;
+        if (moreNow) this.dirty = true;
+      } catch (error) {
+        failures += 1;
+        this.options.onError?.(error, this.name);
+        await delay(Math.min(50 * 2 ** failures, 5000));
+        this.dirty = true;
+      }
+    }
+  }
+
+  /** One batch in one transaction. True when there may be more to read right away. */
+  private async processBatch(): Promise<boolean> {
+    let more = false;
+    let heldBack = false;
+    await this.store.dataSource.transaction(async (manager) => {
+      // Another replica is applying a batch of this subscription: let it, and look again when woken.
+      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
+      if (!locked) {
+        heldBack = true;
+        return;
+      }
+      const checkpoint = await readCheckpoint(manager, this.name);
+      const batchSize = this.options.batchSize ?? 200;
+      const read = await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
+      heldBack = read.heldBack;
+      if (read.events.length === 0) return;
+      const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
+      if (wanted.length > 0) await this.handler.handle(wanted, manager);
+      const last = read.events[read.events.length - 1];
+      await manager.query(`UPDATE subscription_checkpoints SET transaction_id = $2::xid8, position = $3, updated_at = now() WHERE name = $1`, [this.name, last.transactionId, last.position]);
+      more = read.events.length === batchSize;
+    });
+    // Events committed behind an older, still-open transaction: look again shortly rather than at the next poll.
+    if (heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();
+    return more;
+  }
+}
+
+export async function readCheckpoint(manager: EntityManager, name: string): Promise<LogPosition> {
+  const [row] = await manager.query(`SELECT transaction_id::text AS transaction_id, position FROM subscription_checkpoints WHERE name = $1`, [name]);
+  return row ? { transactionId: row.transaction_id, position: Number(row.position) } : START;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Waits until a subscription has passed `position`, so a command's caller can read its own write from a read
+ * model. It reads the checkpoint table, so it works whichever replica runs the subscription; after `timeoutMs`
+ * it gives up quietly (the read model is then merely behind, not wrong).
+ */
+export async function waitForCheckpoint(store: EventStore, subscription: string, position: LogPosition, timeoutMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+    const [row] = await store.dataSource.query(
+      `SELECT (transaction_id, position) >= ($2::xid8, $3::bigint) AS passed FROM subscription_checkpoints WHERE name = $1`,
+      [subscription, position.transactionId, position.position],
+    );
+    if (row?.passed) return true;
+    if (Date.now() > deadline) return false;
+    await delay(wait);
+  }
+}

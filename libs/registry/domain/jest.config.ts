@@ -1,0 +1,5 @@
+export default {
+  displayName: 'registry-domain',
+  preset: '../../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { DEFAULT_NAMESPACE } from '@plugboard/contracts';
+
+const ConfigSchema = z.object({
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1, 'must be a port number').max(65535, 'must be a port number').default(3000),
+  DATABASE_URL: z.string({ error: 'is required: a postgres://user@host:port/database URL' }).regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres://user@host:port/database URL'),
+  NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'must be a nats://host:port URL').optional(),
+  PLUGBOARD_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, dashes or underscores').default(DEFAULT_NAMESPACE),
+  PLUGBOARD_PUBLIC_URL: z.httpUrl('must be the http(s) URL at which callers reach the gateway').optional(),
+  PLUGBOARD_INVOKE_ALLOW_HOSTS: z.string().optional(),
+  PLUGBOARD_MASTER_KEY: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=(\s*,\s*([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=)*$/, 'must be a base64 key of 32 bytes (openssl rand -base64 32), or a list id:key,… with the current key first')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type PlatformConfig = z.infer<typeof ConfigSchema>;
+export type RequiredVariable = 'NATS_URL' | 'PLUGBOARD_MASTER_KEY';
+
+/** A configuration that cannot start a process; its message names every offending variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Plugboard cannot start, its configuration is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and checks the environment once, at start. Unknown variables are ignored; a missing or malformed one stops
+ * the process with a message that names it. Values are never echoed, since some are secrets.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, required: RequiredVariable[] = []): PlatformConfig {
+  const result = ConfigSchema.safeParse(env);
+  const problems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  for (const name of required) if (!env[name]) problems.push(`${name} is required in distributed mode`);
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return result.data;
+}

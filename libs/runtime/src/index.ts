@@ -1,0 +1,7 @@
+export * from './config';
+export * from './database';
+export * from './logger';
+export * from './platform.module';
+export * from './subscription-runner';
+export * from './microservice';
+export * from './run-app';

@@ -1,0 +1,46 @@
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap, type Provider, type Type } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { CatchUpSubscription, EventLogNotifier, EventStore, projectionHandler, type Projection, type SubscriptionHandler } from '@plugboard/event-store';
+import { LOGGER } from './platform.module';
+
+export const SUBSCRIPTIONS = Symbol('SUBSCRIPTIONS');
+
+/** Declares an app's projections and other log subscribers; the SubscriptionRunner starts them. */
+export function subscriptionsProvider(...sources: Type<Projection | SubscriptionHandler>[]): Provider {
+  return {
+    provide: SUBSCRIPTIONS,
+    useFactory: (...instances: (Projection | SubscriptionHandler)[]) => instances.map((i) => ('apply' in i ? projectionHandler(i) : i)),
+    inject: sources,
+  };
+}
+
+/** Runs the app's subscriptions from bootstrap to shutdown. */
+@Injectable()
+export class SubscriptionRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly running: CatchUpSubscription[] = [];
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly notifier: EventLogNotifier,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(SUBSCRIPTIONS) private readonly handlers: SubscriptionHandler[] = [],
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const handler of this.handlers) await this.add(handler);
+  }
+
+  /** Starts one more subscription (used for subscribers created at run time, such as the event publisher). */
+  async add(handler: SubscriptionHandler): Promise<CatchUpSubscription> {
+    const subscription = new CatchUpSubscription(this.store, handler, this.notifier, {
+      onError: (error, name) => this.logger.error({ err: error, subscription: name }, 'subscription batch failed; it will be retried'),
+    });
+    await subscription.start();
+    this.running.push(subscription);
+    return subscription;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.running.map((s) => s.stop()));
+  }
+}

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'vault',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

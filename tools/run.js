@@ -1,0 +1,15 @@
+// Runs a TypeScript entry point without a build step: ts-node compiles each file as it is required
+// (transpile-only: type checking is the build target's job) and tsconfig-paths resolves @plugboard/*.
+const path = require('node:path');
+const root = path.resolve(__dirname, '..');
+process.env.TS_NODE_PROJECT = path.join(root, 'tsconfig.base.json');
+process.env.TS_NODE_TRANSPILE_ONLY = 'true';
+require('ts-node/register');
+require('tsconfig-paths').register({ baseUrl: root, paths: require('../tsconfig.base.json').compilerOptions.paths });
+const entry = process.argv[2];
+if (!entry) {
+  process.stderr.write('usage: node tools/run.js <entry.ts> [args]\n');
+  process.exit(2);
+}
+process.argv.splice(1, 1);
+require(path.resolve(root, entry));
