@@ -117,7 +117,11 @@ export class CatchUpSubscription {
       const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
       if (wanted.length > 0) await this.handler.handle(wanted, manager);
       const last = read.events[read.events.length - 1];
-      await manager.query(`UPDATE subscription_checkpoints SET transaction_id = $2::xid8, position = $3, updated_at = now() WHERE name = $1`, [this.name, last.transactionId, last.position]);
+      await manager.query(
+        `INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ($1, $2::xid8, $3)
+         ON CONFLICT (name) DO UPDATE SET transaction_id = $2::xid8, position = $3, updated_at = now()`,
+        [this.name, last.transactionId, last.position],
+      );
       more = read.events.length === batchSize;
     });
     // Events committed behind an older, still-open transaction: look again shortly rather than at the next poll.

@@ -1,0 +1,64 @@
+import type { Decider } from '@plugboard/contracts';
+import { handleCommand } from './command-handler';
+import { WrongExpectedVersionError } from './errors';
+import { storeFixture, type StoreFixture } from './test-support/event-store.fixture';
+
+type Counted = { type: 'Counted'; data: { by: number } };
+const counter: Decider<{ add: number; max: number }, Counted, number> = {
+  initialState: () => 0,
+  evolve: (total, event) => total + event.data.by,
+  decide: (command, total) => {
+    if (total + command.add > command.max) throw new Error('over the limit');
+    return [{ type: 'Counted', data: { by: command.add } }];
+  },
+};
+
+describe('EventStore (PostgreSQL)', () => {
+  let f: StoreFixture;
+  beforeAll(async () => (f = await storeFixture()));
+  afterAll(() => f.close());
+
+  it('appends to a new stream and reads it back in order, with metadata', async () => {
+    const result = await f.store.append('cart-1', 0, [{ type: 'Counted', data: { by: 1 } }, { type: 'Counted', data: { by: 2 } }], { metadata: { orgId: 'o1', correlationId: 'c1' } });
+    expect(result.nextExpectedVersion).toBe(2);
+    const events = await f.store.readStream('cart-1');
+    expect(events.map((e) => [e.streamVersion, e.type, e.data])).toEqual([
+      [1, 'Counted', { by: 1 }],
+      [2, 'Counted', { by: 2 }],
+    ]);
+    expect(events[0].metadata).toEqual({ orgId: 'o1', correlationId: 'c1' });
+    expect(events[1].position).toBeGreaterThan(events[0].position);
+  });
+
+  it('refuses an append with a stale expected version and records nothing', async () => {
+    await f.store.append('cart-2', 0, [{ type: 'Counted', data: { by: 1 } }]);
+    await expect(f.store.append('cart-2', 0, [{ type: 'Counted', data: { by: 5 } }])).rejects.toMatchObject({ code: 'concurrency_conflict', expected: 0, actual: 1 });
+    await expect(f.store.append('cart-2', 3, [{ type: 'Counted', data: { by: 5 } }])).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    expect((await f.store.readStream('cart-2')).map((e) => e.data)).toEqual([{ by: 1 }]);
+  });
+
+  it('lets exactly one of two racing appends win, every time', async () => {
+    for (let round = 0; round < 25; round++) {
+      const stream = `race-${round}`;
+      const outcomes = await Promise.allSettled([
+        f.store.append(stream, 0, [{ type: 'Counted', data: { by: 1 } }]),
+        f.store.append(stream, 0, [{ type: 'Counted', data: { by: 2 } }]),
+      ]);
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0].reason).toBeInstanceOf(WrongExpectedVersionError);
+      expect(await f.store.readStream(stream)).toHaveLength(1);
+    }
+  });
+
+  it('folds a stream through a decider and retries a command that lost a race on the new state', async () => {
+    await Promise.all(Array.from({ length: 10 }, () => handleCommand(f.store, 'counter-1', counter, { add: 1, max: 100 }, { retries: 20 })));
+    const { state, version } = await f.store.aggregateStream('counter-1', counter);
+    expect(state).toBe(10);
+    expect(version).toBe(10);
+    await expect(handleCommand(f.store, 'counter-1', counter, { add: 91, max: 100 })).rejects.toThrow('over the limit');
+    expect((await f.store.aggregateStream('counter-1', counter)).state).toBe(10);
+  });
+});
