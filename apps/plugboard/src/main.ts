@@ -12,9 +12,10 @@ async function main(): Promise<void> {
   const home = path.resolve(process.env.PLUGBOARD_HOME ?? '.plugboard');
   const logger = createLogger('plugboard', process.env.LOG_LEVEL ?? 'info');
   const postgres = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(home, logger);
+  const databaseUrl = postgres?.url ?? (process.env.DATABASE_URL as string);
   let config;
   try {
-    config = embeddedConfig(process.env, process.env.DATABASE_URL ?? postgres!.url, masterKey(home, process.env, logger));
+    config = embeddedConfig(process.env, databaseUrl, masterKey(home, process.env, logger));
   } catch (error) {
     await postgres?.stop();
     if (error instanceof ConfigError) {
