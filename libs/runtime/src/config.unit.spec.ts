@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from './config';
+
+const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/plugboard' };
+
+function problemsOf(env: NodeJS.ProcessEnv, required: Parameters<typeof loadConfig>[1] = []): string[] {
+  try {
+    loadConfig(env, required);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('applies defaults', () => {
+    expect(loadConfig(base)).toMatchObject({ PORT: 3000, PLUGBOARD_NAMESPACE: 'plugboard', DATABASE_POOL_SIZE: 10, LOG_LEVEL: 'info' });
+  });
+
+  it('names every missing or malformed variable', () => {
+    const problems = problemsOf({ PORT: 'eighty', NATS_URL: 'http://nats' });
+    expect(problems.join('\n')).toMatch(/DATABASE_URL/);
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/NATS_URL/);
+  });
+
+  it('requires NATS_URL and the master key where the mode needs them, without echoing values', () => {
+    const problems = problemsOf({ ...base, PLUGBOARD_MASTER_KEY: 'not-a-key-s3cret' }, ['NATS_URL', 'PLUGBOARD_MASTER_KEY']);
+    expect(problems.join('\n')).toMatch(/NATS_URL is required/);
+    expect(problems.join('\n')).toMatch(/PLUGBOARD_MASTER_KEY/);
+    expect(problems.join('\n')).not.toContain('s3cret');
+  });
+
+  it('accepts a master key and a rotation list', () => {
+    const k1 = randomBytes(32).toString('base64');
+    const k2 = randomBytes(32).toString('base64');
+    expect(loadConfig({ ...base, PLUGBOARD_MASTER_KEY: k1 }).PLUGBOARD_MASTER_KEY).toBe(k1);
+    expect(problemsOf({ ...base, PLUGBOARD_MASTER_KEY: `new:${k1},old:${k2}` })).toEqual([]);
+  });
+});
