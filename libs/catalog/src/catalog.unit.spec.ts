@@ -1,0 +1,379 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CATALOG_DATA_PATH,
+  CatalogEntrySchema,
+  CatalogSchema,
+  fillTemplate,
+  findCatalogEntry,
+  hostIsAllowed,
+  loadCatalog,
+  placeholdersIn,
+  templatedHost,
+  type CatalogEntry,
+} from './index';
+
+const raw: Record<string, unknown>[] = JSON.parse(readFileSync(CATALOG_DATA_PATH, 'utf8'));
+const catalog = loadCatalog();
+const byName = new Map(catalog.map((entry) => [entry.linkName, entry]));
+
+/** Services the catalog must always offer, by link name. */
+const REQUIRED = [
+  'zoho_com',
+  'zoho_eu',
+  'zoho_in',
+  'zoho_com_au',
+  'zoho_com_cn',
+  'google',
+  'microsoft',
+  'github',
+  'gitlab',
+  'slack',
+  'salesforce',
+  'hubspot',
+  'dropbox',
+  'box',
+  'atlassian',
+  'notion',
+  'shopify',
+  'stripe',
+  'twilio',
+  'sendgrid',
+  'mailchimp',
+  'zoom',
+  'asana',
+  'linear',
+  'intercom',
+  'quickbooks',
+  'xero',
+  'docusign',
+  'linkedin',
+  'twitter',
+  'twitter_oauth1',
+  'trello',
+  'discord',
+  'spotify',
+  'calendly',
+  'airtable',
+  'pipedrive',
+  'freshdesk',
+  'zendesk',
+];
+
+/** Every string of an entry except its prose and parameter declarations, with a readable path. */
+function templatedValues(value: unknown, path = ''): { path: string; value: string }[] {
+  if (typeof value === 'string') return [{ path, value }];
+  if (Array.isArray(value)) return value.flatMap((item, index) => templatedValues(item, `${path}[${index}]`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, child]) =>
+      path === '' && ['name', 'description', 'docsUrl', 'connectionParameters'].includes(key) ? [] : templatedValues(child, path ? `${path}.${key}` : key),
+    );
+  }
+  return [];
+}
+
+function urlsOf(entry: CatalogEntry): { path: string; value: string }[] {
+  return templatedValues(entry).filter(({ path }) => /(^baseUrl$|Url$)/.test(path));
+}
+
+function exampleValues(entry: CatalogEntry): Record<string, string> {
+  return Object.fromEntries((entry.connectionParameters ?? []).map((param) => [param.name, param.example]));
+}
+
+/** Registrable domain, approximately: the last two labels, or three under a two-letter country code's com/co/net/org. */
+function registrableDomain(host: string): string {
+  const labels = host.toLowerCase().replace(/^\*\./, '').split('.');
+  const last = labels[labels.length - 1];
+  const second = labels[labels.length - 2];
+  const take = last.length === 2 && ['com', 'co', 'net', 'org', 'gov', 'ac'].includes(second) ? 3 : 2;
+  return labels.slice(-take).join('.');
+}
+
+/** Documented aliases: the same provider serving its API under a second domain. */
+const SIBLING_DOMAINS: Record<string, string[]> = {
+  'x.com': ['twitter.com'],
+  'algolia.net': ['algolianet.com'],
+  'smartsheet.com': ['smartsheet.eu'],
+};
+
+describe('service catalog data', () => {
+  it('validates every entry against the schema', () => {
+    const failures = raw.flatMap((entry, index) => {
+      const result = CatalogEntrySchema.safeParse(entry);
+      return result.success
+        ? []
+        : [`${String(entry['linkName'] ?? `#${index}`)}: ${result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`];
+    });
+    expect(failures).toEqual([]);
+    expect(CatalogSchema.safeParse(raw).success).toBe(true);
+  });
+
+  it('has at least 60 services', () => {
+    expect(catalog.length).toBeGreaterThanOrEqual(60);
+  });
+
+  it('has unique link names', () => {
+    const names = catalog.map((entry) => entry.linkName);
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+  });
+
+  it('offers every required provider', () => {
+    expect(REQUIRED.filter((linkName) => !byName.has(linkName))).toEqual([]);
+  });
+
+  it('keeps descriptions to one sentence', () => {
+    const offenders = catalog.filter((entry) => !entry.description.endsWith('.') || /[.!?]\s+[A-Z]/.test(entry.description));
+    expect(offenders.map((entry) => entry.linkName)).toEqual([]);
+  });
+
+  it('uses https for every URL', () => {
+    const offenders = catalog.flatMap((entry) =>
+      [...urlsOf(entry), { path: 'docsUrl', value: entry.docsUrl }]
+        .filter(({ value }) => !value.startsWith('https://'))
+        .map(({ path }) => `${entry.linkName}.${path}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('declares every {placeholder} it uses as a connection parameter, and uses every one it declares', () => {
+    const problems: string[] = [];
+    for (const entry of catalog) {
+      const declared = new Set((entry.connectionParameters ?? []).map((param) => param.name));
+      const used = new Set<string>();
+      for (const { path, value } of templatedValues(entry)) {
+        for (const name of placeholdersIn(value)) {
+          used.add(name);
+          if (!declared.has(name)) problems.push(`${entry.linkName}.${path} uses undeclared {${name}}`);
+        }
+      }
+      for (const name of declared) if (!used.has(name)) problems.push(`${entry.linkName} declares ${name} but never uses it`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('gives every connection parameter an example that matches its pattern', () => {
+    const problems = catalog.flatMap((entry) =>
+      (entry.connectionParameters ?? []).filter((param) => !new RegExp(param.pattern).test(param.example)).map((param) => `${entry.linkName}.${param.name}`),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses connection parameter values that could move a request to another host or path', () => {
+    const hostile = ['', 'a/b', 'a@b', 'a:1', 'a?b', 'a#b', 'a b', 'a\\b', '..', 'evil.example.org', 'x.evil.example/'];
+    const problems = catalog.flatMap((entry) =>
+      (entry.connectionParameters ?? []).flatMap((param) =>
+        hostile.filter((value) => new RegExp(param.pattern).test(value)).map((value) => `${entry.linkName}.${param.name} accepts ${JSON.stringify(value)}`),
+      ),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('gives authorization_code entries an authorize URL and client_credentials entries none', () => {
+    const problems: string[] = [];
+    for (const entry of catalog) {
+      if (entry.authType !== 'oauth2') continue;
+      const { grantType, authorizeUrl } = entry.oauth2;
+      if (grantType === 'authorization_code' && !authorizeUrl) problems.push(`${entry.linkName} lacks authorizeUrl`);
+      if (grantType === 'client_credentials' && authorizeUrl) problems.push(`${entry.linkName} has an authorizeUrl`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('suggests scopes for authorization_code entries unless the description says the provider has none', () => {
+    const offenders = catalog.filter(
+      (entry) =>
+        entry.authType === 'oauth2' &&
+        entry.oauth2.grantType === 'authorization_code' &&
+        entry.oauth2.scopes.length === 0 &&
+        !/\b(has no scopes|hence no scopes|hence none)\b/i.test(entry.description),
+    );
+    expect(offenders.map((entry) => entry.linkName)).toEqual([]);
+  });
+
+  it('covers the host of baseUrl with allowedHosts, templated and filled in', () => {
+    const problems: string[] = [];
+    for (const entry of catalog) {
+      const host = templatedHost(entry.baseUrl);
+      if (!hostIsAllowed(host, entry.allowedHosts)) problems.push(`${entry.linkName}: ${host} (templated)`);
+      const values = exampleValues(entry);
+      const filledUrl = new URL(fillTemplate(entry.baseUrl, entry.connectionParameters ?? [], values));
+      const filledHosts = entry.allowedHosts.map((pattern) => fillTemplate(pattern, entry.connectionParameters ?? [], values));
+      if (!hostIsAllowed(filledUrl.hostname, filledHosts)) problems.push(`${entry.linkName}: ${filledUrl.hostname} (filled)`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('only allows hosts of the provider itself (the base URL\'s domain or a documented alias)', () => {
+    const problems: string[] = [];
+    for (const entry of catalog) {
+      const values = exampleValues(entry);
+      const baseDomain = registrableDomain(new URL(fillTemplate(entry.baseUrl, entry.connectionParameters ?? [], values)).hostname);
+      const accepted = [baseDomain, ...(SIBLING_DOMAINS[baseDomain] ?? [])];
+      for (const pattern of entry.allowedHosts) {
+        const domain = registrableDomain(fillTemplate(pattern, entry.connectionParameters ?? [], values));
+        if (!accepted.includes(domain)) problems.push(`${entry.linkName}: ${pattern}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('builds valid URLs once the example values are filled in', () => {
+    const problems: string[] = [];
+    for (const entry of catalog) {
+      const values = exampleValues(entry);
+      const candidates = [...urlsOf(entry).map(({ value }) => value), ...(entry.verify ? [entry.baseUrl + entry.verify.path] : [])];
+      for (const template of candidates) {
+        const filled = fillTemplate(template, entry.connectionParameters ?? [], values);
+        try {
+          if (new URL(filled).protocol !== 'https:') problems.push(`${entry.linkName}: ${filled}`);
+        } catch {
+          problems.push(`${entry.linkName}: ${filled}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('has one Zoho entry per data centre, each on its own accounts and API domain', () => {
+    const regions: Record<string, [string, string]> = {
+      zoho_com: ['accounts.zoho.com', 'www.zohoapis.com'],
+      zoho_eu: ['accounts.zoho.eu', 'www.zohoapis.eu'],
+      zoho_in: ['accounts.zoho.in', 'www.zohoapis.in'],
+      zoho_com_au: ['accounts.zoho.com.au', 'www.zohoapis.com.au'],
+      zoho_com_cn: ['accounts.zoho.com.cn', 'www.zohoapis.com.cn'],
+      zoho_jp: ['accounts.zoho.jp', 'www.zohoapis.jp'],
+      zoho_ca: ['accounts.zohocloud.ca', 'www.zohoapis.ca'],
+      zoho_sa: ['accounts.zoho.sa', 'www.zohoapis.sa'],
+      zoho_uk: ['accounts.zoho.uk', 'www.zohoapis.uk'],
+    };
+    for (const [linkName, [accounts, apis]] of Object.entries(regions)) {
+      const entry = byName.get(linkName);
+      expect(entry?.authType).toBe('oauth2');
+      if (entry?.authType !== 'oauth2') continue;
+      expect(new URL(entry.oauth2.authorizeUrl ?? '').hostname).toBe(accounts);
+      expect(new URL(entry.oauth2.accessTokenUrl).hostname).toBe(accounts);
+      expect(new URL(entry.baseUrl).hostname).toBe(apis);
+      expect(entry.oauth2.extraAuthorizeParams).toEqual({ access_type: 'offline', prompt: 'consent' });
+    }
+  });
+
+  it('models the providers with unusual auth as documented', () => {
+    const get = (linkName: string) => {
+      const entry = byName.get(linkName);
+      if (!entry) throw new Error(`${linkName} missing`);
+      return entry;
+    };
+    const twitter = get('twitter');
+    expect(twitter.authType === 'oauth2' && twitter.oauth2.pkce).toBe(true);
+    expect(get('twitter_oauth1').authType).toBe('oauth1');
+    expect(get('trello').authType).toBe('oauth1');
+    expect(get('twilio').authType).toBe('basic');
+    const stripe = get('stripe');
+    expect(stripe.authType === 'api_key' && stripe.apiKey.params[0]).toMatchObject({ name: 'Authorization', prefix: 'Bearer ' });
+    const paypal = get('paypal');
+    expect(paypal.authType === 'oauth2' && paypal.oauth2.grantType).toBe('client_credentials');
+    const atlassian = get('atlassian');
+    expect(atlassian.authType === 'oauth2' && atlassian.oauth2.extraAuthorizeParams['audience']).toBe('api.atlassian.com');
+    const google = get('google');
+    expect(google.authType === 'oauth2' && google.oauth2.extraAuthorizeParams).toEqual({ access_type: 'offline', prompt: 'consent' });
+    const shopify = get('shopify');
+    expect(shopify.connectionParameters?.map((param) => param.name)).toEqual(['shop']);
+    expect(shopify.allowedHosts).toEqual(['{shop}.myshopify.com']);
+    const datadog = get('datadog');
+    expect(datadog.authType === 'api_key' && datadog.apiKey.params.map((param) => param.name)).toEqual(['DD-API-KEY', 'DD-APPLICATION-KEY']);
+  });
+});
+
+describe('catalog schema', () => {
+  const valid = {
+    linkName: 'example',
+    name: 'Example',
+    description: 'An example service.',
+    docsUrl: 'https://example.com/docs',
+    category: 'developer',
+    authType: 'api_key',
+    baseUrl: 'https://{tenant}.example.com/api',
+    allowedHosts: ['{tenant}.example.com'],
+    connectionParameters: [{ name: 'tenant', displayName: 'Tenant', pattern: '^[a-z]+$', example: 'acme' }],
+    apiKey: { params: [{ name: 'X-API-Key', displayName: 'API key', paramType: 'header' }] },
+  };
+  const oauth2 = {
+    grantType: 'authorization_code',
+    authorizeUrl: 'https://example.com/authorize',
+    accessTokenUrl: 'https://example.com/token',
+    scopes: [{ name: 'read', displayName: 'Read' }],
+    scopeDelimiter: 'space',
+    tokenEndpointAuth: 'client_secret_post',
+    extraAuthorizeParams: {},
+    pkce: false,
+    paramType: 'header',
+  };
+  const messages = (value: unknown) => {
+    const result = CatalogEntrySchema.safeParse(value);
+    return result.success ? [] : result.error.issues.map((issue) => issue.message);
+  };
+
+  it('accepts a well-formed entry', () => {
+    expect(messages(valid)).toEqual([]);
+  });
+
+  it.each([
+    ['an undeclared placeholder', { ...valid, baseUrl: 'https://{tenant}.example.com/{region}' }],
+    ['an unused parameter', { ...valid, baseUrl: 'https://api.example.com', allowedHosts: ['api.example.com'] }],
+    ['a plain http URL', { ...valid, baseUrl: 'http://{tenant}.example.com' }],
+    ['a base host outside allowedHosts', { ...valid, allowedHosts: ['{tenant}.example.org'] }],
+    ['a wildcard over a TLD', { ...valid, allowedHosts: ['{tenant}.example.com', '*.com'] }],
+    ['an example that misses its pattern', { ...valid, connectionParameters: [{ name: 'tenant', displayName: 'Tenant', pattern: '^[a-z]+$', example: 'ACME' }] }],
+    ['an unanchored pattern', { ...valid, connectionParameters: [{ name: 'tenant', displayName: 'Tenant', pattern: '[a-z]+', example: 'acme' }] }],
+    ['a bare Authorization key', { ...valid, apiKey: { params: [{ name: 'Authorization', displayName: 'Key', paramType: 'header' }] } }],
+    ['an unknown field', { ...valid, colour: 'blue' }],
+    ['an unknown category', { ...valid, category: 'gardening' }],
+    ['a description without a full stop', { ...valid, description: 'No full stop' }],
+    ['an authorization_code grant without authorizeUrl', { ...valid, authType: 'oauth2', apiKey: undefined, oauth2: { ...oauth2, authorizeUrl: undefined } }],
+    ['a client_credentials grant with authorizeUrl', { ...valid, authType: 'oauth2', apiKey: undefined, oauth2: { ...oauth2, grantType: 'client_credentials' } }],
+    ['a reserved authorize parameter', { ...valid, authType: 'oauth2', apiKey: undefined, oauth2: { ...oauth2, extraAuthorizeParams: { redirect_uri: 'https://evil.example' } } }],
+  ])('rejects %s', (_label, entry) => {
+    expect(messages(JSON.parse(JSON.stringify(entry)))).not.toEqual([]);
+  });
+
+  it('rejects duplicate link names across the catalog', () => {
+    expect(CatalogSchema.safeParse([valid, valid]).success).toBe(false);
+  });
+
+  it('fills templates only with values that match their pattern', () => {
+    const params = valid.connectionParameters;
+    expect(fillTemplate(valid.baseUrl, params, { tenant: 'acme' })).toBe('https://acme.example.com/api');
+    expect(() => fillTemplate(valid.baseUrl, params, { tenant: 'evil.org/x' })).toThrow(/does not match/);
+    expect(() => fillTemplate(valid.baseUrl, params, {})).toThrow(/missing/);
+  });
+
+  it('matches wildcard hosts one label deep only', () => {
+    expect(hostIsAllowed('www.zohoapis.com', ['*.zohoapis.com'])).toBe(true);
+    expect(hostIsAllowed('zohoapis.com', ['*.zohoapis.com'])).toBe(false);
+    expect(hostIsAllowed('a.b.zohoapis.com', ['*.zohoapis.com'])).toBe(false);
+    expect(hostIsAllowed('{shop}.myshopify.com', ['{shop}.myshopify.com'])).toBe(true);
+  });
+});
+
+describe('catalog loader', () => {
+  it('caches the parsed catalog and hands out frozen entries', () => {
+    const again = loadCatalog();
+    expect(again).not.toBe(catalog);
+    expect(again).toEqual(catalog);
+    expect(again[0]).toBe(catalog[0]);
+    expect(Object.isFrozen(again[0])).toBe(true);
+  });
+
+  it('finds entries by link name', () => {
+    expect(findCatalogEntry('github')?.name).toBe('GitHub');
+    expect(findCatalogEntry('no_such_service')).toBeUndefined();
+  });
+
+  it('depends on zod and node built-ins only', () => {
+    const sources = readdirSync(__dirname).filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'));
+    const imports = sources.flatMap((file) =>
+      [...readFileSync(join(__dirname, file), 'utf8').matchAll(/from '([^']+)'/g)].map((match) => match[1]),
+    );
+    expect(imports.filter((source) => !(source === 'zod' || source.startsWith('node:') || source.startsWith('./')))).toEqual([]);
+  });
+});
