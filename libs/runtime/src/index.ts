@@ -5,3 +5,4 @@ export * from './platform.module';
 export * from './subscription-runner';
 export * from './microservice';
 export * from './run-app';
+export * from './net';

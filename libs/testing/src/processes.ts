@@ -12,11 +12,16 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/** An `undefined` in `env` removes the variable, so a test can run a process without, say, DATABASE_URL. */
+function definedOnly(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
+}
+
 /** Runs a TypeScript entry point of the workspace as its own process, the way `npm run start:*` does. */
 export function runEntry(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): RunningProcess {
   const child = spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/run.js'), entry, ...args], {
     cwd: WORKSPACE_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: definedOnly({ ...process.env, LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
