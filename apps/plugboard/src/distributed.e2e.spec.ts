@@ -29,7 +29,7 @@ describe('distributed mode: every app in its own process', () => {
     const headers: Record<string, string> = { 'x-user-id': 'alice' };
     if (key) headers.authorization = `Bearer ${key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    return fetch(`${base}${path}`, { method, headers, body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    return fetch(`${base}${path}`, { method, headers, body: typeof body === 'string' ? body : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
   }
 
   beforeAll(async () => {
@@ -175,7 +175,7 @@ describe('distributed mode: every app in its own process', () => {
   });
 
   it('serves the OpenAPI document and its UI', async () => {
-    const doc = await fetch(`${base}/docs/openapi.json`).then((r) => r.json());
+    const doc: any = await fetch(`${base}/docs/openapi.json`).then((r) => r.json());
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/v1/services', '/v1/services/{linkName}']));
     expect(doc.paths['/v1/services'].post.responses['409'].description).toContain('link_name_taken');
     expect((await fetch(`${base}/docs`)).status).toBe(200);

@@ -34,7 +34,7 @@ describe('embedded mode (npm start)', () => {
       method,
       headers: { authorization: `Bearer ${key}`, 'x-user-id': 'newcomer', 'content-type': 'application/json' },
       body: body && JSON.stringify(body),
-    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
   }
 
   beforeAll(async () => (port = await freePort()));
