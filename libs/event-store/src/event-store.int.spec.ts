@@ -53,6 +53,19 @@ describe('EventStore (PostgreSQL)', () => {
     }
   });
 
+  it('commits concurrent appends together yet settles each on its own: a stale one fails, the rest commit', async () => {
+    await f.store.append('batch-stale', 0, [{ type: 'Counted', data: { by: 1 } }]);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        i === 7 ? f.store.append('batch-stale', 0, [{ type: 'Counted', data: { by: 9 } }]) : f.store.append(`batch-${i}`, 0, [{ type: 'Counted', data: { by: i } }, { type: 'Counted', data: { by: i } }]),
+      ),
+    );
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(['concurrency_conflict']);
+    expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<{ nextExpectedVersion: number }>).value.nextExpectedVersion)).toEqual(Array(29).fill(2));
+    expect(await f.store.readStream('batch-stale')).toHaveLength(1);
+    expect((await f.store.readStream('batch-12')).map((e) => e.streamVersion)).toEqual([1, 2]);
+  });
+
   it('folds a stream through a decider and retries a command that lost a race on the new state', async () => {
     await Promise.all(Array.from({ length: 10 }, () => handleCommand(f.store, 'counter-1', counter, { add: 1, max: 100 }, { retries: 20 })));
     const { state, version } = await f.store.aggregateStream('counter-1', counter);

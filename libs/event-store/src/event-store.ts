@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { AppendBatcher, APPEND_SQL, appendParameters, type AppendedRow, type AppendRequest } from './append-batcher';
 import type { Decider, Event, EventMetadata, RecordedEvent } from '@plugboard/contracts';
 import { WrongExpectedVersionError } from './errors';
 import type { EventLogNotifier } from './notifier';
@@ -42,16 +43,10 @@ interface EventRow {
 
 const COLUMNS = `event_id, stream_id, stream_version, global_position, transaction_id::text AS transaction_id, type, data, metadata, recorded_at`;
 
-// One statement: compare the stream's version with the expected one and insert only if they match, so an append
-// is a single round trip. A racing writer that passed the same check hits the unique (stream, version) key.
-const APPEND_SQL = `
-  WITH current AS (SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1)
-  INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata)
-  SELECT e.event_id, $1, current.version + e.ord, e.type, e.data, e.metadata
-  FROM current, ROWS FROM (jsonb_to_recordset($2::jsonb) AS (event_id uuid, type text, data jsonb, metadata jsonb)) WITH ORDINALITY AS e(event_id, type, data, metadata, ord)
-  WHERE $3::int IS NULL OR current.version = $3::int
-  ORDER BY e.ord
-  RETURNING stream_version, global_position, transaction_id::text AS transaction_id`;
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return e?.code === '23505' || e?.driverError?.code === '23505';
+}
 
 function toRecorded(row: EventRow): RecordedEvent {
   return {
@@ -67,33 +62,34 @@ function toRecorded(row: EventRow): RecordedEvent {
   };
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
-}
-
 /** The PostgreSQL event log: append with optimistic concurrency, read a stream, read the whole log gap-safely. */
 export class EventStore {
+  private readonly batcher: AppendBatcher;
+
   constructor(
     readonly dataSource: DataSource,
     private readonly notifier?: EventLogNotifier,
-  ) {}
+  ) {
+    // Appends outside a caller's transaction go straight to the pg pool under TypeORM, as a prepared statement.
+    const pool = (dataSource.driver as PostgresDriver).master as { query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: AppendedRow[] }> };
+    this.batcher = new AppendBatcher((text, values, name) => pool.query({ name, text, values }).then((r) => r.rows));
+  }
 
   /**
    * Appends events to a stream if its version is still `expectedVersion`; otherwise throws
-   * WrongExpectedVersionError and records nothing.
+   * WrongExpectedVersionError and records nothing. Resolves once the events are committed.
    */
   async append(streamId: string, expectedVersion: ExpectedVersion, events: Event[], options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
-    const payload = JSON.stringify(events.map((e) => ({ event_id: randomUUID(), type: e.type, data: e.data, metadata: options.metadata ?? {} })));
-    const runner = options.manager ?? this.dataSource.manager;
-    let rows: { stream_version: number; global_position: string; transaction_id: string }[];
+    const request: AppendRequest = { streamId, expected: expectedVersion === 'any' ? -1 : expectedVersion, events, metadata: options.metadata ?? {} };
+    let rows: AppendedRow[];
     try {
-      rows = await runner.query(APPEND_SQL, [streamId, payload, expectedVersion === 'any' ? null : expectedVersion]);
+      rows = options.manager ? await options.manager.query(APPEND_SQL, appendParameters([request])) : await this.batcher.submit(request);
     } catch (error) {
-      if (isUniqueViolation(error)) throw new WrongExpectedVersionError(streamId, expectedVersion === 'any' ? -1 : expectedVersion, null);
+      if (isUniqueViolation(error)) throw new WrongExpectedVersionError(streamId, request.expected, null);
       throw error;
     }
-    if (rows.length === 0) throw new WrongExpectedVersionError(streamId, expectedVersion as number, await this.streamVersion(streamId, runner));
+    if (rows.length === 0) throw new WrongExpectedVersionError(streamId, request.expected, await this.streamVersion(streamId, options.manager));
     if (!options.manager) this.notifier?.poke();
     const last = rows[rows.length - 1];
     return { nextExpectedVersion: last.stream_version, logPosition: { transactionId: last.transaction_id, position: Number(last.global_position) } };
