@@ -5,10 +5,13 @@ import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, subscriptionsProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
 import { Keyring, Vault, vaultMigrations } from '@plugboard/vault';
 import { CreateServiceHandler } from './handlers/create-service.handler';
+import { DeleteServiceHandler } from './handlers/delete-service.handler';
+import { EditServiceHandler } from './handlers/edit-service.handler';
 import { GetServiceHandler } from './handlers/get-service.handler';
 import { CreateServices1731000001000 } from './migrations/1731000001000-create-services';
 import { ServiceListProjection } from './projections/service-list.projection';
 import { ServiceRecord } from './read-models/service.record';
+import { ServiceReader } from './read-models/service.reader';
 
 export const SERVICE_REGISTRY = 'service-registry';
 export const serviceRegistryMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateServices1731000001000];
@@ -20,8 +23,9 @@ export class ServiceRegistryModule {
     return {
       module: ServiceRegistryModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: SERVICE_REGISTRY, entities: [ServiceRecord] }), TypeOrmModule.forFeature([ServiceRecord])],
-      controllers: [CreateServiceHandler, GetServiceHandler, healthController(Subjects.registry.health, SERVICE_REGISTRY)],
+      controllers: [CreateServiceHandler, EditServiceHandler, DeleteServiceHandler, GetServiceHandler, healthController(Subjects.registry.health, SERVICE_REGISTRY)],
       providers: [
+        ServiceReader,
         ServiceListProjection,
         subscriptionsProvider(ServiceListProjection),
         SubscriptionRunner,

@@ -1,5 +1,5 @@
 import type { Subjects } from './subjects';
-import type { CreateServiceRequest, GetServiceRequest, ServiceView } from './services/service.contract';
+import type { CreateServiceRequest, DeleteServiceRequest, EditServiceRequest, GetServiceRequest, ListServicesRequest, Page, ServiceView } from './services/service.contract';
 
 export interface HealthReply {
   app: string;
@@ -10,6 +10,9 @@ export interface HealthReply {
 export interface RpcContracts {
   [Subjects.registry.createService]: { request: CreateServiceRequest; response: ServiceView };
   [Subjects.registry.getService]: { request: GetServiceRequest; response: ServiceView };
+  [Subjects.registry.listServices]: { request: ListServicesRequest; response: Page<ServiceView> };
+  [Subjects.registry.editService]: { request: EditServiceRequest; response: ServiceView };
+  [Subjects.registry.deleteService]: { request: DeleteServiceRequest; response: { deleted: true } };
   [Subjects.registry.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.connection.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.tokenRefresh.health]: { request: Record<string, never>; response: HealthReply };

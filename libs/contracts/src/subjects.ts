@@ -6,6 +6,9 @@ export const Subjects = {
   registry: {
     createService: 'registry.createService',
     getService: 'registry.getService',
+    listServices: 'registry.listServices',
+    editService: 'registry.editService',
+    deleteService: 'registry.deleteService',
     health: 'registry.health',
   },
   connection: { health: 'connection.health' },

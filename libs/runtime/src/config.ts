@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_NAMESPACE } from '@plugboard/contracts';
 
 const ConfigSchema = z.object({
-  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1, 'must be a port number').max(65535, 'must be a port number').default(3000),
+  // 0 lets the system pick a free port (tests use it).
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0, 'must be a port number').max(65535, 'must be a port number').default(3000),
   DATABASE_URL: z.string({ error: 'is required: a postgres://user@host:port/database URL' }).regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres://user@host:port/database URL'),
   NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'must be a nats://host:port URL').optional(),
   PLUGBOARD_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, dashes or underscores').default(DEFAULT_NAMESPACE),

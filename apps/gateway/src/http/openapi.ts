@@ -24,6 +24,11 @@ const ServiceSchema: Json = {
   },
 };
 
+const ServicePageSchema: Json = {
+  type: 'object',
+  properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Service' } }, nextCursor: { type: 'string', nullable: true } },
+};
+
 const HealthSchema: Json = {
   type: 'object',
   properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
@@ -46,10 +51,9 @@ const ErrorSchema: Json = {
 
 function operation(endpoint: Endpoint): Json {
   const responses: Json = {
-    [endpoint.success]: {
-      description: 'Success',
-      content: { 'application/json': { schema: endpoint.returns ? { $ref: `#/components/schemas/${endpoint.returns}` } : { type: 'object' } } },
-    },
+    [endpoint.success]: endpoint.returns
+      ? { description: 'Success', content: { 'application/json': { schema: { $ref: `#/components/schemas/${endpoint.returns}` } } } }
+      : { description: 'Success, no content' },
   };
   for (const code of endpoint.errors) {
     const status = HTTP_STATUS[code];
@@ -59,7 +63,10 @@ function operation(endpoint: Endpoint): Json {
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
-  const parameters = [...endpoint.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const parameters = [
+    ...[...endpoint.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ...(endpoint.query ?? []).map((q) => ({ ...q, in: 'query', required: false })),
+  ];
   return {
     summary: endpoint.summary,
     tags: [endpoint.tag],
@@ -94,7 +101,7 @@ export function buildOpenApiDocument(version: string) {
     security: [{ apiKey: [] }],
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An org API key: `npm run keys -- create --org <id> --role admin`.' } },
-      schemas: { Service: ServiceSchema, Health: HealthSchema, Error: ErrorSchema },
+      schemas: { Service: ServiceSchema, ServicePage: ServicePageSchema, Health: HealthSchema, Error: ErrorSchema },
     },
     paths,
   };

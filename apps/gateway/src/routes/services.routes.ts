@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { Subjects, type Actor, type ServiceView } from '@plugboard/contracts';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Subjects, type Actor, type Page, type ServiceView } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
 import { CurrentActor, RequiresRole } from '../http/auth';
 
@@ -7,6 +7,11 @@ import { CurrentActor, RequiresRole } from '../http/auth';
 @Controller('v1/services')
 export class ServicesRoutes {
   constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Page<ServiceView>> {
+    return this.rpc.request(Subjects.registry.listServices, { ...query, actor } as never);
+  }
 
   @Post()
   @HttpCode(201)
@@ -18,5 +23,18 @@ export class ServicesRoutes {
   @Get(':linkName')
   get(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ServiceView> {
     return this.rpc.request(Subjects.registry.getService, { actor, linkName });
+  }
+
+  @Patch(':linkName')
+  @RequiresRole('member')
+  edit(@CurrentActor() actor: Actor, @Param('linkName') linkName: string, @Body() body: unknown): Promise<ServiceView> {
+    return this.rpc.request(Subjects.registry.editService, { actor, linkName, changes: body as never });
+  }
+
+  @Delete(':linkName')
+  @HttpCode(204)
+  @RequiresRole('member')
+  async delete(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<void> {
+    await this.rpc.request(Subjects.registry.deleteService, { actor, linkName });
   }
 }

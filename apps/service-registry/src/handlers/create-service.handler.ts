@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { findCatalogEntry } from '@plugboard/catalog';
 import { CreateServiceRequestSchema, serviceStreamId, Subjects, type CreateServiceRequest, type ServiceView } from '@plugboard/contracts';
-import { EventStore, handleCommand, waitForCheckpoint } from '@plugboard/event-store';
+import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { serviceDecider } from '@plugboard/registry-domain';
 import { Vault } from '@plugboard/vault';
-import { ServiceRecord } from '../read-models/service.record';
-import { toServiceView } from '../read-models/service.view';
+import { ServiceReader } from '../read-models/service.reader';
 
 /** Creates a custom service; its client or consumer secret goes to the vault in the same transaction. */
 @Controller()
@@ -17,7 +15,7 @@ export class CreateServiceHandler {
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
-    @InjectRepository(ServiceRecord) private readonly services: Repository<ServiceRecord>,
+    private readonly reader: ServiceReader,
   ) {}
 
   @MessagePattern(Subjects.registry.createService)
@@ -29,15 +27,15 @@ export class CreateServiceHandler {
       this.store,
       serviceStreamId(actor.orgId, input.linkName),
       serviceDecider,
-      { type: 'CreateService', data: { orgId: actor.orgId, owner: actor.userId, input, secretRef, now: new Date().toISOString() } },
+      {
+        type: 'CreateService',
+        data: { orgId: actor.orgId, owner: actor.userId, input, secretRef, predefinedName: findCatalogEntry(input.linkName)?.name ?? null, now: new Date().toISOString() },
+      },
       {
         metadata: { orgId: actor.orgId, userId: actor.userId },
         alsoWrite: secret && secretRef ? (manager) => this.vault.put(manager, { id: secretRef, orgId: actor.orgId, purpose: `service.${input.linkName}.secret`, value: secret }) : undefined,
       },
     );
-    // Reply once the read model shows the service, so the caller can read it back at once.
-    if (result.logPosition) await waitForCheckpoint(this.store, 'projection:services', result.logPosition);
-    const record = await this.services.findOneByOrFail({ orgId: actor.orgId, linkName: input.linkName });
-    return toServiceView(record);
+    return this.reader.afterWrite(result.logPosition, actor.orgId, input.linkName);
   }
 }

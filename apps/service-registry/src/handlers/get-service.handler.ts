@@ -1,21 +1,21 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { DomainError, ErrorCodes, GetServiceRequestSchema, Subjects, type GetServiceRequest, type ServiceView } from '@plugboard/contracts';
+import { GetServiceRequestSchema, ListServicesRequestSchema, Subjects, type GetServiceRequest, type ListServicesRequest, type Page, type ServiceView } from '@plugboard/contracts';
 import { ContractPipe } from '@plugboard/messaging';
-import { ServiceRecord } from '../read-models/service.record';
-import { toServiceView } from '../read-models/service.view';
+import { ServiceReader } from '../read-models/service.reader';
 
-/** One service of the caller's org. Another org's service is "not found", never shown. */
+/** One service of the caller's org, or the page of a list. Another org's service is "not found", never shown. */
 @Controller()
 export class GetServiceHandler {
-  constructor(@InjectRepository(ServiceRecord) private readonly services: Repository<ServiceRecord>) {}
+  constructor(private readonly reader: ServiceReader) {}
 
   @MessagePattern(Subjects.registry.getService)
-  async handle(@Payload(new ContractPipe(GetServiceRequestSchema)) request: GetServiceRequest): Promise<ServiceView> {
-    const record = await this.services.findOneBy({ orgId: request.actor.orgId, linkName: request.linkName });
-    if (!record) throw new DomainError(ErrorCodes.serviceNotFound, `No service with link name "${request.linkName}" exists in this organization.`);
-    return toServiceView(record);
+  get(@Payload(new ContractPipe(GetServiceRequestSchema)) request: GetServiceRequest): Promise<ServiceView> {
+    return this.reader.get(request.actor.orgId, request.linkName);
+  }
+
+  @MessagePattern(Subjects.registry.listServices)
+  list(@Payload(new ContractPipe(ListServicesRequestSchema)) request: ListServicesRequest & { limit: number }): Promise<Page<ServiceView>> {
+    return this.reader.list(request);
   }
 }

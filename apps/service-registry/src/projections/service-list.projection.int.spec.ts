@@ -61,6 +61,17 @@ describe('services projection (PostgreSQL)', () => {
     expect(JSON.stringify(view)).not.toContain('clientSecretRef');
   });
 
+  it('folds edits into the row and removes deleted services', async () => {
+    await store.append(serviceStreamId('acme', 'crm'), 1, [
+      { type: 'ServiceEdited', data: { orgId: 'acme', linkName: 'crm', changedFields: ['name', 'allowedHosts'], changes: { name: 'CRM EU', allowedHosts: ['eu.crm.example'] }, editedBy: 'alice', editedAt: '2026-11-24T10:00:00.000Z' } },
+    ]);
+    await store.append(serviceStreamId('globex', 'crm'), 1, [{ type: 'ServiceDeleted', data: { orgId: 'globex', linkName: 'crm', deletedBy: 'bob', deletedAt: '2026-11-24T10:00:00.000Z' } }]);
+    await new CatchUpSubscription(store, projectionHandler(projection)).catchUp();
+    const repo = dataSource.getRepository(ServiceRecord);
+    expect(await repo.findOneByOrFail({ orgId: 'acme', linkName: 'crm' })).toMatchObject({ name: 'CRM EU', allowedHosts: ['eu.crm.example'], baseUrl: 'https://crm.example', revision: 2 });
+    expect(await repo.findOneBy({ orgId: 'globex', linkName: 'crm' })).toBeNull();
+  });
+
   it('rebuilds from position 0 into the same rows', async () => {
     const repo = dataSource.getRepository(ServiceRecord);
     const before = await repo.find({ order: { orgId: 'ASC', linkName: 'ASC' } });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors';
-import { CreateServiceInputSchema } from '../services/service.contract';
+import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
 
 /** One REST route, described once: the gateway serves it and documents it from this, and SDKs can type it. */
 export interface Endpoint {
@@ -12,7 +12,9 @@ export interface Endpoint {
   bodyExample?: unknown;
   success: number;
   /** Which response schema (in the OpenAPI components) a success returns. */
-  returns?: 'Service' | 'Health';
+  returns?: 'Service' | 'ServicePage' | 'Health';
+  /** Query parameters, for lists. */
+  query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
   public?: boolean;
 }
@@ -46,6 +48,42 @@ export const Endpoints = {
     success: 201,
     returns: 'Service',
     errors: ['validation_failed', 'malformed_json', 'link_name_taken', ...authErrors],
+  },
+  listServices: {
+    method: 'GET',
+    path: '/v1/services',
+    summary: 'List the predefined services and your org’s custom ones, by link name, with filters and text search.',
+    tag: 'services',
+    query: [
+      { name: 'type', description: 'predefined or custom', schema: { type: 'string', enum: ['predefined', 'custom'] } },
+      { name: 'authType', description: 'api_key, basic, oauth1 or oauth2', schema: { type: 'string', enum: ['api_key', 'basic', 'oauth1', 'oauth2'] } },
+      { name: 'q', description: 'text in the name, link name or description', schema: { type: 'string', example: 'crm' } },
+      { name: 'limit', description: 'page size, 1–200 (50)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+      { name: 'cursor', description: 'the nextCursor of the previous page', schema: { type: 'string' } },
+    ],
+    success: 200,
+    returns: 'ServicePage',
+    errors: ['validation_failed', ...authErrors],
+  },
+  editService: {
+    method: 'PATCH',
+    path: '/v1/services/{linkName}',
+    summary:
+      'Edit a custom service you own, within seed 004’s rules: name, base URL and hosts; API key parameters added or edited, not removed; OAuth URLs, param type, client/consumer key and secret; OAuth 2 scopes added only. Link name, auth type, grant type and scope delimiter never change. An accepted edit revokes the service’s connections.',
+    tag: 'services',
+    body: EditServiceInputSchema,
+    bodyExample: { name: 'Acme CRM (EU)', apiKey: { params: [{ name: 'api_key', displayName: 'API key', paramType: 'query' }] } },
+    success: 200,
+    returns: 'Service',
+    errors: ['validation_failed', 'malformed_json', 'field_not_editable', 'not_owner', 'service_read_only', 'service_not_found', ...authErrors],
+  },
+  deleteService: {
+    method: 'DELETE',
+    path: '/v1/services/{linkName}',
+    summary: 'Delete a custom service you own. Refused while it has connections. Its secret is erased from the vault.',
+    tag: 'services',
+    success: 204,
+    errors: ['not_owner', 'service_in_use', 'service_read_only', 'service_not_found', ...authErrors],
   },
   getService: {
     method: 'GET',

@@ -68,6 +68,66 @@ export const CreateServiceInputSchema = z.discriminatedUnion('authType', [
 ]);
 export type CreateServiceInput = z.infer<typeof CreateServiceInputSchema>;
 
+/**
+ * The fields a PATCH may carry. Which of them may change for which auth type is the decider's rule (seed 004's
+ * table); fields that may never change (link name, auth type, grant type, scope delimiter) are accepted here only
+ * so that the refusal can name them.
+ */
+export const EditServiceInputSchema = z.strictObject({
+  name: DisplayNameSchema.optional(),
+  baseUrl: UrlSchema.nullable().optional(),
+  allowedHosts: z.array(HostSchema).max(20).optional(),
+  linkName: z.unknown().optional(),
+  authType: z.unknown().optional(),
+  apiKey: z.strictObject({ params: z.array(ApiKeyParamSchema).min(1).max(20) }).optional(),
+  oauth1: z
+    .strictObject({
+      consumerKey: z.string().min(1).max(512).optional(),
+      consumerSecret: SecretSchema.optional(),
+      requestTokenUrl: UrlSchema.optional(),
+      authorizeUrl: UrlSchema.optional(),
+      accessTokenUrl: UrlSchema.optional(),
+      paramType: ParamTypeSchema.optional(),
+    })
+    .optional(),
+  oauth2: z
+    .strictObject({
+      grantType: z.unknown().optional(),
+      scopeDelimiter: z.unknown().optional(),
+      clientId: z.string().min(1).max(512).optional(),
+      clientSecret: SecretSchema.optional(),
+      authorizeUrl: UrlSchema.optional(),
+      accessTokenUrl: UrlSchema.optional(),
+      refreshTokenUrl: UrlSchema.optional(),
+      paramType: z.enum(['query', 'header']).optional(),
+      scopes: z.array(OAuth2ScopeSchema).max(100).optional(),
+    })
+    .optional(),
+});
+export type EditServiceInput = z.infer<typeof EditServiceInputSchema>;
+
+export const EditServiceRequestSchema = z.strictObject({ actor: ActorSchema, linkName: z.string().max(200), changes: EditServiceInputSchema });
+export type EditServiceRequest = z.infer<typeof EditServiceRequestSchema>;
+
+export const DeleteServiceRequestSchema = z.strictObject({ actor: ActorSchema, linkName: z.string().max(200) });
+export type DeleteServiceRequest = z.infer<typeof DeleteServiceRequestSchema>;
+
+export const ListServicesRequestSchema = z.strictObject({
+  actor: ActorSchema,
+  type: z.enum(['predefined', 'custom']).optional(),
+  authType: AuthTypeSchema.optional(),
+  /** Case-insensitive text in the name, link name or description. */
+  q: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1, 'must be between 1 and 200').max(200, 'must be between 1 and 200').default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type ListServicesRequest = z.input<typeof ListServicesRequestSchema>;
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
 export const CreateServiceRequestSchema = z.strictObject({ actor: ActorSchema, service: CreateServiceInputSchema });
 export type CreateServiceRequest = z.infer<typeof CreateServiceRequestSchema>;
 
@@ -86,10 +146,15 @@ export interface ServiceView {
   baseUrl: string | null;
   allowedHosts: string[];
   apiKey?: { params: ApiKeyParam[] };
-  oauth1?: Omit<Extract<CreateServiceInput, { authType: 'oauth1' }>['oauth1'], 'consumerSecret'> & { consumerSecret: string };
-  oauth2?: Omit<Extract<CreateServiceInput, { authType: 'oauth2' }>['oauth2'], 'clientSecret'> & { clientSecret: string };
+  oauth1?: Partial<Extract<CreateServiceInput, { authType: 'oauth1' }>['oauth1']> & { signatureMethod?: string };
+  oauth2?: Partial<Extract<CreateServiceInput, { authType: 'oauth2' }>['oauth2']> & { pkce?: boolean };
   owner: string | null;
   connectionCount: number;
-  createdAt: string;
-  updatedAt: string;
+  /** Predefined services only: what it is, where its docs are, and the values each connection fills in. */
+  description?: string;
+  docsUrl?: string;
+  category?: string;
+  connectionParameters?: { name: string; displayName: string; pattern: string; example: string }[];
+  createdAt: string | null;
+  updatedAt: string | null;
 }

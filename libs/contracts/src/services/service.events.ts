@@ -1,4 +1,4 @@
-import type { ApiKeyParam, AuthType } from './service.contract';
+import type { ApiKeyParam, AuthType, ParamType } from './service.contract';
 
 /**
  * Events of a `service-<orgId>.<linkName>` stream. They describe the service without its secrets: a client or
@@ -15,7 +15,7 @@ export type ServiceCreated = {
     allowedHosts: string[];
     owner: string;
     apiKey?: { params: ApiKeyParam[] };
-    oauth1?: { consumerKey: string; requestTokenUrl: string; authorizeUrl: string; accessTokenUrl: string; paramType: string; consumerSecretRef: string };
+    oauth1?: { consumerKey: string; requestTokenUrl: string; authorizeUrl: string; accessTokenUrl: string; paramType: ParamType; consumerSecretRef: string };
     oauth2?: {
       grantType: 'authorization_code' | 'client_credentials';
       clientId: string;
@@ -31,7 +31,39 @@ export type ServiceCreated = {
   };
 };
 
-export type ServiceEvent = ServiceCreated;
+/** A custom service as its stream describes it (no secrets; vault references only). */
+export type ServiceDefinition = ServiceCreated['data'];
+
+/**
+ * An accepted edit. `changedFields` names what changed (`name`, `oauth2.clientSecret`, `apiKey.params`…), so that
+ * subscribers (the revocation saga, webhooks) know without seeing values; `changes` holds the new non-secret values
+ * and, for a new secret, the new vault reference.
+ */
+export type ServiceEdited = {
+  type: 'ServiceEdited';
+  data: {
+    orgId: string;
+    linkName: string;
+    changedFields: string[];
+    changes: {
+      name?: string;
+      baseUrl?: string | null;
+      allowedHosts?: string[];
+      apiKey?: { params: ApiKeyParam[] };
+      oauth1?: Partial<NonNullable<ServiceDefinition['oauth1']>>;
+      oauth2?: Partial<Omit<NonNullable<ServiceDefinition['oauth2']>, 'grantType' | 'scopeDelimiter'>>;
+    };
+    editedBy: string;
+    editedAt: string;
+  };
+};
+
+export type ServiceDeleted = {
+  type: 'ServiceDeleted';
+  data: { orgId: string; linkName: string; deletedBy: string; deletedAt: string };
+};
+
+export type ServiceEvent = ServiceCreated | ServiceEdited | ServiceDeleted;
 export type ServiceEventType = ServiceEvent['type'];
 
 /** Stream id of a custom service: one stream per (org, link name), which is what makes link names unique. */

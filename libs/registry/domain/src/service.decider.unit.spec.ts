@@ -1,116 +1,218 @@
-import type { CreateServiceInput, ServiceCreated } from '@plugboard/contracts';
+import type { CreateServiceInput, EditServiceInput, ServiceCreated, ServiceEvent } from '@plugboard/contracts';
 import { deciderSpec } from '@plugboard/testing';
-import { serviceDecider, type CreateService } from './service.decider';
+import { serviceDecider, type CreateService, type DeleteService, type EditService } from './service.decider';
 
 const spec = deciderSpec(serviceDecider);
 const now = '2026-11-23T10:00:00.000Z';
+const later = '2026-11-24T10:00:00.000Z';
 
-function createCommand(input: CreateServiceInput, secretRef: string | null = null): CreateService {
-  return { type: 'CreateService', data: { orgId: 'acme', owner: 'alice', input, secretRef, now } };
+function createCommand(input: CreateServiceInput, secretRef: string | null = null, predefinedName: string | null = null): CreateService {
+  return { type: 'CreateService', data: { orgId: 'acme', owner: 'alice', input, secretRef, predefinedName, now } };
+}
+function editCommand(changes: EditServiceInput, { userId = 'alice', secretRef = null as string | null } = {}): EditService {
+  return { type: 'EditService', data: { orgId: 'acme', userId, linkName: 'svc', changes, secretRef, now: later } };
+}
+function deleteCommand(userId = 'alice', connectionCount = 0): DeleteService {
+  return { type: 'DeleteService', data: { orgId: 'acme', userId, linkName: 'svc', connectionCount, now: later } };
+}
+function edited(changedFields: string[], changes: object): ServiceEvent {
+  return { type: 'ServiceEdited', data: { orgId: 'acme', linkName: 'svc', changedFields, changes, editedBy: 'alice', editedAt: later } };
 }
 
-const apiKeyInput: CreateServiceInput = {
-  name: 'Acme CRM',
-  linkName: 'acme_crm',
-  authType: 'api_key',
-  baseUrl: 'https://api.acme.example/v2',
-  apiKey: { params: [{ name: 'api_key', displayName: 'API key', paramType: 'header' }] },
+const base = { orgId: 'acme', linkName: 'svc', name: 'Svc', baseUrl: 'https://api.svc.example', allowedHosts: ['api.svc.example'], owner: 'alice', createdAt: now };
+const apiKeyService: ServiceCreated = {
+  type: 'ServiceCreated',
+  data: { ...base, authType: 'api_key', apiKey: { params: [{ name: 'api_key', displayName: 'API key', paramType: 'header' }] } },
 };
-
-const created: ServiceCreated = {
+const basicService: ServiceCreated = { type: 'ServiceCreated', data: { ...base, authType: 'basic' } };
+const oauth1Service: ServiceCreated = {
   type: 'ServiceCreated',
   data: {
-    orgId: 'acme',
-    linkName: 'acme_crm',
-    name: 'Acme CRM',
-    authType: 'api_key',
-    baseUrl: 'https://api.acme.example/v2',
-    allowedHosts: ['api.acme.example'],
-    owner: 'alice',
-    apiKey: { params: [{ name: 'api_key', displayName: 'API key', paramType: 'header' }] },
-    createdAt: now,
+    ...base,
+    authType: 'oauth1',
+    oauth1: {
+      consumerKey: 'ck',
+      requestTokenUrl: 'https://svc.example/request',
+      authorizeUrl: 'https://svc.example/authorize',
+      accessTokenUrl: 'https://svc.example/access',
+      paramType: 'header',
+      consumerSecretRef: 'ref-1',
+    },
+  },
+};
+const oauth2Service: ServiceCreated = {
+  type: 'ServiceCreated',
+  data: {
+    ...base,
+    authType: 'oauth2',
+    oauth2: {
+      grantType: 'authorization_code',
+      clientId: 'client-1',
+      authorizeUrl: 'https://svc.example/authorize',
+      accessTokenUrl: 'https://svc.example/token',
+      refreshTokenUrl: null,
+      paramType: 'header',
+      scopes: [{ name: 'read', displayName: 'Read' }],
+      scopeDelimiter: 'comma',
+      clientSecretRef: 'ref-1',
+    },
   },
 };
 
-describe('service decider', () => {
-  it('creates an API key service owned by its creator, allowed to send credentials to its base URL host', () => {
-    spec.given([]).when(createCommand(apiKeyInput)).then([created]);
+describe('service decider: create', () => {
+  const input: CreateServiceInput = { name: 'Svc', linkName: 'svc', authType: 'api_key', baseUrl: 'https://api.svc.example', apiKey: apiKeyService.data.apiKey! };
+
+  it('creates an API key service owned by its creator, credentials allowed to its base URL host', () => {
+    spec.given([]).when(createCommand(input)).then([apiKeyService]);
   });
 
   it('keeps explicitly allowed hosts instead of the base URL host', () => {
     spec
       .given([])
-      .when(createCommand({ ...apiKeyInput, allowedHosts: ['api.acme.example', 'uploads.acme.example'] }))
-      .then([{ ...created, data: { ...created.data, allowedHosts: ['api.acme.example', 'uploads.acme.example'] } }]);
+      .when(createCommand({ ...input, allowedHosts: ['api.svc.example', 'uploads.svc.example'] }))
+      .then([{ ...apiKeyService, data: { ...apiKeyService.data, allowedHosts: ['api.svc.example', 'uploads.svc.example'] } }]);
   });
 
   it('refuses a link name already taken in the org', () => {
-    spec
-      .given([created])
-      .when(createCommand({ name: 'Other', linkName: 'acme_crm', authType: 'basic' }))
-      .thenFails({ code: 'link_name_taken', message: /acme_crm/ });
+    spec.given([apiKeyService]).when(createCommand({ name: 'Other', linkName: 'svc', authType: 'basic' })).thenFails({ code: 'link_name_taken', message: /"svc"/ });
+  });
+
+  it('refuses the link name of a predefined service', () => {
+    spec.given([]).when(createCommand({ name: 'Mine', linkName: 'github', authType: 'basic' }, null, 'GitHub')).thenFails({ code: 'link_name_taken', message: /predefined service GitHub/ });
+  });
+
+  it('lets a deleted service’s link name be used again', () => {
+    const deleted: ServiceEvent = { type: 'ServiceDeleted', data: { orgId: 'acme', linkName: 'svc', deletedBy: 'alice', deletedAt: now } };
+    spec.given([apiKeyService, deleted]).when(createCommand(input)).then([apiKeyService]);
   });
 
   it('records an OAuth 2 service with a reference to its client secret, never the secret', () => {
-    const input: CreateServiceInput = {
-      name: 'Acme OAuth',
-      linkName: 'acme_oauth',
+    const oauthInput: CreateServiceInput = {
+      name: 'Svc',
+      linkName: 'svc',
       authType: 'oauth2',
+      baseUrl: 'https://api.svc.example',
       oauth2: {
         grantType: 'authorization_code',
         clientId: 'client-1',
         clientSecret: 'very-secret-value',
-        authorizeUrl: 'https://auth.acme.example/authorize',
-        accessTokenUrl: 'https://auth.acme.example/token',
+        authorizeUrl: 'https://svc.example/authorize',
+        accessTokenUrl: 'https://svc.example/token',
         paramType: 'header',
-        scopes: [{ name: 'crm.read', displayName: 'Read CRM' }],
-        scopeDelimiter: 'space',
+        scopes: [{ name: 'read', displayName: 'Read' }],
+        scopeDelimiter: 'comma',
       },
     };
-    const [event] = serviceDecider.decide(createCommand(input, 'vault-entry-1'), serviceDecider.initialState());
-    expect(event).toEqual({
-      type: 'ServiceCreated',
-      data: {
-        orgId: 'acme',
-        linkName: 'acme_oauth',
-        name: 'Acme OAuth',
-        authType: 'oauth2',
-        baseUrl: null,
-        allowedHosts: [],
-        owner: 'alice',
-        oauth2: {
-          grantType: 'authorization_code',
-          clientId: 'client-1',
-          authorizeUrl: 'https://auth.acme.example/authorize',
-          accessTokenUrl: 'https://auth.acme.example/token',
-          refreshTokenUrl: null,
-          paramType: 'header',
-          scopes: [{ name: 'crm.read', displayName: 'Read CRM' }],
-          scopeDelimiter: 'space',
-          clientSecretRef: 'vault-entry-1',
-        },
-        createdAt: now,
-      },
-    });
-    expect(JSON.stringify(event)).not.toContain('very-secret-value');
+    spec.given([]).when(createCommand(oauthInput, 'ref-1')).then([oauth2Service]);
+    expect(JSON.stringify(serviceDecider.decide(createCommand(oauthInput, 'ref-1'), serviceDecider.initialState()))).not.toContain('very-secret-value');
   });
 
   it('records an OAuth 1.0a service with a reference to its consumer secret, never the secret', () => {
-    const input: CreateServiceInput = {
-      name: 'Trello-ish',
-      linkName: 'trello_ish',
-      authType: 'oauth1',
-      oauth1: {
-        consumerKey: 'ck',
-        consumerSecret: 'consumer-secret-value',
-        requestTokenUrl: 'https://trello.example/1/OAuthGetRequestToken',
-        authorizeUrl: 'https://trello.example/1/OAuthAuthorizeToken',
-        accessTokenUrl: 'https://trello.example/1/OAuthGetAccessToken',
-        paramType: 'header',
-      },
-    };
-    const [event] = serviceDecider.decide(createCommand(input, 'vault-entry-2'), serviceDecider.initialState());
-    expect(event.data.oauth1).toMatchObject({ consumerKey: 'ck', consumerSecretRef: 'vault-entry-2' });
-    expect(JSON.stringify(event)).not.toContain('consumer-secret-value');
+    const { consumerSecretRef: _ref, ...oauth1 } = oauth1Service.data.oauth1!;
+    spec
+      .given([])
+      .when(createCommand({ name: 'Svc', linkName: 'svc', authType: 'oauth1', baseUrl: base.baseUrl, oauth1: { ...oauth1, consumerSecret: 'consumer-secret' } }, 'ref-1'))
+      .then([oauth1Service]);
+  });
+});
+
+describe('service decider: edit (seed 004’s table)', () => {
+  it('lets only the owner edit', () => {
+    spec.given([basicService]).when(editCommand({ name: 'New' }, { userId: 'bob' })).thenFails({ code: 'not_owner', message: /owner of this service \(alice\)/ });
+  });
+
+  it('refuses to edit a service that does not exist or was deleted', () => {
+    spec.given([]).when(editCommand({ name: 'New' })).thenFails({ code: 'service_not_found' });
+    spec.given([basicService, { type: 'ServiceDeleted', data: { orgId: 'acme', linkName: 'svc', deletedBy: 'alice', deletedAt: now } }]).when(editCommand({ name: 'New' })).thenFails({ code: 'service_not_found' });
+  });
+
+  it('never changes the link name or the authentication type', () => {
+    spec.given([basicService]).when(editCommand({ linkName: 'other' })).thenFails({ code: 'field_not_editable', message: /^linkName cannot be changed/ });
+    spec.given([basicService]).when(editCommand({ authType: 'api_key' })).thenFails({ code: 'field_not_editable', message: /^authType cannot be changed/ });
+  });
+
+  it('Basic: edits the name, and nothing of another auth type', () => {
+    spec.given([basicService]).when(editCommand({ name: 'Renamed' })).then([edited(['name'], { name: 'Renamed' })]);
+    spec.given([basicService]).when(editCommand({ oauth2: { clientId: 'x' } })).thenFails({ code: 'field_not_editable', message: /^oauth2 cannot be changed: it does not apply .* basic/ });
+  });
+
+  it('records nothing when nothing changes', () => {
+    spec.given([basicService]).when(editCommand({ name: 'Svc', linkName: 'svc', authType: 'basic' })).then([]);
+  });
+
+  it('API key: adds parameters and edits existing ones, including their param type', () => {
+    const params = [
+      { name: 'api_key', displayName: 'Key', paramType: 'query' as const },
+      { name: 'account', displayName: 'Account', paramType: 'header' as const },
+    ];
+    spec.given([apiKeyService]).when(editCommand({ apiKey: { params } })).then([edited(['apiKey.params'], { apiKey: { params } })]);
+  });
+
+  it('API key: refuses to remove a parameter', () => {
+    spec
+      .given([apiKeyService])
+      .when(editCommand({ apiKey: { params: [{ name: 'token', displayName: 'Token', paramType: 'header' }] } }))
+      .thenFails({ code: 'field_not_editable', message: /apiKey.params cannot be changed: parameters can be added and edited but not removed \(missing: api_key\)/ });
+  });
+
+  it('OAuth 1.0a: edits name, param type, consumer key and secret, and the URLs', () => {
+    spec
+      .given([oauth1Service])
+      .when(editCommand({ name: 'New', oauth1: { paramType: 'query', consumerKey: 'ck2', consumerSecret: 'new-secret', authorizeUrl: 'https://svc.example/auth2', accessTokenUrl: 'https://svc.example/access2', requestTokenUrl: 'https://svc.example/request2' } }, { secretRef: 'ref-2' }))
+      .then([
+        edited(['name', 'oauth1.paramType', 'oauth1.consumerKey', 'oauth1.authorizeUrl', 'oauth1.accessTokenUrl', 'oauth1.requestTokenUrl', 'oauth1.consumerSecret'], {
+          name: 'New',
+          oauth1: { paramType: 'query', consumerKey: 'ck2', authorizeUrl: 'https://svc.example/auth2', accessTokenUrl: 'https://svc.example/access2', requestTokenUrl: 'https://svc.example/request2', consumerSecretRef: 'ref-2' },
+        }),
+      ]);
+  });
+
+  it('OAuth 2: edits client id and secret, URLs and param type, never recording the secret', () => {
+    spec
+      .given([oauth2Service])
+      .when(editCommand({ oauth2: { clientId: 'client-2', clientSecret: 'new-secret', refreshTokenUrl: 'https://svc.example/refresh', paramType: 'query' } }, { secretRef: 'ref-2' }))
+      .then([
+        edited(['oauth2.clientId', 'oauth2.refreshTokenUrl', 'oauth2.paramType', 'oauth2.clientSecret'], {
+          oauth2: { clientId: 'client-2', refreshTokenUrl: 'https://svc.example/refresh', paramType: 'query', clientSecretRef: 'ref-2' },
+        }),
+      ]);
+  });
+
+  it('OAuth 2: adds scopes', () => {
+    const scopes = [
+      { name: 'read', displayName: 'Read' },
+      { name: 'write', displayName: 'Write' },
+    ];
+    spec.given([oauth2Service]).when(editCommand({ oauth2: { scopes } })).then([edited(['oauth2.scopes'], { oauth2: { scopes } })]);
+  });
+
+  it('OAuth 2: refuses to remove or edit a scope', () => {
+    spec.given([oauth2Service]).when(editCommand({ oauth2: { scopes: [{ name: 'write', displayName: 'Write' }] } })).thenFails({ code: 'field_not_editable', message: /not removed \(missing: read\)/ });
+    spec.given([oauth2Service]).when(editCommand({ oauth2: { scopes: [{ name: 'read', displayName: 'Read all' }] } })).thenFails({ code: 'field_not_editable', message: /not edited \(read\)/ });
+  });
+
+  it('OAuth 2: never changes the grant type or the scope delimiter', () => {
+    spec.given([oauth2Service]).when(editCommand({ oauth2: { grantType: 'client_credentials' } })).thenFails({ code: 'field_not_editable', message: /^oauth2.grantType cannot be changed/ });
+    spec.given([oauth2Service]).when(editCommand({ oauth2: { scopeDelimiter: 'space' } })).thenFails({ code: 'field_not_editable', message: /^oauth2.scopeDelimiter cannot be changed/ });
+  });
+
+  it('folds edits into the state, so a second edit sees the first', () => {
+    const first = edited(['oauth2.scopes'], { oauth2: { scopes: [...oauth2Service.data.oauth2!.scopes, { name: 'write', displayName: 'Write' }] } });
+    spec.given([oauth2Service, first]).when(editCommand({ oauth2: { scopes: [{ name: 'read', displayName: 'Read' }] } })).thenFails({ code: 'field_not_editable', message: /missing: write/ });
+  });
+});
+
+describe('service decider: delete', () => {
+  it('deletes a service without connections, for its owner only', () => {
+    spec.given([basicService]).when(deleteCommand()).then([{ type: 'ServiceDeleted', data: { orgId: 'acme', linkName: 'svc', deletedBy: 'alice', deletedAt: later } }]);
+    spec.given([basicService]).when(deleteCommand('bob')).thenFails({ code: 'not_owner' });
+  });
+
+  it('refuses while connections remain', () => {
+    spec.given([basicService]).when(deleteCommand('alice', 2)).thenFails({ code: 'service_in_use', message: /still has 2 connections/ });
+  });
+
+  it('refuses to delete twice', () => {
+    spec.given([basicService, { type: 'ServiceDeleted', data: { orgId: 'acme', linkName: 'svc', deletedBy: 'alice', deletedAt: now } }]).when(deleteCommand()).thenFails({ code: 'service_not_found' });
   });
 });

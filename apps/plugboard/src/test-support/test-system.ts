@@ -1,0 +1,62 @@
+import { DataSource } from 'typeorm';
+import { ApiKeys } from '@plugboard/access';
+import type { Role } from '@plugboard/contracts';
+import { createClientTransport, RpcClient } from '@plugboard/messaging';
+import { createLogger, dataSourceOptions, loadConfig } from '@plugboard/runtime';
+import { createTestDatabase, TEST_NATS_URL, testMasterKey, testNamespace, type TestDatabase } from '@plugboard/testing';
+import { startAllApps } from '../embedded';
+
+export interface Reply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the test asserts its shape
+}
+
+export interface TestSystem {
+  db: TestDatabase;
+  /** Direct SQL on the system's database, to check what was (not) stored. */
+  sql(query: string, params?: unknown[]): Promise<any[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  key(orgId: string, role: Role): Promise<string>;
+  call(method: string, path: string, key: string | null, body?: unknown, userId?: string): Promise<Reply>;
+  /** A client on the bus, as another product would use it. */
+  rpc: RpcClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Every app in this process, over the real NATS (a namespace of its own) and a fresh PostgreSQL database: the
+ * gateway is called over HTTP like a user would, the apps answer over NATS like in distributed mode.
+ */
+export async function startTestSystem(): Promise<TestSystem> {
+  const db = await createTestDatabase();
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    NATS_URL: TEST_NATS_URL,
+    PLUGBOARD_NAMESPACE: testNamespace(),
+    PLUGBOARD_MASTER_KEY: testMasterKey(),
+    PORT: '0',
+    DATABASE_POOL_SIZE: '4',
+  });
+  const system = await startAllApps(config, createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
+  const bus = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName: 'test-product' });
+  return {
+    db,
+    sql: (query, params) => dataSource.query(query, params),
+    key: async (orgId, role) => (await new ApiKeys(dataSource).create(orgId, role)).key,
+    async call(method, path, key, body, userId = 'alice') {
+      const headers: Record<string, string> = { 'x-user-id': userId };
+      if (key) headers.authorization = `Bearer ${key}`;
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${system.gatewayUrl}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    rpc: new RpcClient(bus),
+    async close() {
+      await bus.close();
+      await system.close();
+      await dataSource.destroy();
+      await db.drop();
+    },
+  };
+}

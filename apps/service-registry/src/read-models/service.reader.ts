@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, type Repository } from 'typeorm';
+import { findCatalogEntry, loadCatalog } from '@plugboard/catalog';
+import { DomainError, ErrorCodes, LINK_NAME_PATTERN, type ListServicesRequest, type Page, type ServiceView } from '@plugboard/contracts';
+import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
+import { ServiceRecord } from './service.record';
+import { toPredefinedView, toServiceView } from './service.view';
+
+const PROJECTION = 'projection:services';
+
+function decodeCursor(cursor: string | undefined): string {
+  if (!cursor) return '';
+  const linkName = Buffer.from(cursor, 'base64url').toString();
+  if (!LINK_NAME_PATTERN.test(linkName)) throw new DomainError(ErrorCodes.validationFailed, 'cursor is not one this API gave out. Start again without it.', [{ path: 'cursor', message: 'unknown cursor' }]);
+  return linkName;
+}
+
+/** Reads of services: the org's custom ones from the read model, the predefined ones from the catalog. */
+@Injectable()
+export class ServiceReader {
+  constructor(
+    @InjectRepository(ServiceRecord) private readonly services: Repository<ServiceRecord>,
+    private readonly store: EventStore,
+  ) {}
+
+  /** One service of the org, custom or predefined; `service_not_found` otherwise (another org's too). */
+  async get(orgId: string, linkName: string): Promise<ServiceView> {
+    const record = await this.services.findOneBy({ orgId, linkName });
+    if (record) return toServiceView(record);
+    const entry = findCatalogEntry(linkName);
+    if (entry) return toPredefinedView(entry);
+    throw new DomainError(ErrorCodes.serviceNotFound, `No service with link name "${linkName}" exists in this organization.`);
+  }
+
+  /** The connection count of a custom service, as the read model knows it. */
+  async connectionCount(orgId: string, linkName: string): Promise<number> {
+    return (await this.services.findOneBy({ orgId, linkName }))?.connectionCount ?? 0;
+  }
+
+  /**
+   * Reads a service right after a command changed it: waits (briefly) for the read model to pass the command's
+   * event, so the caller reads its own write.
+   */
+  async afterWrite(position: LogPosition | null, orgId: string, linkName: string): Promise<ServiceView> {
+    if (position) await waitForCheckpoint(this.store, PROJECTION, position);
+    return this.get(orgId, linkName);
+  }
+
+  /** Predefined and custom services merged in link-name order, filtered, one page at a time. */
+  async list(request: ListServicesRequest & { limit: number }): Promise<Page<ServiceView>> {
+    const { actor, type, authType, q, limit } = request;
+    const after = decodeCursor(request.cursor);
+    const text = q?.trim().toLowerCase();
+    const custom: ServiceView[] = [];
+    if (type !== 'predefined') {
+      const query = this.services.createQueryBuilder('s').where('s.org_id = :orgId', { orgId: actor.orgId }).andWhere('s.link_name > :after', { after });
+      if (authType) query.andWhere('s.auth_type = :authType', { authType });
+      if (text) {
+        const like = `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+        query.andWhere(new Brackets((b) => b.where('lower(s.name) LIKE :like', { like }).orWhere('s.link_name LIKE :like', { like })));
+      }
+      custom.push(...(await query.orderBy('s.link_name', 'ASC').limit(limit + 1).getMany()).map(toServiceView));
+    }
+    const predefined =
+      type === 'custom'
+        ? []
+        : loadCatalog()
+            .filter((e) => e.linkName > after && (!authType || e.authType === authType))
+            .filter((e) => !text || `${e.name}\n${e.linkName}\n${e.description}`.toLowerCase().includes(text))
+            .sort((a, b) => (a.linkName < b.linkName ? -1 : 1))
+            .slice(0, limit + 1)
+            .map((e) => toPredefinedView(e));
+    const merged = [...custom, ...predefined].sort((a, b) => (a.linkName < b.linkName ? -1 : 1));
+    const items = merged.slice(0, limit);
+    const more = merged.length > limit;
+    return { items, nextCursor: more ? Buffer.from(items[items.length - 1].linkName).toString('base64url') : null };
+  }
+}
