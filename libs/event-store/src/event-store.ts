@@ -122,6 +122,16 @@ export class EventStore {
     return { state, version: events.length === 0 ? 0 : events[events.length - 1].streamVersion };
   }
 
+  /** The last committed event of the log (or of a category), in reading order; null when there is none. */
+  async head(category?: string): Promise<LogPosition | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT transaction_id::text AS transaction_id, global_position FROM events ${category ? 'WHERE category = $1' : ''}
+       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+      category ? [category] : [],
+    );
+    return row ? { transactionId: row.transaction_id, position: Number(row.global_position) } : null;
+  }
+
   /**
    * Reads the log in (transaction id, position) order after `after`, stopping before the oldest transaction still
    * in progress: its events, and those of every later transaction, are not visible yet and must not be passed.

@@ -9,6 +9,13 @@ export interface LogPosition {
 
 export const START: LogPosition = { transactionId: '0', position: 0 };
 
+/** Orders two places in the log as readers meet them. */
+export function compareLogPositions(a: LogPosition, b: LogPosition): number {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
+  return a.position - b.position;
+}
+
 /** Opaque cursor for `GET /v1/events?after=`. */
 export function encodeCursor(p: LogPosition): string {
   return Buffer.from(`${p.transactionId}:${p.position}`).toString('base64url');

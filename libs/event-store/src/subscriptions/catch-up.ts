@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@plugboard/contracts';
 import type { EventStore } from '../event-store';
 import type { EventLogNotifier } from '../notifier';
-import { START, type LogPosition } from '../position';
+import { compareLogPositions, START, type LogPosition } from '../position';
 
 export interface SubscriptionHandler {
   /** Unique and stable: it names the checkpoint. */
@@ -66,10 +66,27 @@ export class CatchUpSubscription {
     await this.loop;
   }
 
-  /** Processes everything visible now; resolves when caught up. Used by rebuilds and tests. */
-  async catchUp(): Promise<void> {
+  /** Processes what is visible and free to process right now, without waiting for anything. */
+  async poll(): Promise<void> {
     while (await this.processBatch()) {
-      /* keep going until a batch comes back empty */
+      /* until a batch comes back short */
+    }
+  }
+
+  /**
+   * Processes the log up to its head as of this call, then resolves. While another replica holds the subscription's
+   * lock, or an older transaction still hides newer events, it waits and tries again. Used by rebuilds and tests.
+   */
+  async catchUp(timeoutMs = 30_000): Promise<void> {
+    const head = await this.store.head(this.handler.category);
+    if (!head) return;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const more = await this.processBatch();
+      const checkpoint = await readCheckpoint(this.store.dataSource.manager, this.name);
+      if (compareLogPositions(checkpoint, head) >= 0) return;
+      if (Date.now() > deadline) throw new Error(`subscription ${this.name} did not reach the head of the log within ${timeoutMs} ms`);
+      if (!more) await delay(10);
     }
   }
 

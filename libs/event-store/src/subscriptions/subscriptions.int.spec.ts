@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@plugboard/contracts';
 import { eventually, runEntry } from '@plugboard/testing';
+import { compareLogPositions } from '../position';
 import { storeFixture, type StoreFixture } from '../test-support/event-store.fixture';
 import { CatchUpSubscription, waitForCheckpoint, type SubscriptionHandler } from './catch-up';
 import { rebuildProjection, type Projection } from './projection';
@@ -19,10 +20,7 @@ function recorder(name: string, options: Partial<SubscriptionHandler> = {}) {
   return { seen, handler };
 }
 
-function logOrder(a: RecordedEvent, b: RecordedEvent): number {
-  const tx = BigInt(a.transactionId) - BigInt(b.transactionId);
-  return tx !== 0n ? (tx < 0n ? -1 : 1) : a.position - b.position;
-}
+const logOrder = (a: RecordedEvent, b: RecordedEvent) => compareLogPositions(a, b);
 
 describe('catch-up subscriptions (PostgreSQL)', () => {
   let f: StoreFixture;
@@ -60,7 +58,7 @@ describe('catch-up subscriptions (PostgreSQL)', () => {
       await slow.query('BEGIN');
       await slow.query(`INSERT INTO events (event_id, stream_id, stream_version, type, data) VALUES (gen_random_uuid(), 'slow-1', 1, 'Slow', '{}')`);
       await f.store.append('fast-1', 0, [{ type: 'Fast', data: {} }]);
-      await subscription.catchUp();
+      await subscription.poll();
       expect(seen.map((e) => e.type)).toEqual([]);
 
       await slow.query('COMMIT');
@@ -72,7 +70,7 @@ describe('catch-up subscriptions (PostgreSQL)', () => {
       await slow.query('SELECT pg_current_xact_id()');
       await f.store.append('fast-2', 0, [{ type: 'Fast', data: {} }]);
       await slow.query(`INSERT INTO events (event_id, stream_id, stream_version, type, data) VALUES (gen_random_uuid(), 'slow-2', 1, 'Slow', '{}')`);
-      await subscription.catchUp();
+      await subscription.poll();
       expect(seen).toHaveLength(2);
       await slow.query('COMMIT');
       await subscription.catchUp();
