@@ -1,0 +1,5 @@
+export default {
+  displayName: 'oauth1',
+  preset: '../../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'oauth2',
+  preset: '../../../jest.preset.js',
+  rootDir: '.',
+};
