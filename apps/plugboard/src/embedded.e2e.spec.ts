@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -40,10 +40,7 @@ describe('embedded mode (npm start)', () => {
   beforeAll(async () => (port = await freePort()));
   afterAll(async () => {
     await running?.stop('SIGINT');
-    // As root the cluster may live outside the home folder (see embedded-postgres.ts): remove it too.
-    const cluster = existsSync(path.join(home, 'postgres')) ? realpathSync(path.join(home, 'postgres')) : null;
     rmSync(home, { recursive: true, force: true });
-    if (cluster) rmSync(cluster, { recursive: true, force: true });
   });
 
   it('starts with nothing configured, prints and saves an admin key, and serves the API', async () => {
