@@ -7,3 +7,5 @@ export * from './services/service.events';
 export * from './validation';
 export * from './rpc';
 export * from './rest/endpoints';
+export * from './connections/connection.contract';
+export * from './connections/connection.events';

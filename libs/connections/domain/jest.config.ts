@@ -1,0 +1,5 @@
+export default {
+  displayName: 'connection-domain',
+  preset: '../../../jest.preset.js',
+  rootDir: '.',
+};

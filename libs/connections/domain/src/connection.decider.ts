@@ -1,0 +1,250 @@
+import {
+  assertNever,
+  DomainError,
+  ErrorCodes,
+  type ConnectionCreated,
+  type ConnectionEvent,
+  type ConnectionStatus,
+  type CreateConnectionInput,
+  type Decider,
+  type EditConnectionInput,
+  type RevokedReason,
+} from '@plugboard/contracts';
+
+/** Key of a credential: the user's id when each login user authorizes, `*` for the connection's own. */
+export const OWN_CREDENTIAL = '*';
+
+export interface Credential {
+  status: 'connected' | 'revoked';
+  credentialRef: string;
+  revokedReason: RevokedReason | null;
+  authorizedAt: string;
+}
+
+export type ConnectionState =
+  | { status: 'absent' }
+  | { status: 'deleted' }
+  | { status: 'active'; connection: ConnectionCreated['data']; credentials: Record<string, Credential>; reauthorizationRequired: boolean };
+
+/** What the connection needs to know of its service when it is created or edited. */
+export interface ServiceFacts {
+  linkName: string;
+  type: 'predefined' | 'custom';
+  authType: ConnectionCreated['data']['service']['authType'];
+  scopes: string[];
+  parameters: { name: string; pattern: string }[];
+}
+
+export type CreateConnection = { type: 'CreateConnection'; data: { orgId: string; owner: string; input: CreateConnectionInput; service: ServiceFacts; now: string } };
+export type EditConnection = { type: 'EditConnection'; data: { orgId: string; userId: string; linkName: string; changes: EditConnectionInput; serviceScopes: string[]; now: string } };
+export type AuthorizeConnection = {
+  type: 'AuthorizeConnection';
+  data: { orgId: string; userId: string; linkName: string; credentialRef: string; grantedScopes: string[] | null; expiresAt: string | null; now: string };
+};
+export type RevokeConnection = {
+  type: 'RevokeConnection';
+  /** `reason: 'user'` revokes the caller's own view of it; `service_edited` revokes every credential. */
+  data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; now: string };
+};
+export type DeleteConnection = { type: 'DeleteConnection'; data: { orgId: string; userId: string; linkName: string; now: string } };
+
+export type ConnectionCommand = CreateConnection | EditConnection | AuthorizeConnection | RevokeConnection | DeleteConnection;
+
+function notFound(linkName: string): DomainError {
+  return new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
+}
+
+function invalid(path: string, message: string): DomainError {
+  return new DomainError(ErrorCodes.validationFailed, `The request is not valid. ${path}: ${message}.`, [{ path, message }]);
+}
+
+/** Which credential a user acts with on this connection. */
+export function credentialKey(connection: ConnectionCreated['data'], userId: string): string {
+  return connection.useLoginUserCredentials ? userId : OWN_CREDENTIAL;
+}
+
+/** The status a user sees: with login-user credentials, that of their own credential. */
+export function statusFor(state: ConnectionState, userId: string): ConnectionStatus {
+  if (state.status === 'deleted') return 'deleted';
+  if (state.status === 'absent') return 'pending';
+  return state.credentials[credentialKey(state.connection, userId)]?.status ?? 'pending';
+}
+
+function checkScopes(scopes: string[], service: { authType: string; scopes: string[] }, path: string): void {
+  if (scopes.length === 0) return;
+  if (service.authType !== 'oauth2') throw invalid(path, 'scopes apply to OAuth 2 services only');
+  const unknown = scopes.filter((s) => !service.scopes.includes(s));
+  if (unknown.length > 0) throw invalid(path, `the service does not offer ${unknown.join(', ')}`);
+}
+
+function create(command: CreateConnection, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, owner, input, service, now } = command.data;
+  if (state.status === 'active') throw new DomainError(ErrorCodes.linkNameTaken, `A connection with link name "${input.linkName}" already exists in this organization. Choose another link name.`);
+  const scopes = input.scopes ?? (service.authType === 'oauth2' ? service.scopes : []);
+  checkScopes(scopes, service, 'connection.scopes');
+  const given = input.parameters ?? {};
+  for (const name of Object.keys(given)) {
+    if (!service.parameters.some((p) => p.name === name)) throw invalid(`connection.parameters.${name}`, 'the service declares no such parameter');
+  }
+  for (const parameter of service.parameters) {
+    const value = given[parameter.name];
+    if (value === undefined) throw invalid(`connection.parameters.${parameter.name}`, 'is required by the service');
+    if (!new RegExp(parameter.pattern).test(value)) throw invalid(`connection.parameters.${parameter.name}`, `must match ${parameter.pattern}`);
+  }
+  return [
+    {
+      type: 'ConnectionCreated',
+      data: {
+        orgId,
+        linkName: input.linkName,
+        name: input.name,
+        service: { linkName: service.linkName, type: service.type, authType: service.authType },
+        scopes,
+        parameters: given,
+        useLoginUserCredentials: input.useLoginUserCredentials,
+        internal: input.internal,
+        owner,
+        createdAt: now,
+      },
+    },
+  ];
+}
+
+function active(state: ConnectionState, linkName: string): Extract<ConnectionState, { status: 'active' }> {
+  if (state.status !== 'active') throw notFound(linkName);
+  return state;
+}
+
+function edit(command: EditConnection, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, userId, linkName, changes, serviceScopes, now } = command.data;
+  const { connection } = active(state, linkName);
+  if (connection.internal) throw new DomainError(ErrorCodes.connectionInternal, 'Internal connections cannot be edited or deleted; they can only be revoked.');
+  if (connection.owner !== userId) throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may edit it; you can revoke your own authorization.`);
+  const fixed = {
+    linkName: connection.linkName,
+    service: connection.service.linkName,
+    parameters: connection.parameters,
+    useLoginUserCredentials: connection.useLoginUserCredentials,
+    internal: connection.internal,
+  };
+  for (const [field, current] of Object.entries(fixed) as [keyof typeof fixed, unknown][]) {
+    if (changes[field] !== undefined && JSON.stringify(changes[field]) !== JSON.stringify(current)) {
+      throw new DomainError(ErrorCodes.fieldNotEditable, `${field} cannot be changed: only the name and the scopes of a connection can be edited.`, [
+        { path: field, message: 'only the name and the scopes of a connection can be edited' },
+      ]);
+    }
+  }
+  const changedFields: string[] = [];
+  const recorded: { name?: string; scopes?: string[] } = {};
+  if (changes.name !== undefined && changes.name !== connection.name) {
+    recorded.name = changes.name;
+    changedFields.push('name');
+  }
+  if (changes.scopes !== undefined && JSON.stringify([...changes.scopes].sort()) !== JSON.stringify([...connection.scopes].sort())) {
+    checkScopes(changes.scopes, { authType: connection.service.authType, scopes: serviceScopes }, 'changes.scopes');
+    recorded.scopes = changes.scopes;
+    changedFields.push('scopes');
+  }
+  if (changedFields.length === 0) return [];
+  const reauthorizationRequired = changedFields.includes('scopes') && connection.service.authType === 'oauth2';
+  return [{ type: 'ConnectionEdited', data: { orgId, linkName, changedFields, changes: recorded, reauthorizationRequired, editedBy: userId, editedAt: now } }];
+}
+
+function authorize(command: AuthorizeConnection, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, userId, linkName, credentialRef, grantedScopes, expiresAt, now } = command.data;
+  const { connection } = active(state, linkName);
+  if (!connection.useLoginUserCredentials && connection.owner !== userId) {
+    throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may authorize it; it does not use each user's own credentials.`);
+  }
+  return [
+    {
+      type: 'ConnectionAuthorized',
+      data: { orgId, linkName, userId: connection.useLoginUserCredentials ? userId : null, credentialRef, grantedScopes, expiresAt, authorizedBy: userId, authorizedAt: now },
+    },
+  ];
+}
+
+function revoke(command: RevokeConnection, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, userId, linkName, reason, now } = command.data;
+  const current = active(state, linkName);
+  const { connection, credentials } = current;
+  let keys: string[];
+  if (reason === 'user') {
+    if (!connection.useLoginUserCredentials && connection.owner !== userId) {
+      throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may revoke it.`);
+    }
+    keys = [credentialKey(connection, userId)];
+  } else {
+    keys = Object.keys(credentials);
+  }
+  return keys
+    .filter((key) => credentials[key]?.status === 'connected')
+    .map((key) => ({
+      type: 'ConnectionRevoked' as const,
+      data: { orgId, linkName, userId: key === OWN_CREDENTIAL ? null : key, reason, credentialRef: credentials[key].credentialRef, revokedBy: userId, revokedAt: now },
+    }));
+}
+
+function remove(command: DeleteConnection, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, userId, linkName, now } = command.data;
+  const { connection } = active(state, linkName);
+  if (connection.internal) throw new DomainError(ErrorCodes.connectionInternal, 'Internal connections cannot be edited or deleted; they can only be revoked.');
+  if (connection.owner !== userId) throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may delete it.`);
+  return [{ type: 'ConnectionDeleted', data: { orgId, linkName, service: connection.service.linkName, deletedBy: userId, deletedAt: now } }];
+}
+
+/** Every credential reference a connection holds, for crypto-erasing them when it is deleted. */
+export function credentialRefs(state: ConnectionState): string[] {
+  return state.status === 'active' ? Object.values(state.credentials).map((c) => c.credentialRef) : [];
+}
+
+/** The rules of one connection's life: create, edit name and scopes, authorize, revoke, delete. Pure. */
+export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, ConnectionState> = {
+  initialState: () => ({ status: 'absent' }),
+  decide(command, state) {
+    switch (command.type) {
+      case 'CreateConnection':
+        return create(command, state);
+      case 'EditConnection':
+        return edit(command, state);
+      case 'AuthorizeConnection':
+        return authorize(command, state);
+      case 'RevokeConnection':
+        return revoke(command, state);
+      case 'DeleteConnection':
+        return remove(command, state);
+      default:
+        return assertNever(command);
+    }
+  },
+  evolve(state, event) {
+    switch (event.type) {
+      case 'ConnectionCreated':
+        return { status: 'active', connection: event.data, credentials: {}, reauthorizationRequired: false };
+      case 'ConnectionEdited':
+        if (state.status !== 'active') return state;
+        return {
+          ...state,
+          connection: { ...state.connection, ...event.data.changes },
+          reauthorizationRequired: state.reauthorizationRequired || event.data.reauthorizationRequired,
+        };
+      case 'ConnectionAuthorized': {
+        if (state.status !== 'active') return state;
+        const key = event.data.userId ?? OWN_CREDENTIAL;
+        const credential: Credential = { status: 'connected', credentialRef: event.data.credentialRef, revokedReason: null, authorizedAt: event.data.authorizedAt };
+        return { ...state, credentials: { ...state.credentials, [key]: credential }, reauthorizationRequired: false };
+      }
+      case 'ConnectionRevoked': {
+        if (state.status !== 'active') return state;
+        const key = event.data.userId ?? OWN_CREDENTIAL;
+        const previous = state.credentials[key];
+        if (!previous) return state;
+        return { ...state, credentials: { ...state.credentials, [key]: { ...previous, status: 'revoked', revokedReason: event.data.reason } } };
+      }
+      case 'ConnectionDeleted':
+        return { status: 'deleted' };
+      default:
+        return assertNever(event);
+    }
+  },
+};

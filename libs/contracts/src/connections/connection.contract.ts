@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ActorSchema, DisplayNameSchema, LinkNameSchema } from '../identifiers';
+import type { AuthType } from '../services/service.contract';
+
+export const ConnectionStatusSchema = z.enum(['pending', 'connected', 'revoked', 'deleted']);
+export type ConnectionStatus = z.infer<typeof ConnectionStatusSchema>;
+
+/** Why a credential stopped working. */
+export type RevokedReason = 'user' | 'service_edited' | 'refresh_failed';
+
+const ScopesSchema = z.array(z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces')).max(100);
+
+export const CreateConnectionInputSchema = z.strictObject({
+  name: DisplayNameSchema,
+  linkName: LinkNameSchema,
+  /** Link name of the service: predefined, or custom in the caller's org. */
+  service: z.string().min(1).max(200),
+  scopes: ScopesSchema.optional(),
+  /** Values the service declares per connection (a shop, a subdomain, a region). */
+  parameters: z.record(z.string().max(100), z.string().max(200)).optional(),
+  /** Each user authorizes with their own credentials; the owner's are never used for someone else. */
+  useLoginUserCredentials: z.boolean().default(false),
+  /** Created by a product for its own use: revocable, never edited or deleted. */
+  internal: z.boolean().default(false),
+});
+export type CreateConnectionInput = z.infer<typeof CreateConnectionInputSchema>;
+
+/** Only the name and the scopes change; the other fields are accepted so the refusal can name them. */
+export const EditConnectionInputSchema = z.strictObject({
+  name: DisplayNameSchema.optional(),
+  scopes: ScopesSchema.optional(),
+  linkName: z.unknown().optional(),
+  service: z.unknown().optional(),
+  parameters: z.unknown().optional(),
+  useLoginUserCredentials: z.unknown().optional(),
+  internal: z.unknown().optional(),
+});
+export type EditConnectionInput = z.infer<typeof EditConnectionInputSchema>;
+
+/** What authorizing takes, by auth type: API key values, Basic credentials, or (OAuth) where to return after. */
+export const AuthorizeConnectionInputSchema = z.strictObject({
+  values: z.record(z.string().max(100), z.string().min(1, 'must not be empty').max(4096)).optional(),
+  username: z.string().min(1, 'must not be empty').max(512).optional(),
+  password: z.string().min(1, 'must not be empty').max(4096).optional(),
+  returnUrl: z.httpUrl('must be an http(s) URL').max(2048).optional(),
+});
+export type AuthorizeConnectionInput = z.infer<typeof AuthorizeConnectionInputSchema>;
+
+const LinkNameRef = z.string().max(200);
+
+export const CreateConnectionRequestSchema = z.strictObject({ actor: ActorSchema, connection: CreateConnectionInputSchema });
+export type CreateConnectionRequest = z.input<typeof CreateConnectionRequestSchema>;
+export const ConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef });
+export type ConnectionRequest = z.infer<typeof ConnectionRequestSchema>;
+export const EditConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef, changes: EditConnectionInputSchema });
+export type EditConnectionRequest = z.infer<typeof EditConnectionRequestSchema>;
+export const AuthorizeConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef, authorization: AuthorizeConnectionInputSchema });
+export type AuthorizeConnectionRequest = z.infer<typeof AuthorizeConnectionRequestSchema>;
+export const ListConnectionsRequestSchema = z.strictObject({
+  actor: ActorSchema,
+  /** own: created by me; shared: someone else's, authorized with my credentials; internal: made by products. */
+  view: z.enum(['own', 'shared', 'internal']).default('own'),
+  limit: z.coerce.number().int().min(1, 'must be between 1 and 200').max(200, 'must be between 1 and 200').default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type ListConnectionsRequest = z.input<typeof ListConnectionsRequestSchema>;
+
+/** A connection as the calling user sees it: with `useLoginUserCredentials`, the status is that of their own credential. */
+export interface ConnectionView {
+  name: string;
+  linkName: string;
+  service: string;
+  serviceType: 'predefined' | 'custom';
+  authType: AuthType;
+  scopes: string[];
+  parameters: Record<string, string>;
+  useLoginUserCredentials: boolean;
+  internal: boolean;
+  owner: string;
+  status: ConnectionStatus;
+  revokedReason: RevokedReason | null;
+  /** The scopes changed since the last authorization: authorize again to use them. */
+  reauthorizationRequired: boolean;
+  lastAuthorizedAt: string | null;
+  lastRefreshedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What authorizing answered: the connection, or (OAuth) the provider's page to send the user to. */
+export type AuthorizeResult = { connection: ConnectionView } | { authorizeUrl: string };

@@ -1,0 +1,184 @@
+// A real OAuth 2 authorization server (oidc-provider 9) for the oauth2 library's integration tests.
+//
+// oidc-provider is ESM-only, so it runs in its own Node process; `authorization-server.ts` spawns this
+// script with `node` and reads one JSON line from stdout:
+//   {"ready":true,"issuer":"http://127.0.0.1:PORT","routes":{...}}
+// Configuration arrives as JSON in the PLUGBOARD_TEST_AS_CONFIG environment variable:
+//   { redirectUris: string[], accessTokenTtlSeconds: number, refreshTokenTtlSeconds: number,
+//     clients: [{ client_id, client_secret, token_endpoint_auth_method }] }
+//
+// Test-only extras, served next to the provider on the same port:
+//   GET  /__test/stats  → {"tokenRequests": n, "revocationRequests": n}  (requests that reached the endpoints)
+//   POST /__test/reset  → resets those counters
+//   GET  /interaction/:uid  → browserless interaction: logs in the fixed account "test-user" and consents to
+//        every requested scope, or denies with access_denied when the authorization request carried
+//        `test_decision=deny` (an extraParam the provider is configured to keep).
+// The process exits when its stdin closes (the parent died) or on SIGTERM/SIGINT.
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+
+import { Provider } from 'oidc-provider';
+
+const config = JSON.parse(process.env.PLUGBOARD_TEST_AS_CONFIG ?? '{}');
+const redirectUris = config.redirectUris ?? ['http://127.0.0.1/callback'];
+const accessTokenTtl = config.accessTokenTtlSeconds ?? 60;
+const refreshTokenTtl = config.refreshTokenTtlSeconds ?? 3600;
+const clients = config.clients;
+const ACCOUNT_ID = 'test-user';
+
+const routes = {
+  authorization: '/auth',
+  token: '/token',
+  revocation: '/token/revocation',
+  introspection: '/token/introspection',
+  jwks: '/jwks',
+  userinfo: '/me',
+};
+
+const counters = { tokenRequests: 0, revocationRequests: 0 };
+
+let provider;
+const server = createServer((req, res) => {
+  handle(req, res).catch((err) => {
+    process.stderr.write(`authorization-server: ${err?.stack ?? err}\n`);
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.end('internal error');
+    }
+  });
+});
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  if (url.pathname === '/__test/stats' && req.method === 'GET') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(counters));
+    return;
+  }
+  if (url.pathname === '/__test/reset' && req.method === 'POST') {
+    counters.tokenRequests = 0;
+    counters.revocationRequests = 0;
+    res.statusCode = 204;
+    res.end();
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === routes.token) counters.tokenRequests += 1;
+  if (req.method === 'POST' && url.pathname === routes.revocation) counters.revocationRequests += 1;
+
+  if (url.pathname.startsWith('/interaction/') && req.method === 'GET') {
+    await interact(req, res);
+    return;
+  }
+  provider.callback()(req, res);
+}
+
+// The interaction a browser user would go through, decided without one.
+async function interact(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  const { prompt, params, session, grantId } = details;
+
+  if (params.test_decision === 'deny') {
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'End-User denied the request' },
+      { mergeWithLastSubmission: false },
+    );
+    return;
+  }
+
+  if (prompt.name === 'login') {
+    await provider.interactionFinished(req, res, { login: { accountId: ACCOUNT_ID } }, { mergeWithLastSubmission: false });
+    return;
+  }
+
+  if (prompt.name === 'consent') {
+    const grant = grantId
+      ? await provider.Grant.find(grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+    if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+    if (prompt.details.missingResourceScopes) {
+      for (const [indicator, scopes] of Object.entries(prompt.details.missingResourceScopes)) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+    }
+    const result = { consent: { grantId: await grant.save() } };
+    await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
+    return;
+  }
+
+  res.statusCode = 501;
+  res.end(`prompt ${prompt.name} not implemented`);
+}
+
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(0, '127.0.0.1', resolve);
+});
+const { port } = server.address();
+const issuer = `http://127.0.0.1:${port}`;
+
+const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+
+provider = new Provider(issuer, {
+  clients: clients.map((c) => ({
+    client_id: c.client_id,
+    client_secret: c.client_secret,
+    token_endpoint_auth_method: c.token_endpoint_auth_method,
+    redirect_uris: redirectUris,
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    response_types: ['code'],
+    scope: 'openid offline_access api:read api:write',
+  })),
+  scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
+  // Kept in the interaction's params so the browserless interaction can be told to deny.
+  extraParams: ['test_decision'],
+  routes,
+  jwks: { keys: [{ ...signingKey, kid: 'test-key', use: 'sig', alg: 'RS256' }] },
+  cookies: { keys: ['plugboard-test-authorization-server'] },
+  findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+  // Every client must use PKCE with S256 for the authorization code grant.
+  pkce: { required: () => true },
+  // Refresh tokens for every authorization code grant of a client allowed to refresh, as most OAuth 2
+  // providers do (oidc-provider's default wants offline_access AND prompt=consent).
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  // Every refresh rotates the refresh token; presenting a consumed one fails with invalid_grant
+  // (and revokes the whole grant, as the spec's reuse detection suggests).
+  rotateRefreshToken: true,
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+  },
+  ttl: {
+    AccessToken: accessTokenTtl,
+    ClientCredentials: accessTokenTtl,
+    AuthorizationCode: 60,
+    IdToken: 3600,
+    RefreshToken: refreshTokenTtl,
+    Interaction: 600,
+    Session: 3600,
+    Grant: 3600,
+  },
+  // No HTML error pages on the protocol level: the tests read the redirect or JSON.
+  renderError: async (ctx, out) => {
+    ctx.type = 'json';
+    ctx.body = out;
+  },
+});
+provider.on('server_error', (_ctx, err) => process.stderr.write(`authorization-server server_error: ${err?.stack ?? err}\n`));
+
+function shutdown() {
+  server.close(() => process.exit(0));
+  server.closeAllConnections?.();
+  setTimeout(() => process.exit(0), 2000).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+process.stdin.on('end', shutdown);
+process.stdin.on('error', shutdown);
+process.stdin.resume();
+
+process.stdout.write(`${JSON.stringify({ ready: true, issuer, routes })}\n`);
