@@ -1,19 +1,43 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
-import { healthController, PlatformModule, type PlatformOptions } from '@plugboard/runtime';
+import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
+import { vaultMigrations } from '@plugboard/vault';
+import { AuthorizeConnectionHandler } from './handlers/authorize-connection.handler';
+import { ChangeConnectionHandler } from './handlers/change-connection.handler';
+import { CreateConnectionHandler } from './handlers/create-connection.handler';
+import { GetConnectionHandler } from './handlers/get-connection.handler';
+import { CreateConnections1731000002000 } from './migrations/1731000002000-create-connections';
+import { ConnectionListProjection } from './projections/connection-list.projection';
+import { ConnectionRecord, CredentialRecord } from './read-models/connection.record';
+import { ConnectionReader } from './read-models/connection.reader';
+import { ServiceLookup } from './read-models/service.lookup';
+import { RevokeOnServiceEditSaga } from './sagas/revoke-on-service-edit.saga';
 
 export const CONNECTION = 'connection';
-export const connectionMigrations = [...eventStoreMigrations];
+export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000];
 
-/** The connection app: connection streams, the credential vault's users, authorization flows (coming with the connections issue). */
+/** The connection app: connection streams, their credentials in the vault, and the revocation saga. */
 @Module({})
 export class ConnectionModule {
   static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>): DynamicModule {
     return {
       module: ConnectionModule,
-      imports: [PlatformModule.forRoot({ ...platform, appName: CONNECTION })],
-      controllers: [healthController(Subjects.connection.health, CONNECTION)],
+      imports: [
+        PlatformModule.forRoot({ ...platform, appName: CONNECTION, entities: [ConnectionRecord, CredentialRecord] }),
+        TypeOrmModule.forFeature([ConnectionRecord, CredentialRecord]),
+      ],
+      controllers: [CreateConnectionHandler, GetConnectionHandler, ChangeConnectionHandler, AuthorizeConnectionHandler, healthController(Subjects.connection.health, CONNECTION)],
+      providers: [
+        vaultProvider,
+        ConnectionReader,
+        ServiceLookup,
+        ConnectionListProjection,
+        RevokeOnServiceEditSaga,
+        subscriptionsProvider(ConnectionListProjection, RevokeOnServiceEditSaga),
+        SubscriptionRunner,
+      ],
     };
   }
 }

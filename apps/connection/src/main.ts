@@ -5,6 +5,6 @@ import { CONNECTION, ConnectionModule, connectionMigrations } from './connection
 void runApp({
   name: CONNECTION,
   migrations: connectionMigrations,
-  required: ['NATS_URL'],
+  required: ['NATS_URL', 'PLUGBOARD_MASTER_KEY'],
   start: (config, logger) => startMicroservice(ConnectionModule.register({ config, logger }), CONNECTION, config, logger),
 });

@@ -8,6 +8,7 @@ import { IntegrationEventsPublisher } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
 import { ApiKeyGuard } from './http/auth';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { ConnectionsRoutes } from './routes/connections.routes';
 import { HealthRoutes } from './routes/health.routes';
 import { ServicesRoutes } from './routes/services.routes';
 
@@ -43,7 +44,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, ServicesRoutes],
+      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes],
       providers: [
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -2,8 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
-import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, subscriptionsProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
-import { Keyring, Vault, vaultMigrations } from '@plugboard/vault';
+import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
+import { vaultMigrations } from '@plugboard/vault';
 import { CreateServiceHandler } from './handlers/create-service.handler';
 import { DeleteServiceHandler } from './handlers/delete-service.handler';
 import { EditServiceHandler } from './handlers/edit-service.handler';
@@ -29,14 +29,7 @@ export class ServiceRegistryModule {
         ServiceListProjection,
         subscriptionsProvider(ServiceListProjection),
         SubscriptionRunner,
-        {
-          provide: Vault,
-          useFactory: (config: PlatformConfig) => {
-            if (!config.PLUGBOARD_MASTER_KEY) throw new Error('PLUGBOARD_MASTER_KEY is required by the service registry');
-            return new Vault(Keyring.parse(config.PLUGBOARD_MASTER_KEY));
-          },
-          inject: [PLATFORM_CONFIG],
-        },
+        vaultProvider,
       ],
     };
   }

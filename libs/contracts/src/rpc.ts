@@ -1,4 +1,13 @@
 import type { Subjects } from './subjects';
+import type {
+  AuthorizeConnectionRequest,
+  AuthorizeResult,
+  ConnectionRequest,
+  ConnectionView,
+  CreateConnectionRequest,
+  EditConnectionRequest,
+  ListConnectionsRequest,
+} from './connections/connection.contract';
 import type { CreateServiceRequest, DeleteServiceRequest, EditServiceRequest, GetServiceRequest, ListServicesRequest, Page, ServiceView } from './services/service.contract';
 
 export interface HealthReply {
@@ -14,6 +23,13 @@ export interface RpcContracts {
   [Subjects.registry.editService]: { request: EditServiceRequest; response: ServiceView };
   [Subjects.registry.deleteService]: { request: DeleteServiceRequest; response: { deleted: true } };
   [Subjects.registry.health]: { request: Record<string, never>; response: HealthReply };
+  [Subjects.connection.createConnection]: { request: CreateConnectionRequest; response: ConnectionView };
+  [Subjects.connection.getConnection]: { request: ConnectionRequest; response: ConnectionView };
+  [Subjects.connection.listConnections]: { request: ListConnectionsRequest; response: Page<ConnectionView> };
+  [Subjects.connection.editConnection]: { request: EditConnectionRequest; response: ConnectionView };
+  [Subjects.connection.authorizeConnection]: { request: AuthorizeConnectionRequest; response: AuthorizeResult };
+  [Subjects.connection.revokeConnection]: { request: ConnectionRequest; response: ConnectionView };
+  [Subjects.connection.deleteConnection]: { request: ConnectionRequest; response: { deleted: true } };
   [Subjects.connection.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.tokenRefresh.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.invoke.health]: { request: Record<string, never>; response: HealthReply };

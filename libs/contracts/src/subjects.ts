@@ -11,7 +11,16 @@ export const Subjects = {
     deleteService: 'registry.deleteService',
     health: 'registry.health',
   },
-  connection: { health: 'connection.health' },
+  connection: {
+    createConnection: 'connection.createConnection',
+    getConnection: 'connection.getConnection',
+    listConnections: 'connection.listConnections',
+    editConnection: 'connection.editConnection',
+    authorizeConnection: 'connection.authorizeConnection',
+    revokeConnection: 'connection.revokeConnection',
+    deleteConnection: 'connection.deleteConnection',
+    health: 'connection.health',
+  },
   tokenRefresh: { health: 'tokenRefresh.health' },
   invoke: { health: 'invoke.health' },
 } as const;

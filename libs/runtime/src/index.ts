@@ -6,3 +6,4 @@ export * from './subscription-runner';
 export * from './microservice';
 export * from './run-app';
 export * from './net';
+export * from './vault.provider';

@@ -24,10 +24,34 @@ const ServiceSchema: Json = {
   },
 };
 
-const ServicePageSchema: Json = {
+const ConnectionSchema: Json = {
   type: 'object',
-  properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Service' } }, nextCursor: { type: 'string', nullable: true } },
+  description: 'A connection as the calling user sees it; no credential is ever shown.',
+  properties: {
+    name: { type: 'string' },
+    linkName: { type: 'string' },
+    service: { type: 'string' },
+    serviceType: { type: 'string', enum: ['predefined', 'custom'] },
+    authType: { type: 'string', enum: ['api_key', 'basic', 'oauth1', 'oauth2'] },
+    scopes: { type: 'array', items: { type: 'string' } },
+    parameters: { type: 'object', additionalProperties: { type: 'string' } },
+    useLoginUserCredentials: { type: 'boolean' },
+    internal: { type: 'boolean' },
+    owner: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'connected', 'revoked', 'deleted'] },
+    revokedReason: { type: 'string', nullable: true, enum: ['user', 'service_edited', 'refresh_failed', null] },
+    reauthorizationRequired: { type: 'boolean' },
+    lastAuthorizedAt: { type: 'string', format: 'date-time', nullable: true },
+    lastRefreshedAt: { type: 'string', format: 'date-time', nullable: true },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
 };
+
+const page = (item: string): Json => ({
+  type: 'object',
+  properties: { items: { type: 'array', items: { $ref: `#/components/schemas/${item}` } }, nextCursor: { type: 'string', nullable: true } },
+});
 
 const HealthSchema: Json = {
   type: 'object',
@@ -101,7 +125,15 @@ export function buildOpenApiDocument(version: string) {
     security: [{ apiKey: [] }],
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An org API key: `npm run keys -- create --org <id> --role admin`.' } },
-      schemas: { Service: ServiceSchema, ServicePage: ServicePageSchema, Health: HealthSchema, Error: ErrorSchema },
+      schemas: {
+        Service: ServiceSchema,
+        ServicePage: page('Service'),
+        Connection: ConnectionSchema,
+        ConnectionPage: page('Connection'),
+        AuthorizeResult: { type: 'object', properties: { connection: { $ref: '#/components/schemas/Connection' }, authorizeUrl: { type: 'string' } } },
+        Health: HealthSchema,
+        Error: ErrorSchema,
+      },
     },
     paths,
   };

@@ -152,14 +152,25 @@ function edit(command: EditConnection, state: ConnectionState): ConnectionEvent[
 
 function authorize(command: AuthorizeConnection, state: ConnectionState): ConnectionEvent[] {
   const { orgId, userId, linkName, credentialRef, grantedScopes, expiresAt, now } = command.data;
-  const { connection } = active(state, linkName);
+  const { connection, credentials } = active(state, linkName);
   if (!connection.useLoginUserCredentials && connection.owner !== userId) {
     throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may authorize it; it does not use each user's own credentials.`);
   }
+  const replaces = credentials[credentialKey(connection, userId)]?.credentialRef ?? null;
   return [
     {
       type: 'ConnectionAuthorized',
-      data: { orgId, linkName, userId: connection.useLoginUserCredentials ? userId : null, credentialRef, grantedScopes, expiresAt, authorizedBy: userId, authorizedAt: now },
+      data: {
+        orgId,
+        linkName,
+        userId: connection.useLoginUserCredentials ? userId : null,
+        credentialRef,
+        replacesCredentialRef: replaces === credentialRef ? null : replaces,
+        grantedScopes,
+        expiresAt,
+        authorizedBy: userId,
+        authorizedAt: now,
+      },
     },
   ];
 }
@@ -187,10 +198,11 @@ function revoke(command: RevokeConnection, state: ConnectionState): ConnectionEv
 
 function remove(command: DeleteConnection, state: ConnectionState): ConnectionEvent[] {
   const { orgId, userId, linkName, now } = command.data;
-  const { connection } = active(state, linkName);
+  const current = active(state, linkName);
+  const { connection } = current;
   if (connection.internal) throw new DomainError(ErrorCodes.connectionInternal, 'Internal connections cannot be edited or deleted; they can only be revoked.');
   if (connection.owner !== userId) throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may delete it.`);
-  return [{ type: 'ConnectionDeleted', data: { orgId, linkName, service: connection.service.linkName, deletedBy: userId, deletedAt: now } }];
+  return [{ type: 'ConnectionDeleted', data: { orgId, linkName, service: connection.service.linkName, credentialRefs: credentialRefs(current), deletedBy: userId, deletedAt: now } }];
 }
 
 /** Every credential reference a connection holds, for crypto-erasing them when it is deleted. */

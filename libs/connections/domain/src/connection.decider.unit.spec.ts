@@ -36,9 +36,9 @@ const created = (overrides: Partial<ConnectionCreated['data']> = {}): Connection
     ...overrides,
   },
 });
-const authorized = (userId: string | null, ref: string, by = userId ?? 'alice'): ConnectionEvent => ({
+const authorized = (userId: string | null, ref: string, replaces: string | null = null, by = userId ?? 'alice'): ConnectionEvent => ({
   type: 'ConnectionAuthorized',
-  data: { orgId: 'acme', linkName: 'my_crm', userId, credentialRef: ref, grantedScopes: null, expiresAt: null, authorizedBy: by, authorizedAt: now },
+  data: { orgId: 'acme', linkName: 'my_crm', userId, credentialRef: ref, replacesCredentialRef: replaces, grantedScopes: null, expiresAt: null, authorizedBy: by, authorizedAt: now },
 });
 const authorize = (userId: string, ref: string) => ({
   type: 'AuthorizeConnection' as const,
@@ -87,7 +87,8 @@ describe('connection decider: authorize and revoke', () => {
     spec.given([created(), authorized(null, 'ref-1')]).when(revoke('alice')).then([revokedEvent]);
     let state = [created(), authorized(null, 'ref-1'), revokedEvent].reduce(connectionDecider.evolve, connectionDecider.initialState());
     expect(statusFor(state, 'alice')).toBe('revoked');
-    state = connectionDecider.evolve(state, authorized(null, 'ref-2'));
+    spec.given([created(), authorized(null, 'ref-1'), revokedEvent]).when(authorize('alice', 'ref-2')).then([authorized(null, 'ref-2', 'ref-1')]);
+    state = connectionDecider.evolve(state, authorized(null, 'ref-2', 'ref-1'));
     expect(statusFor(state, 'alice')).toBe('connected');
   });
 
@@ -141,10 +142,14 @@ describe('connection decider: edit and delete', () => {
   });
 
   it('deletes for the owner, never an internal connection, and knows which credentials to erase', () => {
-    spec.given([created()]).when(remove()).then([{ type: 'ConnectionDeleted', data: { orgId: 'acme', linkName: 'my_crm', service: 'crm', deletedBy: 'alice', deletedAt: later } }]);
+    spec.given([created()]).when(remove()).then([{ type: 'ConnectionDeleted', data: { orgId: 'acme', linkName: 'my_crm', service: 'crm', credentialRefs: [], deletedBy: 'alice', deletedAt: later } }]);
+    spec
+      .given([created(), authorized(null, 'ref-1')])
+      .when(remove())
+      .then([{ type: 'ConnectionDeleted', data: { orgId: 'acme', linkName: 'my_crm', service: 'crm', credentialRefs: ['ref-1'], deletedBy: 'alice', deletedAt: later } }]);
     spec.given([created()]).when(remove('bob')).thenFails({ code: 'not_owner' });
     spec.given([created({ internal: true })]).when(remove()).thenFails({ code: 'connection_internal' });
-    spec.given([created(), { type: 'ConnectionDeleted', data: { orgId: 'acme', linkName: 'my_crm', service: 'crm', deletedBy: 'alice', deletedAt: now } }]).when(remove()).thenFails({ code: 'connection_not_found' });
+    spec.given([created(), { type: 'ConnectionDeleted', data: { orgId: 'acme', linkName: 'my_crm', service: 'crm', credentialRefs: [], deletedBy: 'alice', deletedAt: now } }]).when(remove()).thenFails({ code: 'connection_not_found' });
     const state = [created({ useLoginUserCredentials: true }), authorized('alice', 'ref-a'), authorized('bob', 'ref-b')].reduce(connectionDecider.evolve, connectionDecider.initialState());
     expect(credentialRefs(state).sort()).toEqual(['ref-a', 'ref-b']);
   });

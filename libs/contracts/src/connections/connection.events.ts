@@ -28,6 +28,8 @@ export type ConnectionAuthorized = {
     linkName: string;
     userId: string | null;
     credentialRef: string;
+    /** The vault entry this authorization replaces (erased with it), when there was one. */
+    replacesCredentialRef: string | null;
     grantedScopes: string[] | null;
     expiresAt: string | null;
     authorizedBy: string;
@@ -64,7 +66,8 @@ export type ConnectionRevoked = {
 
 export type ConnectionDeleted = {
   type: 'ConnectionDeleted';
-  data: { orgId: string; linkName: string; service: string; deletedBy: string; deletedAt: string };
+  /** `credentialRefs`: the vault entries the deletion erases (references only). */
+  data: { orgId: string; linkName: string; service: string; credentialRefs: string[]; deletedBy: string; deletedAt: string };
 };
 
 export type ConnectionEvent = ConnectionCreated | ConnectionAuthorized | ConnectionEdited | ConnectionRevoked | ConnectionDeleted;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors';
+import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnectionInputSchema } from '../connections/connection.contract';
 import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
 
 /** One REST route, described once: the gateway serves it and documents it from this, and SDKs can type it. */
@@ -12,7 +13,7 @@ export interface Endpoint {
   bodyExample?: unknown;
   success: number;
   /** Which response schema (in the OpenAPI components) a success returns. */
-  returns?: 'Service' | 'ServicePage' | 'Health';
+  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'Health';
   /** Query parameters, for lists. */
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
@@ -93,5 +94,79 @@ export const Endpoints = {
     success: 200,
     returns: 'Service',
     errors: ['service_not_found', ...authErrors],
+  },
+  listConnections: {
+    method: 'GET',
+    path: '/v1/connections',
+    summary: 'List connections: own (created by you), shared (someone else’s, authorized with your credentials) or internal (made by products).',
+    tag: 'connections',
+    query: [
+      { name: 'view', description: 'own (default), shared or internal', schema: { type: 'string', enum: ['own', 'shared', 'internal'] } },
+      { name: 'limit', description: 'page size, 1–200 (50)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+      { name: 'cursor', description: 'the nextCursor of the previous page', schema: { type: 'string' } },
+    ],
+    success: 200,
+    returns: 'ConnectionPage',
+    errors: ['validation_failed', ...authErrors],
+  },
+  createConnection: {
+    method: 'POST',
+    path: '/v1/connections',
+    summary: 'Create a connection to a predefined or custom service. It starts pending; authorize it next.',
+    tag: 'connections',
+    body: CreateConnectionInputSchema,
+    bodyExample: { name: 'Sales CRM', linkName: 'sales_crm', service: 'acme_crm', useLoginUserCredentials: false },
+    success: 201,
+    returns: 'Connection',
+    errors: ['validation_failed', 'malformed_json', 'link_name_taken', ...authErrors],
+  },
+  getConnection: {
+    method: 'GET',
+    path: '/v1/connections/{linkName}',
+    summary: 'Read one connection of your org, with the status of the credential you would use.',
+    tag: 'connections',
+    success: 200,
+    returns: 'Connection',
+    errors: ['connection_not_found', ...authErrors],
+  },
+  editConnection: {
+    method: 'PATCH',
+    path: '/v1/connections/{linkName}',
+    summary: 'Rename a connection or change its scopes (owner only; not internal ones). A scope change on OAuth asks for re-authorization.',
+    tag: 'connections',
+    body: EditConnectionInputSchema,
+    bodyExample: { name: 'Sales CRM (EU)' },
+    success: 200,
+    returns: 'Connection',
+    errors: ['validation_failed', 'malformed_json', 'field_not_editable', 'not_owner', 'connection_internal', 'connection_not_found', ...authErrors],
+  },
+  authorizeConnection: {
+    method: 'POST',
+    path: '/v1/connections/{linkName}/authorize',
+    summary:
+      'Authorize a connection: API key `{values: {<param>: …}}`, Basic `{username, password}`. With useLoginUserCredentials each user authorizes their own. Authorizing again replaces the credential (re-enables a revoked connection).',
+    tag: 'connections',
+    body: AuthorizeConnectionInputSchema,
+    bodyExample: { values: { api_key: 'sk_live_…' } },
+    success: 200,
+    returns: 'AuthorizeResult',
+    errors: ['validation_failed', 'malformed_json', 'not_owner', 'connection_not_found', 'unavailable', ...authErrors],
+  },
+  revokeConnection: {
+    method: 'POST',
+    path: '/v1/connections/{linkName}/revoke',
+    summary: 'Revoke a connection (or, with login-user credentials, your own authorization of it). Authorize again to re-enable it.',
+    tag: 'connections',
+    success: 200,
+    returns: 'Connection',
+    errors: ['not_owner', 'connection_not_found', ...authErrors],
+  },
+  deleteConnection: {
+    method: 'DELETE',
+    path: '/v1/connections/{linkName}',
+    summary: 'Delete a connection for good (owner only; not internal ones). Its credentials are erased from the vault.',
+    tag: 'connections',
+    success: 204,
+    errors: ['not_owner', 'connection_internal', 'connection_not_found', ...authErrors],
   },
 } satisfies Record<string, Endpoint>;

@@ -11,6 +11,8 @@ export interface SubscriptionHandler {
   category?: string;
   /** Event types to hand over; others are passed by (the checkpoint still moves past them). */
   eventTypes?: readonly string[];
+  /** The handler appends events (a saga): wake the other subscribers once its batch has committed. */
+  appends?: boolean;
   /**
    * Applies a batch inside the transaction that also moves the checkpoint: the effect and the checkpoint commit
    * together or not at all, so every event's effect happens exactly once.
@@ -119,6 +121,7 @@ export class CatchUpSubscription {
   private async processBatch(): Promise<boolean> {
     let more = false;
     let heldBack = false;
+    let handled = false;
     await this.store.dataSource.transaction(async (manager) => {
       // Another replica is applying a batch of this subscription: let it, and look again when woken.
       const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
@@ -132,7 +135,10 @@ export class CatchUpSubscription {
       heldBack = read.heldBack;
       if (read.events.length === 0) return;
       const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
-      if (wanted.length > 0) await this.handler.handle(wanted, manager);
+      if (wanted.length > 0) {
+        await this.handler.handle(wanted, manager);
+        handled = true;
+      }
       const last = read.events[read.events.length - 1];
       await manager.query(
         `INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ($1, $2::xid8, $3)
@@ -141,6 +147,7 @@ export class CatchUpSubscription {
       );
       more = read.events.length === batchSize;
     });
+    if (handled && this.handler.appends) this.notifier?.poke();
     // Events committed behind an older, still-open transaction: look again shortly rather than at the next poll.
     if (heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();
     return more;

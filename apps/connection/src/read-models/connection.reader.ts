@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { DomainError, ErrorCodes, LINK_NAME_PATTERN, type ConnectionView, type ListConnectionsRequest, type Page } from '@plugboard/contracts';
+import { OWN_CREDENTIAL } from '@plugboard/connection-domain';
+import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
+import { ConnectionRecord, CredentialRecord } from './connection.record';
+
+const PROJECTION = 'projection:connections';
+
+function toView(record: ConnectionRecord, credential: CredentialRecord | null): ConnectionView {
+  return {
+    name: record.name,
+    linkName: record.linkName,
+    service: record.service,
+    serviceType: record.serviceType,
+    authType: record.authType,
+    scopes: record.scopes,
+    parameters: record.parameters,
+    useLoginUserCredentials: record.useLoginUserCredentials,
+    internal: record.internal,
+    owner: record.owner,
+    status: credential?.status ?? 'pending',
+    revokedReason: credential?.status === 'revoked' ? credential.revokedReason : null,
+    reauthorizationRequired: record.reauthorizationRequired,
+    lastAuthorizedAt: credential?.lastAuthorizedAt.toISOString() ?? null,
+    lastRefreshedAt: credential?.lastRefreshedAt?.toISOString() ?? null,
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+  };
+}
+
+/** Reads of connections as one user sees them: with login-user credentials, the status is that user's own. */
+@Injectable()
+export class ConnectionReader {
+  constructor(
+    @InjectRepository(ConnectionRecord) private readonly connections: Repository<ConnectionRecord>,
+    @InjectRepository(CredentialRecord) private readonly credentials: Repository<CredentialRecord>,
+    private readonly store: EventStore,
+  ) {}
+
+  async get(orgId: string, linkName: string, userId: string): Promise<ConnectionView> {
+    const record = await this.connections.findOneBy({ orgId, linkName });
+    if (!record) throw new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
+    const userKey = record.useLoginUserCredentials ? userId : OWN_CREDENTIAL;
+    return toView(record, await this.credentials.findOneBy({ orgId, linkName, userKey }));
+  }
+
+  /** Reads a connection right after a command changed it, once the read model has passed the command's event. */
+  async afterWrite(position: LogPosition | null, orgId: string, linkName: string, userId: string): Promise<ConnectionView> {
+    if (position) await waitForCheckpoint(this.store, PROJECTION, position);
+    return this.get(orgId, linkName, userId);
+  }
+
+  /** Waits for the read model to pass a position (after a delete, nothing is left to read). */
+  async settle(position: LogPosition | null): Promise<void> {
+    if (position) await waitForCheckpoint(this.store, PROJECTION, position);
+  }
+
+  /** own: mine (not internal); shared: others', authorized with my credentials; internal: made by products. */
+  async list(request: ListConnectionsRequest & { limit: number; view: 'own' | 'shared' | 'internal' }): Promise<Page<ConnectionView>> {
+    const { actor, view, limit } = request;
+    const after = request.cursor ? Buffer.from(request.cursor, 'base64url').toString() : '';
+    if (after && !LINK_NAME_PATTERN.test(after)) throw new DomainError(ErrorCodes.validationFailed, 'cursor is not one this API gave out. Start again without it.', [{ path: 'cursor', message: 'unknown cursor' }]);
+    const query = this.connections
+      .createQueryBuilder('c')
+      .leftJoinAndMapOne(
+        'c.credential',
+        CredentialRecord,
+        'k',
+        `k.org_id = c.org_id AND k.link_name = c.link_name AND k.user_key = CASE WHEN c.use_login_user_credentials THEN :userId ELSE '${OWN_CREDENTIAL}' END`,
+        { userId: actor.userId },
+      )
+      .where('c.org_id = :orgId', { orgId: actor.orgId })
+      .andWhere('c.link_name > :after', { after });
+    if (view === 'own') query.andWhere('c.owner = :userId AND NOT c.internal', { userId: actor.userId });
+    if (view === 'internal') query.andWhere('c.internal');
+    if (view === 'shared') query.andWhere('c.use_login_user_credentials AND c.owner <> :userId AND k.user_key IS NOT NULL', { userId: actor.userId });
+    const rows = (await query.orderBy('c.link_name', 'ASC').limit(limit + 1).getMany()) as (ConnectionRecord & { credential?: CredentialRecord })[];
+    const items = rows.slice(0, limit).map((r) => toView(r, r.credential ?? null));
+    return { items, nextCursor: rows.length > limit ? Buffer.from(items[items.length - 1].linkName).toString('base64url') : null };
+  }
+}

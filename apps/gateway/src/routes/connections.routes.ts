@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Subjects, type Actor, type AuthorizeResult, type ConnectionView, type Page } from '@plugboard/contracts';
+import { RpcClient } from '@plugboard/messaging';
+import { CurrentActor, RequiresRole } from '../http/auth';
+
+/** `/v1/connections`: the connection app's operations over HTTP. */
+@Controller('v1/connections')
+export class ConnectionsRoutes {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Page<ConnectionView>> {
+    return this.rpc.request(Subjects.connection.listConnections, { ...query, actor } as never);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @RequiresRole('member')
+  create(@CurrentActor() actor: Actor, @Body() body: unknown): Promise<ConnectionView> {
+    return this.rpc.request(Subjects.connection.createConnection, { actor, connection: body as never });
+  }
+
+  @Get(':linkName')
+  get(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ConnectionView> {
+    return this.rpc.request(Subjects.connection.getConnection, { actor, linkName });
+  }
+
+  @Patch(':linkName')
+  @RequiresRole('member')
+  edit(@CurrentActor() actor: Actor, @Param('linkName') linkName: string, @Body() body: unknown): Promise<ConnectionView> {
+    return this.rpc.request(Subjects.connection.editConnection, { actor, linkName, changes: body as never });
+  }
+
+  @Post(':linkName/authorize')
+  @HttpCode(200)
+  @RequiresRole('member')
+  authorize(@CurrentActor() actor: Actor, @Param('linkName') linkName: string, @Body() body: unknown): Promise<AuthorizeResult> {
+    return this.rpc.request(Subjects.connection.authorizeConnection, { actor, linkName, authorization: (body ?? {}) as never });
+  }
+
+  @Post(':linkName/revoke')
+  @HttpCode(200)
+  @RequiresRole('member')
+  revoke(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ConnectionView> {
+    return this.rpc.request(Subjects.connection.revokeConnection, { actor, linkName });
+  }
+
+  @Delete(':linkName')
+  @HttpCode(204)
+  @RequiresRole('member')
+  async delete(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<void> {
+    await this.rpc.request(Subjects.connection.deleteConnection, { actor, linkName });
+  }
+}
