@@ -32,7 +32,8 @@ export async function rebuildProjection(store: EventStore, projection: Projectio
   const handler = projectionHandler(projection);
   await store.dataSource.transaction(async (manager) => {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`subscription:${handler.name}`]);
-    for (const table of projection.tables) await manager.query(`TRUNCATE TABLE ${quoteIdent(table)}`);
+    // One statement, so that tables referencing each other can be emptied together.
+    if (projection.tables.length > 0) await manager.query(`TRUNCATE TABLE ${projection.tables.map(quoteIdent).join(', ')}`);
     await manager.query(
       `INSERT INTO subscription_checkpoints (name) VALUES ($1)
        ON CONFLICT (name) DO UPDATE SET transaction_id = '0', position = 0, updated_at = now()`,

@@ -391,8 +391,10 @@ async function withoutIdToken(response: Response, keep: (idToken: string) => voi
   let body: unknown;
   try {
     body = await response.clone().json();
-  } catch {
-    return response; // oauth4webapi reports the unparsable body
+  } catch (err) {
+    // Not JSON: oauth4webapi reports it. A body cut off (timeout, dropped connection) is rethrown as is.
+    if (isRecord(err) && err.name === 'SyntaxError') return response;
+    throw err;
   }
   if (!isRecord(body) || !('id_token' in body)) return response;
   const { id_token: idToken, ...rest } = body;
@@ -580,6 +582,9 @@ async function classify(err: unknown): Promise<Classified> {
       const description = cause.body.error_description;
       return { error: cause.body.error, errorDescription: typeof description === 'string' ? description : null, status: 200, code: err.code };
     }
+    // A body cut off by the timeout or a dropped connection surfaces as a parse error.
+    const interrupted = transportFailure(cause);
+    if (interrupted) return interrupted;
     return { kind: 'protocol', code: err.code ?? null, detail: err.message };
   }
   return classifyLocal(err);
@@ -595,18 +600,23 @@ function classifyLocal(err: unknown): Classified {
   if (err instanceof oauth.UnsupportedOperationError) {
     return { kind: 'protocol', code: err.code, detail: err.message };
   }
-  if (isRecord(err) || err instanceof Error) {
-    const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
-    // Errors cross jest's vm realms, so names are compared rather than classes.
-    if (e.name === 'TimeoutError') return { kind: 'transient', code: 'TIMEOUT', detail: 'the request timed out' };
-    if (e.name === 'AbortError') return { kind: 'transient', code: 'ABORTED', detail: 'the request was aborted' };
-    const networkCode = networkErrorCode(err);
-    if (networkCode !== undefined) return { kind: 'transient', code: networkCode, detail: 'network error' };
-    if (typeof e.code === 'string' && e.code.startsWith('ERR_INVALID_ARG')) {
-      return { kind: 'protocol', code: 'INVALID_INPUT', detail: typeof e.message === 'string' ? e.message : undefined };
-    }
+  const transport = transportFailure(err);
+  if (transport) return transport;
+  if (isRecord(err) && typeof err.code === 'string' && err.code.startsWith('ERR_INVALID_ARG')) {
+    // oauth4webapi's argument checks; their messages name the argument, never its value.
+    return { kind: 'protocol', code: 'INVALID_INPUT', detail: typeof err.message === 'string' ? err.message : undefined };
   }
   return { kind: 'protocol', code: 'UNEXPECTED', detail: err instanceof Error ? err.name : undefined };
+}
+
+/** Timeouts, aborts and network failures (errors cross jest's vm realms, so names are compared, not classes). */
+function transportFailure(err: unknown): Classified | undefined {
+  if (!isRecord(err)) return undefined;
+  if (err.name === 'TimeoutError') return { kind: 'transient', code: 'TIMEOUT', detail: 'the request timed out' };
+  if (err.name === 'AbortError') return { kind: 'transient', code: 'ABORTED', detail: 'the request was aborted' };
+  const networkCode = networkErrorCode(err);
+  if (networkCode !== undefined) return { kind: 'transient', code: networkCode, detail: 'network error' };
+  return undefined;
 }
 
 /** undici's fetch fails with TypeError('fetch failed' | 'terminated') and the socket error as cause. */

@@ -96,12 +96,25 @@ describe('error classification', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('a body that stops half way → transient after the timeout', async () => {
+  it.each([
+    ['without an issuer (the ID token is looked for first)', {}],
+    ['with an issuer', { issuer: 'https://provider.example' }],
+  ])('a body that stops half way → transient after the timeout, %s', async (_label, extra) => {
     script = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"access_token":"');
     };
-    const err = await failure(refresh({ ...call(), refreshToken: REFRESH_TOKEN, timeoutMs: 300 }));
+    const err = await failure(refresh({ ...call(), ...extra, refreshToken: REFRESH_TOKEN, timeoutMs: 300 }));
+    expect(err).toMatchObject({ kind: 'transient', code: 'TIMEOUT' });
+  });
+
+  it('a connection dropped mid-body → transient', async () => {
+    script = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"access_token":"');
+      setTimeout(() => res.destroy(), 20);
+    };
+    const err = await failure(refresh({ ...call(), issuer: 'https://provider.example', refreshToken: REFRESH_TOKEN }));
     expect(err.kind).toBe('transient');
   });
 
@@ -215,7 +228,9 @@ describe('requests and token sets', () => {
       redirect_uri: 'https://app/cb',
       resource: 'https://api.example',
     });
-    expect(request.headers.authorization).toBe(`Basic ${Buffer.from(`client-1:${SECRET}`).toString('base64')}`);
+    // RFC 6749 2.3.1: client id and secret are form-urlencoded before Basic; oauth4webapi also escapes `-_.!~*'()`.
+    const encode = (value: string) => encodeURIComponent(value).replace(/[-_.!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    expect(request.headers.authorization).toBe(`Basic ${Buffer.from(`${encode('client-1')}:${encode(SECRET)}`).toString('base64')}`);
   });
 
   it('client_secret_post puts the credentials in the body; client credentials scopes use the delimiter', async () => {
