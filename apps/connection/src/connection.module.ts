@@ -9,6 +9,10 @@ import { ChangeConnectionHandler } from './handlers/change-connection.handler';
 import { CreateConnectionHandler } from './handlers/create-connection.handler';
 import { GetConnectionHandler } from './handlers/get-connection.handler';
 import { CreateConnections1731000002000 } from './migrations/1731000002000-create-connections';
+import { CreateOAuthAuthorizations1731000002100 } from './migrations/1731000002100-create-oauth-authorizations';
+import { CredentialRecorder } from './flows/credential-recorder';
+import { OAuthFlows } from './flows/oauth.flows';
+import { ServiceAuthResolver } from './read-models/service-auth.resolver';
 import { ConnectionListProjection } from './projections/connection-list.projection';
 import { ConnectionRecord, CredentialRecord } from './read-models/connection.record';
 import { ConnectionReader } from './read-models/connection.reader';
@@ -16,7 +20,7 @@ import { ServiceLookup } from './read-models/service.lookup';
 import { RevokeOnServiceEditSaga } from './sagas/revoke-on-service-edit.saga';
 
 export const CONNECTION = 'connection';
-export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000];
+export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100];
 
 /** The connection app: connection streams, their credentials in the vault, and the revocation saga. */
 @Module({})
@@ -33,6 +37,9 @@ export class ConnectionModule {
         vaultProvider,
         ConnectionReader,
         ServiceLookup,
+        ServiceAuthResolver,
+        CredentialRecorder,
+        OAuthFlows,
         ConnectionListProjection,
         RevokeOnServiceEditSaga,
         subscriptionsProvider(ConnectionListProjection, RevokeOnServiceEditSaga),

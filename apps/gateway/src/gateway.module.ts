@@ -10,6 +10,7 @@ import { ApiKeyGuard } from './http/auth';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { ConnectionsRoutes } from './routes/connections.routes';
 import { HealthRoutes } from './routes/health.routes';
+import { OAuthCallbackRoutes } from './routes/oauth-callback.routes';
 import { ServicesRoutes } from './routes/services.routes';
 
 export const GATEWAY = 'gateway';
@@ -44,7 +45,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes],
+      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes],
       providers: [
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   connectionNotFound: 'connection_not_found',
   connectionInternal: 'connection_internal',
   notAuthorized: 'not_authorized',
+  serviceNotConfigured: 'service_not_configured',
+  authorizationFailed: 'authorization_failed',
   concurrencyConflict: 'concurrency_conflict',
   payloadTooLarge: 'payload_too_large',
   unavailable: 'unavailable',

@@ -9,3 +9,4 @@ export * from './rpc';
 export * from './rest/endpoints';
 export * from './connections/connection.contract';
 export * from './connections/connection.events';
+export * from './connections/credential';

@@ -2,6 +2,8 @@ import type { Subjects } from './subjects';
 import type {
   AuthorizeConnectionRequest,
   AuthorizeResult,
+  CompleteAuthorizationRequest,
+  CompletedAuthorization,
   ConnectionRequest,
   ConnectionView,
   CreateConnectionRequest,
@@ -28,6 +30,7 @@ export interface RpcContracts {
   [Subjects.connection.listConnections]: { request: ListConnectionsRequest; response: Page<ConnectionView> };
   [Subjects.connection.editConnection]: { request: EditConnectionRequest; response: ConnectionView };
   [Subjects.connection.authorizeConnection]: { request: AuthorizeConnectionRequest; response: AuthorizeResult };
+  [Subjects.connection.completeAuthorization]: { request: CompleteAuthorizationRequest; response: CompletedAuthorization };
   [Subjects.connection.revokeConnection]: { request: ConnectionRequest; response: ConnectionView };
   [Subjects.connection.deleteConnection]: { request: ConnectionRequest; response: { deleted: true } };
   [Subjects.connection.health]: { request: Record<string, never>; response: HealthReply };

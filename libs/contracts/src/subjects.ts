@@ -17,6 +17,7 @@ export const Subjects = {
     listConnections: 'connection.listConnections',
     editConnection: 'connection.editConnection',
     authorizeConnection: 'connection.authorizeConnection',
+    completeAuthorization: 'connection.completeAuthorization',
     revokeConnection: 'connection.revokeConnection',
     deleteConnection: 'connection.deleteConnection',
     health: 'connection.health',

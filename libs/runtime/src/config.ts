@@ -7,11 +7,23 @@ const ConfigSchema = z.object({
   DATABASE_URL: z.string({ error: 'is required: a postgres://user@host:port/database URL' }).regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres://user@host:port/database URL'),
   NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'must be a nats://host:port URL').optional(),
   PLUGBOARD_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, dashes or underscores').default(DEFAULT_NAMESPACE),
-  PLUGBOARD_PUBLIC_URL: z.httpUrl('must be the http(s) URL at which callers reach the gateway').optional(),
+  PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL at which callers reach the gateway' }).optional(),
   PLUGBOARD_INVOKE_ALLOW_HOSTS: z.string().optional(),
   PLUGBOARD_MASTER_KEY: z
     .string()
     .regex(/^([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=(\s*,\s*([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=)*$/, 'must be a base64 key of 32 bytes (openssl rand -base64 32), or a list id:key,… with the current key first')
+    .optional(),
+  /** OAuth clients of predefined services, registered by whoever runs Plugboard: {"github": {"clientId", "clientSecret"}}. */
+  PLUGBOARD_PREDEFINED_CLIENTS: z
+    .string()
+    .refine((value) => {
+      try {
+        const parsed = JSON.parse(value);
+        return typeof parsed === 'object' && parsed !== null && Object.values(parsed).every((c) => typeof (c as { clientId?: unknown }).clientId === 'string' && typeof (c as { clientSecret?: unknown }).clientSecret === 'string');
+      } catch {
+        return false;
+      }
+    }, 'must be JSON: {"<service link name>": {"clientId": "…", "clientSecret": "…"}}')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,84 +1,88 @@
-import { randomUUID } from 'node:crypto';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AuthorizeConnectionRequestSchema,
-  connectionStreamId,
+  CompleteAuthorizationRequestSchema,
   DomainError,
   ErrorCodes,
   Subjects,
   type AuthorizeConnectionInput,
   type AuthorizeConnectionRequest,
   type AuthorizeResult,
+  type CompleteAuthorizationRequest,
+  type CompletedAuthorization,
   type ServiceView,
+  type StoredCredential,
 } from '@plugboard/contracts';
-import { connectionDecider } from '@plugboard/connection-domain';
-import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
-import { Vault } from '@plugboard/vault';
+import { CredentialRecorder } from '../flows/credential-recorder';
+import { OAuthFlows } from '../flows/oauth.flows';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';
-
-/** What the vault holds for a connection: the credential, by auth type. */
-export type StoredCredential = { kind: 'api_key'; values: Record<string, string> } | { kind: 'basic'; username: string; password: string };
 
 function invalid(path: string, message: string): DomainError {
   return new DomainError(ErrorCodes.validationFailed, `The request is not valid. ${path}: ${message}.`, [{ path, message }]);
 }
 
-/** Checks what was posted against what the service's auth type needs. Values never appear in the messages. */
-function credentialFor(service: ServiceView, input: AuthorizeConnectionInput): StoredCredential {
-  switch (service.authType) {
-    case 'api_key': {
-      const values = input.values ?? {};
-      const expected = (service.apiKey?.params ?? []).map((p) => p.name);
-      const missing = expected.filter((name) => !(name in values));
-      const unknown = Object.keys(values).filter((name) => !expected.includes(name));
-      if (missing.length > 0) throw invalid('authorization.values', `the service needs ${missing.join(', ')}`);
-      if (unknown.length > 0) throw invalid('authorization.values', `the service has no parameter ${unknown.join(', ')}`);
-      return { kind: 'api_key', values };
-    }
-    case 'basic':
-      if (!input.username || !input.password) throw invalid('authorization', 'a Basic service needs a username and a password');
-      return { kind: 'basic', username: input.username, password: input.password };
-    case 'oauth1':
-    case 'oauth2':
-      throw new DomainError(ErrorCodes.unavailable, `Authorizing ${service.authType === 'oauth2' ? 'OAuth 2' : 'OAuth 1.0a'} connections is not available in this version yet.`);
+/** Checks posted API key or Basic credentials against what the service needs. Values never appear in messages. */
+function postedCredential(service: ServiceView, input: AuthorizeConnectionInput): StoredCredential {
+  if (service.authType === 'api_key') {
+    const values = input.values ?? {};
+    const expected = (service.apiKey?.params ?? []).map((p) => p.name);
+    const missing = expected.filter((name) => !(name in values));
+    const unknown = Object.keys(values).filter((name) => !expected.includes(name));
+    if (missing.length > 0) throw invalid('authorization.values', `the service needs ${missing.join(', ')}`);
+    if (unknown.length > 0) throw invalid('authorization.values', `the service has no parameter ${unknown.join(', ')}`);
+    return { kind: 'api_key', values };
   }
+  if (!input.username || !input.password) throw invalid('authorization', 'a Basic service needs a username and a password');
+  return { kind: 'basic', username: input.username, password: input.password };
 }
 
 /**
- * Authorizes a connection (or, with login-user credentials, the caller's own use of it). The credential goes to the
- * vault in the same transaction as ConnectionAuthorized; a credential it replaces is erased there too.
+ * Authorizes a connection (or, with login-user credentials, the caller's own use of it): API key and Basic values
+ * at once, OAuth 2 client credentials at once, OAuth 2 authorization code and OAuth 1.0a through the provider's page
+ * and back through the callback.
  */
 @Controller()
 export class AuthorizeConnectionHandler {
   constructor(
-    private readonly store: EventStore,
-    private readonly vault: Vault,
     private readonly services: ServiceLookup,
     private readonly reader: ConnectionReader,
+    private readonly flows: OAuthFlows,
+    private readonly credentials: CredentialRecorder,
   ) {}
 
   @MessagePattern(Subjects.connection.authorizeConnection)
-  async handle(@Payload(new ContractPipe(AuthorizeConnectionRequestSchema)) request: AuthorizeConnectionRequest): Promise<AuthorizeResult> {
+  async authorize(@Payload(new ContractPipe(AuthorizeConnectionRequestSchema)) request: AuthorizeConnectionRequest): Promise<AuthorizeResult> {
     const { actor, linkName, authorization } = request;
     const connection = await this.reader.get(actor.orgId, linkName, actor.userId);
-    const credential = credentialFor(await this.services.view(actor, connection.service), authorization);
-    const credentialRef = randomUUID();
-    const result = await handleCommand(
-      this.store,
-      connectionStreamId(actor.orgId, linkName),
-      connectionDecider,
-      { type: 'AuthorizeConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, credentialRef, grantedScopes: null, expiresAt: null, now: new Date().toISOString() } },
-      {
-        metadata: { orgId: actor.orgId, userId: actor.userId },
-        alsoWrite: async (manager, events) => {
-          await this.vault.put(manager, { id: credentialRef, orgId: actor.orgId, purpose: `connection.${linkName}.credential`, value: credential });
-          for (const event of events) if (event.type === 'ConnectionAuthorized' && event.data.replacesCredentialRef) await this.vault.erase(manager, event.data.replacesCredentialRef, actor.orgId);
-        },
-      },
-    );
-    return { connection: await this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId) };
+    if (!connection.useLoginUserCredentials && connection.owner !== actor.userId) {
+      throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may authorize it; it does not use each user's own credentials.`);
+    }
+    const service = await this.services.view(actor, connection.service);
+    switch (service.authType) {
+      case 'api_key':
+      case 'basic':
+        return { connection: await this.credentials.record(actor, linkName, postedCredential(service, authorization)) };
+      case 'oauth2': {
+        const started = await this.flows.startOAuth2(actor, connection, authorization.returnUrl ?? null);
+        if ('authorizeUrl' in started) return started;
+        return { connection: await this.credentials.record(actor, linkName, started.credential, started.grant) };
+      }
+      case 'oauth1':
+        return this.flows.startOAuth1(actor, connection, authorization.returnUrl ?? null);
+    }
+  }
+
+  /** The provider sent the user back: finish the authorization it names, once. */
+  @MessagePattern(Subjects.connection.completeAuthorization)
+  async complete(@Payload(new ContractPipe(CompleteAuthorizationRequestSchema)) request: CompleteAuthorizationRequest): Promise<CompletedAuthorization> {
+    const completion = await this.flows.complete(request.protocol, request.params);
+    if (completion.outcome !== 'connected') {
+      return { outcome: completion.outcome, message: completion.message, linkName: completion.linkName, returnUrl: completion.returnUrl };
+    }
+    const connection = await this.credentials.record(completion.actor, completion.linkName, completion.credential, completion.grant);
+    return { outcome: 'connected', message: `The connection "${connection.name}" is connected.`, linkName: connection.linkName, returnUrl: completion.returnUrl };
   }
 }

@@ -16,6 +16,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   connection_not_found: 404,
   connection_internal: 403,
   not_authorized: 409,
+  service_not_configured: 409,
+  authorization_failed: 502,
   concurrency_conflict: 409,
   payload_too_large: 413,
   unavailable: 503,

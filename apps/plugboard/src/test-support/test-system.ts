@@ -2,8 +2,9 @@ import { DataSource } from 'typeorm';
 import { ApiKeys } from '@plugboard/access';
 import type { Role } from '@plugboard/contracts';
 import { createClientTransport, RpcClient } from '@plugboard/messaging';
-import { createLogger, dataSourceOptions, loadConfig } from '@plugboard/runtime';
+import { createLogger, dataSourceOptions, freePort, loadConfig } from '@plugboard/runtime';
 import { createTestDatabase, TEST_NATS_URL, testMasterKey, testNamespace, type TestDatabase } from '@plugboard/testing';
+import { Keyring, Vault } from '@plugboard/vault';
 import { startAllApps } from '../embedded';
 
 export interface Reply {
@@ -17,6 +18,8 @@ export interface TestSystem {
   sql(query: string, params?: unknown[]): Promise<any[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
   key(orgId: string, role: Role): Promise<string>;
   call(method: string, path: string, key: string | null, body?: unknown, userId?: string): Promise<Reply>;
+  /** Decrypts a vault entry, to check what was stored where (tests only). */
+  vaultEntry<T>(id: string, orgId: string): Promise<T | null>;
   /** A client on the bus, as another product would use it. */
   rpc: RpcClient;
   close(): Promise<void>;
@@ -26,21 +29,29 @@ export interface TestSystem {
  * Every app in this process, over the real NATS (a namespace of its own) and a fresh PostgreSQL database: the
  * gateway is called over HTTP like a user would, the apps answer over NATS like in distributed mode.
  */
-export async function startTestSystem(): Promise<TestSystem> {
+export async function startTestSystem(env: NodeJS.ProcessEnv = {}): Promise<TestSystem & { publicUrl: string }> {
   const db = await createTestDatabase();
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const masterKey = testMasterKey();
   const config = loadConfig({
     DATABASE_URL: db.url,
     NATS_URL: TEST_NATS_URL,
     PLUGBOARD_NAMESPACE: testNamespace(),
-    PLUGBOARD_MASTER_KEY: testMasterKey(),
-    PORT: '0',
+    PLUGBOARD_MASTER_KEY: masterKey,
+    PORT: String(port),
+    PLUGBOARD_PUBLIC_URL: publicUrl,
+    // The providers the tests start listen on 127.0.0.1 over plain http.
+    PLUGBOARD_INVOKE_ALLOW_HOSTS: '127.0.0.1',
     DATABASE_POOL_SIZE: '4',
+    ...env,
   });
   const system = await startAllApps(config, createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent'));
   const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
   const bus = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName: 'test-product' });
   return {
     db,
+    publicUrl,
     sql: (query, params) => dataSource.query(query, params),
     key: async (orgId, role) => (await new ApiKeys(dataSource).create(orgId, role)).key,
     async call(method, path, key, body, userId = 'alice') {
@@ -51,6 +62,7 @@ export async function startTestSystem(): Promise<TestSystem> {
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : null };
     },
+    vaultEntry: (id, orgId) => new Vault(Keyring.parse(masterKey)).get(dataSource.manager, id, orgId),
     rpc: new RpcClient(bus),
     async close() {
       await bus.close();

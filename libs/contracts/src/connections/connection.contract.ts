@@ -42,7 +42,7 @@ export const AuthorizeConnectionInputSchema = z.strictObject({
   values: z.record(z.string().max(100), z.string().min(1, 'must not be empty').max(4096)).optional(),
   username: z.string().min(1, 'must not be empty').max(512).optional(),
   password: z.string().min(1, 'must not be empty').max(4096).optional(),
-  returnUrl: z.httpUrl('must be an http(s) URL').max(2048).optional(),
+  returnUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).optional(),
 });
 export type AuthorizeConnectionInput = z.infer<typeof AuthorizeConnectionInputSchema>;
 
@@ -89,3 +89,18 @@ export interface ConnectionView {
 
 /** What authorizing answered: the connection, or (OAuth) the provider's page to send the user to. */
 export type AuthorizeResult = { connection: ConnectionView } | { authorizeUrl: string };
+
+/** A provider's redirect back to Plugboard, passed on by the gateway's callback routes. */
+export const CompleteAuthorizationRequestSchema = z.strictObject({
+  protocol: z.enum(['oauth1', 'oauth2']),
+  params: z.record(z.string().max(100), z.string().max(4096)),
+});
+export type CompleteAuthorizationRequest = z.infer<typeof CompleteAuthorizationRequestSchema>;
+
+export interface CompletedAuthorization {
+  outcome: 'connected' | 'denied' | 'failed';
+  /** A sentence for the person in the browser. */
+  message: string;
+  linkName: string | null;
+  returnUrl: string | null;
+}

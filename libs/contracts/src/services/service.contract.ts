@@ -8,7 +8,7 @@ export type AuthType = z.infer<typeof AuthTypeSchema>;
 export const ParamTypeSchema = z.enum(['query', 'form', 'header']);
 export type ParamType = z.infer<typeof ParamTypeSchema>;
 
-const UrlSchema = z.httpUrl('must be an http(s) URL').max(2048, 'must be 2048 characters or fewer');
+const UrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048, 'must be 2048 characters or fewer');
 const HostSchema = z
   .string()
   .max(253)

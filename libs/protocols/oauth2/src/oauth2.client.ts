@@ -524,9 +524,6 @@ async function toOAuth2Error(err: unknown, operation: OAuth2Operation, secrets: 
 
 function toOAuth2ErrorSync(err: unknown, operation: OAuth2Operation, secrets: string[]): OAuth2Error {
   if (err instanceof OAuth2Error) return err;
-  if (err instanceof oauth.AuthorizationResponseError) {
-    return build({ error: err.error, errorDescription: err.error_description ?? null, code: err.code }, operation, secrets, () => new Date());
-  }
   return build(classifyLocal(err), operation, secrets, () => new Date());
 }
 

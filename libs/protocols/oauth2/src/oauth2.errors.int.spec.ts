@@ -119,7 +119,7 @@ describe('error classification', () => {
   });
 
   it('a refused connection → transient', async () => {
-    const closed = await startStubHttpServer((_req, res) => res.end());
+    const closed = await startStubHttpServer((_req, res) => void res.end());
     const url = closed.url;
     await closed.stop();
     const err = await failure(refresh({ ...call(), tokenUrl: `${url}/token`, refreshToken: REFRESH_TOKEN }));

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { connectionStreamId, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
+import { connectionDecider } from '@plugboard/connection-domain';
+import { EventStore, handleCommand } from '@plugboard/event-store';
+import { Vault } from '@plugboard/vault';
+import { ConnectionReader } from '../read-models/connection.reader';
+
+/**
+ * The last step of every authorization flow: the credential goes to the vault in the same transaction as
+ * ConnectionAuthorized, and the credential it replaces is erased there too.
+ */
+@Injectable()
+export class CredentialRecorder {
+  constructor(
+    private readonly store: EventStore,
+    private readonly vault: Vault,
+    private readonly reader: ConnectionReader,
+  ) {}
+
+  async record(actor: Actor, linkName: string, credential: StoredCredential, grant: { scopes: string[] | null; expiresAt: string | null } = { scopes: null, expiresAt: null }): Promise<ConnectionView> {
+    const credentialRef = randomUUID();
+    const result = await handleCommand(
+      this.store,
+      connectionStreamId(actor.orgId, linkName),
+      connectionDecider,
+      {
+        type: 'AuthorizeConnection',
+        data: { orgId: actor.orgId, userId: actor.userId, linkName, credentialRef, grantedScopes: grant.scopes, expiresAt: grant.expiresAt, now: new Date().toISOString() },
+      },
+      {
+        metadata: { orgId: actor.orgId, userId: actor.userId },
+        alsoWrite: async (manager, events) => {
+          await this.vault.put(manager, { id: credentialRef, orgId: actor.orgId, purpose: `connection.${linkName}.credential`, value: credential });
+          for (const event of events) {
+            if (event.type === 'ConnectionAuthorized' && event.data.replacesCredentialRef) await this.vault.erase(manager, event.data.replacesCredentialRef, actor.orgId);
+          }
+        },
+      },
+    );
+    return this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
+  }
+}

@@ -1,0 +1,174 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, ErrorCodes, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
+import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken } from '@plugboard/oauth1';
+import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse } from '@plugboard/oauth2';
+import { EventStore } from '@plugboard/event-store';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { Vault } from '@plugboard/vault';
+import { ServiceAuthResolver } from '../read-models/service-auth.resolver';
+import { ConnectionReader } from '../read-models/connection.reader';
+
+/** How long a user has to finish at the provider before the authorization expires. */
+const PENDING_TTL_MS = 10 * 60 * 1000;
+
+export const OAUTH2_CALLBACK_PATH = '/v1/oauth/callback';
+export const OAUTH1_CALLBACK_PATH = '/v1/oauth1/callback';
+
+function hash(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** The result of a provider's redirect back to Plugboard. */
+export type Completion =
+  | { outcome: 'connected'; actor: Actor; linkName: string; returnUrl: string | null; credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }
+  | { outcome: 'denied' | 'failed'; message: string; linkName: string | null; returnUrl: string | null; actor: Actor | null };
+
+interface PendingRow {
+  protocol: 'oauth1' | 'oauth2';
+  org_id: string;
+  user_id: string;
+  link_name: string;
+  secret_ref: string | null;
+  redirect_uri: string;
+  return_url: string | null;
+  expired: boolean;
+}
+
+/**
+ * The OAuth authorization flows. Starting one records a single-use, expiring authorization bound to the org, user
+ * and connection (keyed by a hash of the OAuth 2 `state` or OAuth 1.0a request token, its verifier or token secret
+ * in the vault); the provider's redirect consumes it exactly once.
+ */
+@Injectable()
+export class OAuthFlows {
+  private readonly publicUrl: string;
+  private readonly localHosts: string[];
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly vault: Vault,
+    private readonly resolver: ServiceAuthResolver,
+    private readonly reader: ConnectionReader,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+  ) {
+    this.publicUrl = (config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    this.localHosts = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  }
+
+  /** Plain http is accepted only for hosts the operator explicitly allowed (tests use 127.0.0.1). */
+  private insecureAllowed(url: string | null): boolean {
+    return url !== null && new URL(url).protocol === 'http:' && this.localHosts.includes(new URL(url).hostname);
+  }
+
+  /** OAuth 2: the provider's page for an authorization code, or (client credentials) a token at once. */
+  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }> {
+    const settings = await this.resolver.oauth2(actor.orgId, connection);
+    const allowInsecureLocalhost = this.insecureAllowed(settings.tokenUrl);
+    if (settings.grantType === 'client_credentials') {
+      const tokens = await this.guard(() =>
+        clientCredentials({ ...settings, scopes: connection.scopes, extraParams: settings.extraTokenParams, allowInsecureLocalhost }),
+      );
+      return { credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
+    }
+    if (!settings.authorizeUrl) throw new DomainError(ErrorCodes.serviceNotConfigured, 'This service has no authorize URL, so it cannot be authorized with an authorization code.');
+    const redirectUri = `${this.publicUrl}${OAUTH2_CALLBACK_PATH}`;
+    const request = await buildAuthorizationRequest({
+      authorizeUrl: settings.authorizeUrl,
+      clientId: settings.clientId,
+      redirectUri,
+      scopes: connection.scopes,
+      scopeDelimiter: settings.scopeDelimiter,
+      pkce: settings.pkce,
+      extraParams: settings.extraAuthorizeParams,
+      allowInsecureLocalhost: this.insecureAllowed(settings.authorizeUrl),
+    });
+    await this.remember('oauth2', request.state, actor, connection.linkName, redirectUri, returnUrl, request.codeVerifier ? { codeVerifier: request.codeVerifier } : null);
+    return { authorizeUrl: request.url };
+  }
+
+  /** OAuth 1.0a: a request token, then the provider's page to approve it. */
+  async startOAuth1(actor: Actor, connection: ConnectionView, returnUrl: string | null): Promise<{ authorizeUrl: string }> {
+    const settings = await this.resolver.oauth1(actor.orgId, connection);
+    const redirectUri = `${this.publicUrl}${OAUTH1_CALLBACK_PATH}`;
+    const consumer = { key: settings.consumerKey, secret: settings.consumerSecret };
+    const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod }));
+    await this.remember('oauth1', requestToken.token, actor, connection.linkName, redirectUri, returnUrl, { token: requestToken.token, tokenSecret: requestToken.tokenSecret });
+    return { authorizeUrl: oauth1AuthorizeUrl(settings.authorizeUrl, requestToken.token, settings.extraAuthorizeParams) };
+  }
+
+  /** Consumes the authorization the provider's redirect names and, when the user approved, fetches the tokens. */
+  async complete(protocol: 'oauth1' | 'oauth2', params: Record<string, string>): Promise<Completion> {
+    const key = protocol === 'oauth2' ? params.state : (params.oauth_token ?? params.denied);
+    const unknown: Completion = { outcome: 'failed', message: 'This authorization is unknown, expired or already used. Start it again from Plugboard.', linkName: null, returnUrl: null, actor: null };
+    if (!key) return unknown;
+    const [rows] = await this.store.dataSource.query(
+      `UPDATE oauth_authorizations SET used_at = now() WHERE key_hash = $1 AND protocol = $2 AND used_at IS NULL
+       RETURNING protocol, org_id, user_id, link_name, secret_ref, redirect_uri, return_url, expires_at < now() AS expired`,
+      [hash(key), protocol],
+    );
+    const row = (rows as PendingRow[])[0];
+    if (!row) return unknown;
+    const actor = { orgId: row.org_id, userId: row.user_id };
+    const pending = row.secret_ref ? await this.vault.get<Record<string, string>>(this.store.dataSource.manager, row.secret_ref, row.org_id) : null;
+    if (row.secret_ref) await this.vault.erase(this.store.dataSource.manager, row.secret_ref, row.org_id);
+    const base = { linkName: row.link_name, returnUrl: row.return_url, actor };
+    if (row.expired) return { outcome: 'failed', message: 'This authorization expired. Start it again from Plugboard.', ...base };
+    if (params.error === 'access_denied' || params.denied) return { outcome: 'denied', message: 'The authorization was denied at the provider. Nothing was changed.', ...base };
+    try {
+      const connection = await this.reader.get(actor.orgId, row.link_name, actor.userId);
+      if (protocol === 'oauth2') {
+        const settings = await this.resolver.oauth2(actor.orgId, connection);
+        const { code } = parseAuthorizationResponse({ callback: new URLSearchParams(params), expectedState: key });
+        const tokens = await exchangeCode({
+          ...settings,
+          redirectUri: row.redirect_uri,
+          code,
+          codeVerifier: pending?.codeVerifier ?? null,
+          extraParams: settings.extraTokenParams,
+          allowInsecureLocalhost: this.insecureAllowed(settings.tokenUrl),
+        });
+        return { outcome: 'connected', ...base, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
+      }
+      const settings = await this.resolver.oauth1(actor.orgId, connection);
+      const access = await getAccessToken({
+        accessTokenUrl: settings.accessTokenUrl,
+        consumer: { key: settings.consumerKey, secret: settings.consumerSecret },
+        requestToken: { key: pending?.token ?? key, secret: pending?.tokenSecret ?? '' },
+        verifier: params.oauth_verifier ?? '',
+        signatureMethod: settings.signatureMethod,
+      });
+      return { outcome: 'connected', ...base, credential: { kind: 'oauth1', token: access.token, tokenSecret: access.tokenSecret }, grant: { scopes: null, expiresAt: null } };
+    } catch (error) {
+      if (isOAuth2Error(error) && error.kind === 'access_denied') return { outcome: 'denied', message: 'The authorization was denied at the provider. Nothing was changed.', ...base };
+      // The protocol libraries keep secrets out of their messages; the provider's own words help the user.
+      return { outcome: 'failed', message: `The provider did not complete the authorization: ${error instanceof Error ? error.message : 'unknown error'}. Nothing was changed.`, ...base };
+    }
+  }
+
+  private async remember(protocol: 'oauth1' | 'oauth2', key: string, actor: Actor, linkName: string, redirectUri: string, returnUrl: string | null, secret: Record<string, string> | null): Promise<void> {
+    await this.store.dataSource.transaction(async (manager) => {
+      const secretRef = secret ? randomUUID() : null;
+      if (secret && secretRef) await this.vault.put(manager, { id: secretRef, orgId: actor.orgId, purpose: `oauth.pending.${linkName}`, value: secret });
+      await manager.query(
+        `INSERT INTO oauth_authorizations (key_hash, protocol, org_id, user_id, link_name, secret_ref, redirect_uri, return_url, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [hash(key), protocol, actor.orgId, actor.userId, linkName, secretRef, redirectUri, returnUrl, new Date(Date.now() + PENDING_TTL_MS)],
+      );
+    });
+  }
+
+  /** A provider's refusal while starting becomes `authorization_failed` with the provider's words (no secrets). */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      throw new DomainError(ErrorCodes.authorizationFailed, `The provider refused the authorization: ${error instanceof Error ? error.message : 'unknown error'}.`);
+    }
+  }
+}
+
+function pickTokens(tokens: { accessToken: string; refreshToken: string | null; tokenType: string; expiresAt: string | null; scopes: string[] | null }) {
+  return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, tokenType: tokens.tokenType, expiresAt: tokens.expiresAt, scopes: tokens.scopes };
+}

@@ -1,0 +1,149 @@
+import type { StoredCredential } from '@plugboard/contracts';
+import { OAuth1Provider } from '@plugboard/oauth1/testing';
+import { authorizeBrowserlessly, startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
+import { startTestSystem, type TestSystem } from './test-support/test-system';
+
+/**
+ * Every OAuth flow end to end: Plugboard's gateway and apps, a real OAuth 2 authorization server (oidc-provider, in
+ * its own process) and a local OAuth 1.0a provider that verifies signatures.
+ */
+describe('OAuth authorization flows', () => {
+  let sys: TestSystem & { publicUrl: string };
+  let as: TestAuthorizationServer;
+  let provider1: OAuth1Provider;
+  let oauth1Base: string;
+  let alice: string;
+
+  beforeAll(async () => {
+    sys = await startTestSystem();
+    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`] });
+    provider1 = new OAuth1Provider({ consumers: [{ key: 'plugboard-consumer', secret: 'consumer-secret-e2e' }] });
+    oauth1Base = (await provider1.start()).baseUrl;
+    alice = await sys.key('acme', 'member');
+    const client = as.clients.basic;
+    const oauth2 = { clientId: client.clientId, clientSecret: client.clientSecret, accessTokenUrl: as.tokenUrl, paramType: 'header', scopeDelimiter: 'space' };
+    const services = [
+      { name: 'Local OAuth', linkName: 'local_oauth', authType: 'oauth2', oauth2: { ...oauth2, grantType: 'authorization_code', authorizeUrl: as.authorizeUrl, scopes: [{ name: 'api:read', displayName: 'Read' }, { name: 'api:write', displayName: 'Write' }] } },
+      { name: 'Local machine', linkName: 'local_machine', authType: 'oauth2', oauth2: { ...oauth2, grantType: 'client_credentials', scopes: [{ name: 'api:read', displayName: 'Read' }] } },
+      {
+        name: 'Local OAuth 1',
+        linkName: 'local_oauth1',
+        authType: 'oauth1',
+        oauth1: { consumerKey: 'plugboard-consumer', consumerSecret: 'consumer-secret-e2e', requestTokenUrl: `${oauth1Base}/oauth/request_token`, authorizeUrl: `${oauth1Base}/oauth/authorize`, accessTokenUrl: `${oauth1Base}/oauth/access_token`, paramType: 'header' },
+      },
+    ];
+    for (const service of services) expect((await sys.call('POST', '/v1/services', alice, service)).status).toBe(201);
+    for (const [linkName, service] of [['crm', 'local_oauth'], ['machine', 'local_machine'], ['legacy', 'local_oauth1']]) {
+      expect((await sys.call('POST', '/v1/connections', alice, { name: linkName, linkName, service, ...(service === 'local_oauth' ? { scopes: ['api:read'] } : {}) })).status).toBe(201);
+    }
+  }, 90_000);
+  afterAll(async () => {
+    await as?.stop();
+    await provider1?.stop();
+    await sys?.close();
+  });
+
+  const credentialOf = async (linkName: string): Promise<StoredCredential> => {
+    const [row] = await sys.sql(`SELECT credential_ref FROM connection_credentials WHERE link_name = $1`, [linkName]);
+    return (await sys.vaultEntry<StoredCredential>(row.credential_ref, 'acme')) as StoredCredential;
+  };
+  const open = (url: string) => fetch(url, { redirect: 'manual' }).then(async (r) => ({ status: r.status, location: r.headers.get('location'), text: await r.text() }));
+
+  it('OAuth 2 authorization code with PKCE: authorize URL, provider consent, callback, tokens in the vault only', async () => {
+    const started = await sys.call('POST', '/v1/connections/crm/authorize', alice, {});
+    expect(started.status).toBe(200);
+    const url = new URL(started.body.authorizeUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(as.authorizeUrl);
+    expect(url.searchParams.get('redirect_uri')).toBe(`${sys.publicUrl}/v1/oauth/callback`);
+    expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('scope')).toBe('api:read');
+    await as.resetCounters();
+
+    const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
+    const page = await open(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Connected');
+    expect(await as.tokenRequests()).toBe(1);
+
+    const connection = (await sys.call('GET', '/v1/connections/crm', alice)).body;
+    expect(connection).toMatchObject({ status: 'connected', lastAuthorizedAt: expect.any(String) });
+    const credential = await credentialOf('crm');
+    expect(credential).toMatchObject({ kind: 'oauth2', accessToken: expect.any(String), refreshToken: expect.any(String), expiresAt: expect.any(String) });
+    const [authorized] = await sys.sql(`SELECT data FROM events WHERE type = 'ConnectionAuthorized' AND stream_id = 'connection-acme.crm'`);
+    expect(authorized.data).toMatchObject({ grantedScopes: ['api:read'], expiresAt: expect.any(String) });
+    const everywhere = JSON.stringify(await sys.sql(`SELECT data, metadata FROM events UNION ALL SELECT to_jsonb(k), '{}' FROM connection_credentials k UNION ALL SELECT to_jsonb(o), '{}' FROM oauth_authorizations o`));
+    if (credential.kind !== 'oauth2') throw new Error('expected OAuth 2 tokens');
+    expect(everywhere).not.toContain(credential.accessToken);
+    expect(everywhere).not.toContain(credential.refreshToken);
+    expect(everywhere).not.toContain(as.clients.basic.clientSecret);
+    expect(everywhere).not.toContain(consent.code);
+
+    // The same callback again (a replay), and a forged state: refused, nothing changes, no token request.
+    const replay = await open(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl));
+    expect(replay.status).toBe(400);
+    expect(replay.text).toContain('unknown, expired or already used');
+    const forged = await open(`${sys.publicUrl}/v1/oauth/callback?code=abc&state=${'x'.repeat(43)}`);
+    expect(forged.status).toBe(400);
+    expect(await as.tokenRequests()).toBe(1);
+    expect(await credentialOf('crm')).toEqual(credential);
+  }, 60_000);
+
+  it('OAuth 2: a user who denies at the provider gets a clear page, and nothing changes', async () => {
+    const before = await credentialOf('crm');
+    const started = await sys.call('POST', '/v1/connections/crm/authorize', alice, {});
+    const consent = await authorizeBrowserlessly(`${started.body.authorizeUrl}&test_decision=deny`);
+    expect(consent.error).toBe('access_denied');
+    const page = await open(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl));
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('denied');
+    expect(await credentialOf('crm')).toEqual(before);
+    expect((await sys.call('GET', '/v1/connections/crm', alice)).body.status).toBe('connected');
+  }, 60_000);
+
+  it('OAuth 2: returns the user to the caller’s return URL with the outcome', async () => {
+    const started = await sys.call('POST', '/v1/connections/crm/authorize', alice, { returnUrl: 'https://app.example/settings?tab=connections' });
+    const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
+    const back = await open(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl));
+    expect(back.status).toBe(302);
+    expect(back.location).toBe('https://app.example/settings?tab=connections&plugboard_status=connected&connection=crm');
+  }, 60_000);
+
+  it('OAuth 2 client credentials: connected at once', async () => {
+    const authorized = await sys.call('POST', '/v1/connections/machine/authorize', alice, {});
+    expect(authorized.status).toBe(200);
+    expect(authorized.body.connection).toMatchObject({ status: 'connected' });
+    expect(await credentialOf('machine')).toMatchObject({ kind: 'oauth2', accessToken: expect.any(String), refreshToken: null });
+  });
+
+  it('OAuth 1.0a: request token, the provider’s approval, callback with the verifier, access token', async () => {
+    const started = await sys.call('POST', '/v1/connections/legacy/authorize', alice, {});
+    expect(started.status).toBe(200);
+    const approve = await open(`${started.body.authorizeUrl}&approve=1`);
+    expect(approve.status).toBe(302);
+    expect(approve.location).toMatch(new RegExp(`^${sys.publicUrl}/v1/oauth1/callback\\?oauth_token=.+&oauth_verifier=`));
+    const page = await open(approve.location as string);
+    expect(page.status).toBe(200);
+    expect((await sys.call('GET', '/v1/connections/legacy', alice)).body.status).toBe('connected');
+    expect(await credentialOf('legacy')).toMatchObject({ kind: 'oauth1', token: expect.any(String), tokenSecret: expect.any(String) });
+    expect((await open(approve.location as string)).status).toBe(400);
+    const refused = provider1.requests.filter((r) => r.status >= 400);
+    expect(refused).toEqual([]);
+  }, 60_000);
+
+  it('OAuth 1.0a: a denial changes nothing', async () => {
+    const before = await credentialOf('legacy');
+    const started = await sys.call('POST', '/v1/connections/legacy/authorize', alice, {});
+    const deny = await open(`${started.body.authorizeUrl}&approve=0`);
+    const page = await open(deny.location as string);
+    expect(page.status).toBe(403);
+    expect(await credentialOf('legacy')).toEqual(before);
+  }, 60_000);
+
+  it('refuses a predefined OAuth service whose client this deployment has not registered', async () => {
+    await sys.call('POST', '/v1/connections', alice, { name: 'GitHub', linkName: 'gh', service: 'github' });
+    const refused = await sys.call('POST', '/v1/connections/gh/authorize', alice, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({ code: 'service_not_configured', message: expect.stringMatching(/no OAuth client registered for GitHub/) });
+  });
+});
