@@ -16,7 +16,14 @@ export async function startGateway(config: PlatformConfig, logger: Logger): Prom
     logger: new NestPinoLogger(logger),
   });
   app.disable('x-powered-by');
-  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(
+    pinoHttp({
+      logger,
+      autoLogging: { ignore: (req) => req.url === '/health' },
+      // Method and path only: query values (an OAuth code, a state, a token someone put in a URL) and headers can be secrets.
+      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }) },
+    }),
+  );
   app.use(...jsonBody(), jsonBodyErrors);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(process.env.npm_package_version ?? '0.1.0') as never, { jsonDocumentUrl: 'docs/openapi.json' });
   await app.listen(config.PORT, '0.0.0.0');

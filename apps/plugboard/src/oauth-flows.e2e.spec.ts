@@ -78,6 +78,11 @@ describe('OAuth authorization flows', () => {
     expect(everywhere).not.toContain(credential.refreshToken);
     expect(everywhere).not.toContain(as.clients.basic.clientSecret);
     expect(everywhere).not.toContain(consent.code);
+    const logs = sys.logs();
+    expect(logs.length).toBeGreaterThan(1000);
+    for (const secret of [credential.accessToken, credential.refreshToken as string, as.clients.basic.clientSecret, consent.code as string]) {
+      expect(logs.split('\n').filter((line) => line.includes(secret))).toEqual([]);
+    }
 
     // The same callback again (a replay), and a forged state: refused, nothing changes, no token request.
     const replay = await open(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl));

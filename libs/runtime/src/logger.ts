@@ -18,8 +18,10 @@ export const REDACTED_PATHS = [
   '*.apiKey',
 ];
 
-export function createLogger(app: string, level = 'info'): Logger {
-  return pino({ name: app, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { app } });
+/** JSON lines on stdout (or `destination`, which tests use to read what was logged). */
+export function createLogger(app: string, level = 'info', destination?: pino.DestinationStream): Logger {
+  const options = { name: app, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { app } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's own messages (module wiring, routes) go through the same structured logger. */

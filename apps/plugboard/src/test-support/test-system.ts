@@ -18,6 +18,8 @@ export interface TestSystem {
   sql(query: string, params?: unknown[]): Promise<any[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
   key(orgId: string, role: Role): Promise<string>;
   call(method: string, path: string, key: string | null, body?: unknown, userId?: string): Promise<Reply>;
+  /** Everything the apps have logged so far. */
+  logs(): string;
   /** Decrypts a vault entry, to check what was stored where (tests only). */
   vaultEntry<T>(id: string, orgId: string): Promise<T | null>;
   /** A client on the bus, as another product would use it. */
@@ -46,7 +48,9 @@ export async function startTestSystem(env: NodeJS.ProcessEnv = {}): Promise<Test
     DATABASE_POOL_SIZE: '4',
     ...env,
   });
-  const system = await startAllApps(config, createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent'));
+  // Every line the apps log, at debug level, so tests can check that no secret is ever written.
+  const logLines: string[] = [];
+  const system = await startAllApps(config, createLogger('test', 'debug', { write: (line: string) => logLines.push(line) }));
   const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
   const bus = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName: 'test-product' });
   return {
@@ -62,6 +66,7 @@ export async function startTestSystem(env: NodeJS.ProcessEnv = {}): Promise<Test
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : null };
     },
+    logs: () => logLines.join(''),
     vaultEntry: (id, orgId) => new Vault(Keyring.parse(masterKey)).get(dataSource.manager, id, orgId),
     rpc: new RpcClient(bus),
     async close() {
