@@ -34,8 +34,26 @@ export interface RpcContracts {
   [Subjects.connection.revokeConnection]: { request: ConnectionRequest; response: ConnectionView };
   [Subjects.connection.deleteConnection]: { request: ConnectionRequest; response: { deleted: true } };
   [Subjects.connection.health]: { request: Record<string, never>; response: HealthReply };
+  [Subjects.tokenRefresh.refresh]: { request: RefreshCredentialRequest; response: RefreshCredentialReply };
   [Subjects.tokenRefresh.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.invoke.health]: { request: Record<string, never>; response: HealthReply };
+}
+
+/**
+ * Asks for one credential to be refreshed now (the invoke proxy after a 401, or an expired token). The reply never
+ * carries a token: the caller re-reads the vault entry, which the refresh rewrote in place.
+ */
+export interface RefreshCredentialRequest {
+  orgId: string;
+  linkName: string;
+  /** The user whose credential it is (login-user credentials), null for the connection's own. */
+  userId: string | null;
+  /** The vault version the caller saw: if the entry is already newer, it was refreshed meanwhile. */
+  seenVersion?: number;
+}
+export interface RefreshCredentialReply {
+  outcome: 'refreshed' | 'already_fresh' | 'revoked' | 'failed';
+  expiresAt: string | null;
 }
 
 export type RpcSubject = keyof RpcContracts;

@@ -22,7 +22,7 @@ export const Subjects = {
     deleteConnection: 'connection.deleteConnection',
     health: 'connection.health',
   },
-  tokenRefresh: { health: 'tokenRefresh.health' },
+  tokenRefresh: { refresh: 'tokenRefresh.refresh', health: 'tokenRefresh.health' },
   invoke: { health: 'invoke.health' },
 } as const;
 

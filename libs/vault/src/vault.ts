@@ -62,6 +62,30 @@ export class Vault {
     return JSON.parse(open(dataKey, row.ciphertext, aad).toString()) as T;
   }
 
+  /** The decrypted value and its version (for a later compare-and-swap), or null. */
+  async getVersioned<T>(manager: EntityManager, id: string, orgId: string): Promise<{ value: T; version: number } | null> {
+    const [row] = await manager.query(`SELECT version FROM vault_entries WHERE id = $1 AND org_id = $2`, [id, orgId]);
+    if (!row) return null;
+    const value = await this.get<T>(manager, id, orgId);
+    return value === null ? null : { value, version: row.version };
+  }
+
+  /**
+   * Rewrites an existing entry only if it is still at `expectedVersion`; false when another writer got there first
+   * (the caller re-reads instead of overwriting newer data, e.g. a refresh token another worker just rotated).
+   */
+  async compareAndSwap(manager: EntityManager, entry: VaultEntryInput, expectedVersion: number): Promise<boolean> {
+    const master = this.keyring.current;
+    const dataKey = randomBytes(32);
+    const aad = Buffer.from(`${entry.id}:${entry.orgId}`);
+    const [, affected] = await manager.query(
+      `UPDATE vault_entries SET key_id = $3, wrapped_key = $4, ciphertext = $5, version = version + 1, updated_at = now()
+       WHERE id = $1 AND org_id = $2 AND version = $6`,
+      [entry.id, entry.orgId, master.id, seal(master.key, dataKey, aad), seal(dataKey, Buffer.from(JSON.stringify(entry.value)), aad), expectedVersion],
+    );
+    return affected === 1;
+  }
+
   /** Crypto-erase: the data key goes with the row, so no copy of the ciphertext can be read again. */
   async erase(manager: EntityManager, id: string, orgId: string): Promise<void> {
     await manager.query(`DELETE FROM vault_entries WHERE id = $1 AND org_id = $2`, [id, orgId]);

@@ -10,7 +10,7 @@ import { ConnectionRecord, CredentialRecord } from '../read-models/connection.re
 export class ConnectionListProjection implements Projection {
   readonly name = 'connections';
   readonly category = 'connection';
-  readonly handles: ConnectionEvent['type'][] = ['ConnectionCreated', 'ConnectionEdited', 'ConnectionAuthorized', 'ConnectionRevoked', 'ConnectionDeleted'];
+  readonly handles: ConnectionEvent['type'][] = ['ConnectionCreated', 'ConnectionEdited', 'ConnectionAuthorized', 'ConnectionRevoked', 'ConnectionDeleted', 'TokenRefreshed', 'TokenRefreshFailed'];
   readonly tables = ['connection_credentials', 'connections'];
 
   async apply(recorded: RecordedEvent, manager: EntityManager): Promise<void> {
@@ -71,6 +71,14 @@ export class ConnectionListProjection implements Projection {
         return;
       case 'ConnectionDeleted':
         await connections.delete(key);
+        return;
+      case 'TokenRefreshed':
+        await credentials.update(
+          { ...key, userKey: event.data.userId ?? OWN_CREDENTIAL },
+          { expiresAt: event.data.expiresAt ? new Date(event.data.expiresAt) : null, lastRefreshedAt: new Date(event.data.refreshedAt) },
+        );
+        return;
+      case 'TokenRefreshFailed':
         return;
       default:
         return assertNever(event);

@@ -43,8 +43,11 @@ export type AuthorizeConnection = {
 };
 export type RevokeConnection = {
   type: 'RevokeConnection';
-  /** `reason: 'user'` revokes the caller's own view of it; `service_edited` revokes every credential. */
-  data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; now: string };
+  /**
+   * `reason: 'user'` revokes the caller's own credential; `service_edited` every credential; `refresh_failed` the one
+   * credential named by `credentialKey` (a user id, or `*` for the connection's own).
+   */
+  data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; credentialKey?: string; now: string };
 };
 export type DeleteConnection = { type: 'DeleteConnection'; data: { orgId: string; userId: string; linkName: string; now: string } };
 
@@ -185,6 +188,8 @@ function revoke(command: RevokeConnection, state: ConnectionState): ConnectionEv
       throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may revoke it.`);
     }
     keys = [credentialKey(connection, userId)];
+  } else if (reason === 'refresh_failed') {
+    keys = command.data.credentialKey ? [command.data.credentialKey] : [];
   } else {
     keys = Object.keys(credentials);
   }
@@ -255,6 +260,10 @@ export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, Conn
       }
       case 'ConnectionDeleted':
         return { status: 'deleted' };
+      case 'TokenRefreshed':
+      case 'TokenRefreshFailed':
+        // The credential keeps its vault entry (rewritten in place); its status changes only through a revocation.
+        return state;
       default:
         return assertNever(event);
     }

@@ -70,7 +70,28 @@ export type ConnectionDeleted = {
   data: { orgId: string; linkName: string; service: string; credentialRefs: string[]; deletedBy: string; deletedAt: string };
 };
 
-export type ConnectionEvent = ConnectionCreated | ConnectionAuthorized | ConnectionEdited | ConnectionRevoked | ConnectionDeleted;
+/** The token-refresh app renewed an OAuth 2 credential in place (same vault entry, new version). */
+export type TokenRefreshed = {
+  type: 'TokenRefreshed';
+  data: { orgId: string; linkName: string; userId: string | null; credentialRef: string; expiresAt: string | null; refreshTokenRotated: boolean; refreshedAt: string };
+};
+
+/** A refresh failed: `definitive` ones (invalid_grant, revoked client) are followed by ConnectionRevoked{refresh_failed}. */
+export type TokenRefreshFailed = {
+  type: 'TokenRefreshFailed';
+  data: {
+    orgId: string;
+    linkName: string;
+    userId: string | null;
+    credentialRef: string;
+    definitive: boolean;
+    /** The provider's error code (`invalid_grant`, `temporarily_unavailable`…) or `network`; never a token. */
+    error: string;
+    failedAt: string;
+  };
+};
+
+export type ConnectionEvent = ConnectionCreated | ConnectionAuthorized | ConnectionEdited | ConnectionRevoked | ConnectionDeleted | TokenRefreshed | TokenRefreshFailed;
 
 export function connectionStreamId(orgId: string, linkName: string): string {
   return `connection-${orgId}.${linkName}`;
