@@ -10,6 +10,7 @@ import { ApiKeyGuard } from './http/auth';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { ConnectionsRoutes } from './routes/connections.routes';
 import { HealthRoutes } from './routes/health.routes';
+import { InvokeRoutes } from './routes/invoke.routes';
 import { OAuthCallbackRoutes } from './routes/oauth-callback.routes';
 import { ServicesRoutes } from './routes/services.routes';
 
@@ -45,7 +46,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes],
+      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes],
       providers: [
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,19 +1,38 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
-import { healthController, PlatformModule, type PlatformOptions } from '@plugboard/runtime';
+import { healthController, PlatformModule, SubscriptionRunner, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
+import { vaultMigrations } from '@plugboard/vault';
+import { InvokeHandler } from './handlers/invoke.handler';
+import { InvokeService } from './invoke.service';
+import { CreateInvocations1731000003000 } from './migrations/1731000003000-create-invocations';
+import { TargetResolver } from './targets/target.resolver';
 
 export const INVOKE_PROXY = 'invoke-proxy';
-export const invokeProxyMigrations = [...eventStoreMigrations];
+export const invokeProxyMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateInvocations1731000003000];
 
-/** The invoke proxy: calls third-party APIs with injected credentials (coming with the invoke issue). */
+/** Every replica follows the log from now on, to drop cached targets the moment they change. */
+@Injectable()
+class CacheInvalidation implements OnApplicationBootstrap {
+  constructor(
+    private readonly runner: SubscriptionRunner,
+    private readonly targets: TargetResolver,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.add(this.targets, { ephemeral: true, pollIntervalMs: 250 });
+  }
+}
+
+/** The invoke proxy: calls third-party APIs through a connection's link name, credentials injected. */
 @Module({})
 export class InvokeProxyModule {
   static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>): DynamicModule {
     return {
       module: InvokeProxyModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: INVOKE_PROXY })],
-      controllers: [healthController(Subjects.invoke.health, INVOKE_PROXY)],
+      controllers: [InvokeHandler, healthController(Subjects.invoke.health, INVOKE_PROXY)],
+      providers: [vaultProvider, TargetResolver, InvokeService, SubscriptionRunner, CacheInvalidation],
     };
   }
 }

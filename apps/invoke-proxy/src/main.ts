@@ -5,6 +5,6 @@ import { INVOKE_PROXY, InvokeProxyModule, invokeProxyMigrations } from './invoke
 void runApp({
   name: INVOKE_PROXY,
   migrations: invokeProxyMigrations,
-  required: ['NATS_URL'],
+  required: ['NATS_URL', 'PLUGBOARD_MASTER_KEY'],
   start: (config, logger) => startMicroservice(InvokeProxyModule.register({ config, logger }), INVOKE_PROXY, config, logger),
 });

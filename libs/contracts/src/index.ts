@@ -10,3 +10,4 @@ export * from './rest/endpoints';
 export * from './connections/connection.contract';
 export * from './connections/connection.events';
 export * from './connections/credential';
+export * from './invoke/invoke.contract';

@@ -1,4 +1,5 @@
 import type { Subjects } from './subjects';
+import type { InvokeRequest, InvokeResponse } from './invoke/invoke.contract';
 import type {
   AuthorizeConnectionRequest,
   AuthorizeResult,
@@ -36,6 +37,7 @@ export interface RpcContracts {
   [Subjects.connection.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.tokenRefresh.refresh]: { request: RefreshCredentialRequest; response: RefreshCredentialReply };
   [Subjects.tokenRefresh.health]: { request: Record<string, never>; response: HealthReply };
+  [Subjects.invoke.request]: { request: InvokeRequest; response: InvokeResponse };
   [Subjects.invoke.health]: { request: Record<string, never>; response: HealthReply };
 }
 

@@ -23,7 +23,7 @@ export const Subjects = {
     health: 'connection.health',
   },
   tokenRefresh: { refresh: 'tokenRefresh.refresh', health: 'tokenRefresh.health' },
-  invoke: { health: 'invoke.health' },
+  invoke: { request: 'invoke.request', health: 'invoke.health' },
 } as const;
 
 type Leaves<T> = T extends string ? T : { [K in keyof T]: Leaves<T[K]> }[keyof T];

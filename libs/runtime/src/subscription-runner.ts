@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap, type Provider, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CatchUpSubscription, EventLogNotifier, EventStore, projectionHandler, type Projection, type SubscriptionHandler } from '@plugboard/event-store';
+import { CatchUpSubscription, EventLogNotifier, EventStore, projectionHandler, type Projection, type SubscriptionHandler, type SubscriptionOptions } from '@plugboard/event-store';
 import { LOGGER } from './platform.module';
 
 export const SUBSCRIPTIONS = Symbol('SUBSCRIPTIONS');
@@ -31,9 +31,10 @@ export class SubscriptionRunner implements OnApplicationBootstrap, BeforeApplica
   }
 
   /** Starts one more subscription (used for subscribers created at run time, such as the event publisher). */
-  async add(handler: SubscriptionHandler): Promise<CatchUpSubscription> {
+  async add(handler: SubscriptionHandler, options: SubscriptionOptions = {}): Promise<CatchUpSubscription> {
     const subscription = new CatchUpSubscription(this.store, handler, this.notifier, {
       onError: (error, name) => this.logger.error({ err: error, subscription: name }, 'subscription batch failed; it will be retried'),
+      ...options,
     });
     await subscription.start();
     this.running.push(subscription);

@@ -131,6 +131,10 @@ export function buildOpenApiDocument(version: string) {
         Connection: ConnectionSchema,
         ConnectionPage: page('Connection'),
         AuthorizeResult: { type: 'object', properties: { connection: { $ref: '#/components/schemas/Connection' }, authorizeUrl: { type: 'string' } } },
+        InvokeResponse: {
+          type: 'object',
+          properties: { status: { type: 'integer' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, body: { description: 'JSON when the API answered JSON, else text' } },
+        },
         Health: HealthSchema,
         Error: ErrorSchema,
       },

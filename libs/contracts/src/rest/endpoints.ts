@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors';
+import { InvokeInputSchema } from '../invoke/invoke.contract';
 import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnectionInputSchema } from '../connections/connection.contract';
 import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
 
@@ -13,7 +14,7 @@ export interface Endpoint {
   bodyExample?: unknown;
   success: number;
   /** Which response schema (in the OpenAPI components) a success returns. */
-  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'Health';
+  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health';
   /** Query parameters, for lists. */
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
@@ -168,5 +169,28 @@ export const Endpoints = {
     tag: 'connections',
     success: 204,
     errors: ['not_owner', 'connection_internal', 'connection_not_found', ...authErrors],
+  },
+  invoke: {
+    method: 'POST',
+    path: '/v1/invoke',
+    summary:
+      'Call a third-party API through a connection: Plugboard adds its credentials the way the service expects (header, query string or form data; OAuth 1.0a signed; OAuth 2 refreshed once on a 401). Only the service’s allowed hosts, over https, never private addresses.',
+    tag: 'invoke',
+    body: InvokeInputSchema,
+    bodyExample: { connection: 'sales_crm', method: 'GET', url: '/v2/contacts', query: { limit: '10' } },
+    success: 200,
+    returns: 'InvokeResponse',
+    errors: [
+      'validation_failed',
+      'connection_not_found',
+      'connection_not_connected',
+      'connection_revoked',
+      'user_not_authorized',
+      'host_not_allowed',
+      'private_address',
+      'upstream_timeout',
+      'upstream_unreachable',
+      ...authErrors,
+    ],
   },
 } satisfies Record<string, Endpoint>;

@@ -25,6 +25,11 @@ export interface SubscriptionOptions {
   /** Safety net for a lost notification; live delivery comes from the notifier. */
   pollIntervalMs?: number;
   onError?: (error: unknown, subscription: string) => void;
+  /**
+   * A per-process tail of the log (e.g. to invalidate a cache): starts at the head, keeps its position in memory,
+   * takes no lock and writes no checkpoint. Every replica sees every event.
+   */
+  ephemeral?: boolean;
 }
 
 /**
@@ -39,6 +44,7 @@ export class CatchUpSubscription {
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
   private dirty = true;
+  private memory: LogPosition = START;
 
   constructor(
     private readonly store: EventStore,
@@ -52,7 +58,8 @@ export class CatchUpSubscription {
   }
 
   async start(): Promise<void> {
-    await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
+    if (this.options.ephemeral) this.memory = (await this.store.head(this.handler.category)) ?? START;
+    else await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
     this.running = true;
     this.unsubscribe = this.notifier?.onAppend(() => this.wake());
     this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
@@ -119,6 +126,7 @@ export class CatchUpSubscription {
 
   /** One batch in one transaction. True when there may be more to read right away. */
   private async processBatch(): Promise<boolean> {
+    if (this.options.ephemeral) return this.processEphemeralBatch();
     let more = false;
     let heldBack = false;
     let handled = false;
@@ -150,6 +158,19 @@ export class CatchUpSubscription {
     if (handled && this.handler.appends) this.notifier?.poke();
     // Events committed behind an older, still-open transaction: look again shortly rather than at the next poll.
     if (heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();
+    return more;
+  }
+
+  private async processEphemeralBatch(): Promise<boolean> {
+    const batchSize = this.options.batchSize ?? 200;
+    const read = await this.store.readAll({ after: this.memory, limit: batchSize, category: this.handler.category });
+    if (read.events.length > 0) {
+      const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
+      if (wanted.length > 0) await this.handler.handle(wanted, this.store.dataSource.manager);
+      this.memory = read.events[read.events.length - 1];
+    }
+    const more = read.events.length === batchSize;
+    if (read.heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();
     return more;
   }
 }

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { fillTemplate, findCatalogEntry } from '@plugboard/catalog';
+import { DomainError, ErrorCodes, serviceStreamId, type Actor, type RecordedEvent, type StoredCredential } from '@plugboard/contracts';
+import { EventStore, type SubscriptionHandler } from '@plugboard/event-store';
+import { serviceDecider } from '@plugboard/registry-domain';
+import { Vault } from '@plugboard/vault';
+import type { Injection } from './inject-credentials';
+
+/** Everything a call through one connection needs, decrypted credential included. Lives only in this process. */
+export interface InvokeTarget {
+  orgId: string;
+  linkName: string;
+  service: string;
+  /** The user whose credential it is (login-user credentials), null for the connection's own. */
+  credentialUser: string | null;
+  credentialRef: string;
+  credentialVersion: number;
+  credential: StoredCredential;
+  injection: Injection;
+  baseUrl: string | null;
+  allowedHosts: string[];
+}
+
+interface Row {
+  service: string;
+  service_type: 'predefined' | 'custom';
+  auth_type: string;
+  parameters: Record<string, string>;
+  use_login_user_credentials: boolean;
+  status: 'connected' | 'revoked' | null;
+  credential_ref: string | null;
+}
+
+/**
+ * Resolves a link name to a ready-to-use target and keeps it in memory. Any event of the connection's stream, or of
+ * its service's, drops the cached entry (a per-process tail of the log, woken by NOTIFY), so a revocation stops
+ * calls within milliseconds on every replica.
+ */
+@Injectable()
+export class TargetResolver implements SubscriptionHandler {
+  readonly name = `invoke-cache:${randomUUID()}`;
+  private readonly cache = new Map<string, InvokeTarget>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly vault: Vault,
+  ) {}
+
+  async resolve(actor: Actor, linkName: string): Promise<InvokeTarget> {
+    const key = `${actor.orgId}\u0000${linkName}\u0000${actor.userId}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const target = await this.load(actor, linkName);
+    this.cache.set(key, target);
+    return target;
+  }
+
+  /** Forget a target (after a refresh rewrote its credential, for instance). */
+  evict(orgId: string, linkName: string): void {
+    const prefix = `${orgId}\u0000${linkName}\u0000`;
+    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+  }
+
+  async handle(events: RecordedEvent[], _manager: EntityManager): Promise<void> {
+    for (const event of events) {
+      const data = event.data as { orgId?: string; linkName?: string };
+      if (!data.orgId || !data.linkName) continue;
+      if (event.streamId.startsWith('connection-')) this.evict(data.orgId, data.linkName);
+      if (event.streamId.startsWith('service-')) {
+        for (const [key, target] of this.cache) if (target.orgId === data.orgId && target.service === data.linkName) this.cache.delete(key);
+      }
+    }
+  }
+
+  private async load(actor: Actor, linkName: string): Promise<InvokeTarget> {
+    // The connection app's read model: this app only reads it.
+    const [row]: Row[] = await this.store.dataSource.query(
+      `SELECT c.service, c.service_type, c.auth_type, c.parameters, c.use_login_user_credentials, k.status, k.credential_ref
+         FROM connections c
+         LEFT JOIN connection_credentials k ON k.org_id = c.org_id AND k.link_name = c.link_name
+              AND k.user_key = CASE WHEN c.use_login_user_credentials THEN $3 ELSE '*' END
+        WHERE c.org_id = $1 AND c.link_name = $2`,
+      [actor.orgId, linkName, actor.userId],
+    );
+    if (!row) throw new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
+    if (!row.credential_ref || !row.status) {
+      if (row.use_login_user_credentials) {
+        throw new DomainError(ErrorCodes.userNotAuthorized, `You have not authorized the connection "${linkName}" with your own account yet: POST /v1/connections/${linkName}/authorize.`);
+      }
+      throw new DomainError(ErrorCodes.connectionNotConnected, `The connection "${linkName}" is not authorized yet: POST /v1/connections/${linkName}/authorize.`);
+    }
+    if (row.status === 'revoked') throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" is revoked. Authorize it again to use it.`);
+    const stored = await this.vault.getVersioned<StoredCredential>(this.store.dataSource.manager, row.credential_ref, actor.orgId);
+    if (!stored) throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" has no usable credential. Authorize it again.`);
+    const service = row.service_type === 'predefined' ? this.predefined(row) : await this.custom(actor.orgId, row.service);
+    return {
+      orgId: actor.orgId,
+      linkName,
+      service: row.service,
+      credentialUser: row.use_login_user_credentials ? actor.userId : null,
+      credentialRef: row.credential_ref,
+      credentialVersion: stored.version,
+      credential: stored.value,
+      ...service,
+    };
+  }
+
+  private predefined(row: Row): Pick<InvokeTarget, 'injection' | 'baseUrl' | 'allowedHosts'> {
+    const entry = findCatalogEntry(row.service);
+    if (!entry) throw new DomainError(ErrorCodes.serviceNotFound, `The service "${row.service}" of this connection is no longer in the catalog.`);
+    const fill = (template: string) => fillTemplate(template, entry.connectionParameters ?? [], row.parameters);
+    const baseUrl = fill(entry.baseUrl);
+    const allowedHosts = entry.allowedHosts.map(fill);
+    switch (entry.authType) {
+      case 'api_key':
+        return { baseUrl, allowedHosts, injection: { kind: 'api_key', params: entry.apiKey.params.map((p) => ({ name: p.name, paramType: p.paramType, prefix: p.prefix })) } };
+      case 'basic':
+        return { baseUrl, allowedHosts, injection: { kind: 'basic' } };
+      case 'oauth2':
+        return { baseUrl, allowedHosts, injection: { kind: 'oauth2', paramType: entry.oauth2.paramType, header: entry.oauth2.accessTokenHeader } };
+      case 'oauth1':
+        throw new DomainError(ErrorCodes.serviceNotConfigured, `Calls through predefined OAuth 1.0a services need the deployment's consumer key; not available in this version.`);
+    }
+  }
+
+  private async custom(orgId: string, linkName: string): Promise<Pick<InvokeTarget, 'injection' | 'baseUrl' | 'allowedHosts'>> {
+    const { state } = await this.store.aggregateStream(serviceStreamId(orgId, linkName), serviceDecider);
+    if (state.status !== 'active') throw new DomainError(ErrorCodes.serviceNotFound, `The service "${linkName}" of this connection no longer exists.`);
+    const s = state.service;
+    const base = { baseUrl: s.baseUrl, allowedHosts: s.allowedHosts };
+    if (s.apiKey) return { ...base, injection: { kind: 'api_key', params: s.apiKey.params } };
+    if (s.oauth2) return { ...base, injection: { kind: 'oauth2', paramType: s.oauth2.paramType } };
+    if (s.oauth1) {
+      const consumerSecret = await this.vault.get<string>(this.store.dataSource.manager, s.oauth1.consumerSecretRef, orgId);
+      if (consumerSecret === null) throw new Error('the service secret is missing from the vault');
+      return { ...base, injection: { kind: 'oauth1', paramType: s.oauth1.paramType, consumerKey: s.oauth1.consumerKey, consumerSecret, signatureMethod: 'HMAC-SHA1' } };
+    }
+    return { ...base, injection: { kind: 'basic' } };
+  }
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { ActorSchema } from '../identifiers';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+/** A call to a third-party API through a connection: Plugboard adds the credentials. */
+export const InvokeInputSchema = z.strictObject({
+  /** The connection's link name. */
+  connection: z.string().min(1).max(200),
+  method: z
+    .string()
+    .transform((m) => m.toUpperCase())
+    .pipe(z.enum(HTTP_METHODS, { error: `must be one of ${HTTP_METHODS.join(', ')}` })),
+  /** Absolute (on one of the service's allowed hosts) or relative to the service's API base URL. */
+  url: z.string().min(1).max(8192),
+  headers: z.record(z.string().max(200), z.string().max(8192)).optional(),
+  query: z.record(z.string().max(200), z.string().max(8192)).optional(),
+  /** JSON (sent as application/json unless a content-type says otherwise) or a string sent as is. */
+  body: z.unknown().optional(),
+});
+export type InvokeInput = z.input<typeof InvokeInputSchema>;
+
+export const InvokeRequestSchema = z.strictObject({ actor: ActorSchema, invoke: InvokeInputSchema });
+export type InvokeRequest = z.input<typeof InvokeRequestSchema>;
+
+/** What the API answered. `body` is parsed JSON when the API said JSON, else text. */
+export interface InvokeResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
