@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Subjects } from '@plugboard/contracts';
 import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
-import { eventually } from '@plugboard/testing';
+import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
+
+const execFileAsync = promisify(execFile);
 
 interface Seen {
   method: string;
@@ -192,6 +196,18 @@ describe('invoke through a connection', () => {
     await sys.call('POST', '/v1/connections/bearer/revoke', alice);
     await eventually(async () => expect((await invoke({ connection: 'bearer', method: 'GET', url: '/after' })).body.error.code).toBe('connection_revoked'), 2000, 5);
     expect(Date.now() - revokedAt).toBeLessThan(2000);
+  });
+
+  it('gives ready-to-paste snippets that work as shown: curl, TypeScript and a NATS request', async () => {
+    const { status, body } = await sys.call('GET', '/v1/connections/basic/snippet', alice);
+    expect(status).toBe(200);
+    const env = { ...process.env, PLUGBOARD_API_KEY: alice };
+    // Asynchronously: the gateway answering these runs in this very process.
+    const run = async (command: string, args: string[]) => JSON.parse((await execFileAsync(command, args, { env, cwd: WORKSPACE_ROOT, timeout: 20_000 })).stdout);
+    expect(await run('bash', ['-c', body.curl])).toMatchObject({ status: 200, body: { ok: true, path: '/' } });
+    expect(await run(process.execPath, ['-e', body.typescript])).toMatchObject({ status: 200, body: { ok: true, path: '/' } });
+    expect(await run(process.execPath, ['-e', body.nats])).toMatchObject({ status: 200, body: { ok: true, path: '/' } });
+    expect((await sys.call('GET', '/v1/connections/nope/snippet', alice)).status).toBe(404);
   });
 
   it('logs each invocation without secrets or query values, and never logs a credential', async () => {

@@ -1,12 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { Subjects, type Actor, type AuthorizeResult, type ConnectionView, type Page } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { CurrentActor, RequiresRole } from '../http/auth';
+import { buildSnippets, type Snippets } from '../http/snippets';
 
 /** `/v1/connections`: the connection app's operations over HTTP. */
 @Controller('v1/connections')
 export class ConnectionsRoutes {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
 
   @Get()
   list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Page<ConnectionView>> {
@@ -23,6 +28,19 @@ export class ConnectionsRoutes {
   @Get(':linkName')
   get(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ConnectionView> {
     return this.rpc.request(Subjects.connection.getConnection, { actor, linkName });
+  }
+
+  /** Ready-to-paste examples of calling an API through this connection. */
+  @Get(':linkName/snippet')
+  async snippet(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<Snippets> {
+    const connection = await this.rpc.request(Subjects.connection.getConnection, { actor, linkName });
+    return buildSnippets(connection, {
+      publicUrl: (this.config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${this.config.PORT}`).replace(/\/$/, ''),
+      namespace: this.config.PLUGBOARD_NAMESPACE,
+      natsUrl: this.config.NATS_URL,
+      orgId: actor.orgId,
+      userId: actor.userId,
+    });
   }
 
   @Patch(':linkName')

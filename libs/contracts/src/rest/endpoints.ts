@@ -130,6 +130,14 @@ export const Endpoints = {
     returns: 'Connection',
     errors: ['connection_not_found', ...authErrors],
   },
+  connectionSnippet: {
+    method: 'GET',
+    path: '/v1/connections/{linkName}/snippet',
+    summary: 'Ready-to-paste calls through this connection: curl and TypeScript through POST /v1/invoke, and a NATS request (distributed mode).',
+    tag: 'connections',
+    success: 200,
+    errors: ['connection_not_found', ...authErrors],
+  },
   editConnection: {
     method: 'PATCH',
     path: '/v1/connections/{linkName}',

@@ -1,0 +1,46 @@
+import type { ConnectionView } from '@plugboard/contracts';
+
+export interface Snippets {
+  curl: string;
+  typescript: string;
+  /** Null in embedded mode, which has no NATS. */
+  nats: string | null;
+}
+
+/**
+ * Ready-to-paste calls through a connection: curl and TypeScript through the gateway's POST /v1/invoke (the API key in
+ * $PLUGBOARD_API_KEY), and a NATS request in the format NestJS microservices speak ({id, pattern, data} →
+ * {response | err}).
+ */
+export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; natsUrl: string | undefined; orgId: string; userId: string }): Snippets {
+  const call = { connection: connection.linkName, method: 'GET', url: '/' };
+  const curl = [
+    `curl -s -X POST '${options.publicUrl}/v1/invoke' \\`,
+    `  -H "Authorization: Bearer $PLUGBOARD_API_KEY" \\`,
+    `  -H 'X-User-Id: ${options.userId}' \\`,
+    `  -H 'Content-Type: application/json' \\`,
+    `  -d '${JSON.stringify(call)}'`,
+  ].join('\n');
+  const typescript = [
+    `fetch('${options.publicUrl}/v1/invoke', {`,
+    `  method: 'POST',`,
+    `  headers: { authorization: \`Bearer \${process.env.PLUGBOARD_API_KEY}\`, 'x-user-id': '${options.userId}', 'content-type': 'application/json' },`,
+    `  body: JSON.stringify(${JSON.stringify(call)}),`,
+    `})`,
+    `  .then((response) => response.json())`,
+    `  .then((result) => console.log(JSON.stringify(result)));`,
+  ].join('\n');
+  const subject = `${options.namespace}.invoke.request`;
+  const nats = options.natsUrl
+    ? [
+        `const { connect } = require('nats');`,
+        `connect({ servers: '${options.natsUrl}' }).then(async (nc) => {`,
+        `  const request = { id: String(Date.now()), pattern: '${subject}', data: { actor: { orgId: '${options.orgId}', userId: '${options.userId}' }, invoke: ${JSON.stringify(call)} } };`,
+        `  const reply = JSON.parse((await nc.request('${subject}', JSON.stringify(request), { timeout: 35000 })).string());`,
+        `  console.log(JSON.stringify(reply.err ?? reply.response));`,
+        `  await nc.close();`,
+        `});`,
+      ].join('\n')
+    : null;
+  return { curl, typescript, nats };
+}
