@@ -109,7 +109,8 @@ export class InvokeService {
       const reply = await this.rpc.request(
         Subjects.tokenRefresh.refresh,
         { orgId: target.orgId, linkName: target.linkName, userId: target.credentialUser, seenVersion: target.credentialVersion },
-        { timeoutMs: 15_000 },
+        // Longer than a refresh lease: another replica may hold this credential's lease for that long.
+        { timeoutMs: 35_000 },
       );
       this.targets.evict(target.orgId, target.linkName);
       return reply.outcome === 'refreshed' || reply.outcome === 'already_fresh';

@@ -63,7 +63,8 @@ describe('invoke through a connection', () => {
   beforeAll(async () => {
     up = await startUpstream();
     sys = await startTestSystem({ PLUGBOARD_INVOKE_TIMEOUT_MS: '1500' });
-    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`] });
+    // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
+    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
     provider1 = new OAuth1Provider({ consumers: [{ key: 'ck', secret: 'cs-invoke' }] });
     oauth1Base = (await provider1.start()).baseUrl;
     alice = await sys.key('acme', 'member');

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { StoredCredential } from '@plugboard/contracts';
 import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { authorizeBrowserlessly, startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
@@ -16,7 +17,8 @@ describe('OAuth authorization flows', () => {
 
   beforeAll(async () => {
     sys = await startTestSystem();
-    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`] });
+    // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
+    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
     provider1 = new OAuth1Provider({ consumers: [{ key: 'plugboard-consumer', secret: 'consumer-secret-e2e' }] });
     oauth1Base = (await provider1.start()).baseUrl;
     alice = await sys.key('acme', 'member');
@@ -143,6 +145,48 @@ describe('OAuth authorization flows', () => {
     const page = await open(deny.location as string);
     expect(page.status).toBe(403);
     expect(await credentialOf('legacy')).toEqual(before);
+  }, 60_000);
+
+  it('OAuth 2: an API answering 401 gets one refresh through the token-refresh app, then one retry', async () => {
+    // An API that no longer accepts the first token it sees, as after an early expiry.
+    const seen: string[] = [];
+    const api = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      res.writeHead(req.headers.authorization === seen[0] ? 401 : 200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const apiBase = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    try {
+      const client = as.clients.basic;
+      await sys.call('POST', '/v1/services', alice, {
+        name: 'Expiring API',
+        linkName: 'expiring_api',
+        authType: 'oauth2',
+        baseUrl: apiBase,
+        oauth2: { grantType: 'authorization_code', clientId: client.clientId, clientSecret: client.clientSecret, authorizeUrl: as.authorizeUrl, accessTokenUrl: as.tokenUrl, paramType: 'header', scopes: [{ name: 'api:read', displayName: 'Read' }] },
+      });
+      await sys.call('POST', '/v1/connections', alice, { name: 'Expiring', linkName: 'expiring', service: 'expiring_api' });
+      const started = await sys.call('POST', '/v1/connections/expiring/authorize', alice, {});
+      const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
+      expect((await open(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl))).status).toBe(200);
+      const before = await credentialOf('expiring');
+      await as.resetCounters();
+
+      const first = await sys.call('POST', '/v1/invoke', alice, { connection: 'expiring', method: 'GET', url: '/me' });
+      expect(first.body.status).toBe(200);
+      expect(seen).toHaveLength(2);
+      expect(seen[1]).not.toBe(seen[0]);
+      expect(await as.tokenRequests()).toBe(1);
+      const after = await credentialOf('expiring');
+      if (before.kind !== 'oauth2' || after.kind !== 'oauth2') throw new Error('expected OAuth 2 tokens');
+      expect(seen[1]).toBe(`Bearer ${after.accessToken}`);
+      expect(after.refreshToken).not.toBe(before.refreshToken);
+
+      expect((await sys.call('POST', '/v1/invoke', alice, { connection: 'expiring', method: 'GET', url: '/me' })).body.status).toBe(200);
+      expect(await as.tokenRequests()).toBe(1);
+    } finally {
+      await new Promise((resolve) => api.close(resolve));
+    }
   }, 60_000);
 
   it('refuses a predefined OAuth service whose client this deployment has not registered', async () => {

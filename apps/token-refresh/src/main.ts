@@ -5,6 +5,7 @@ import { TOKEN_REFRESH, TokenRefreshModule, tokenRefreshMigrations } from './tok
 void runApp({
   name: TOKEN_REFRESH,
   migrations: tokenRefreshMigrations,
-  required: ['NATS_URL'],
+  // The credentials it refreshes are in the vault.
+  required: ['NATS_URL', 'PLUGBOARD_MASTER_KEY'],
   start: (config, logger) => startMicroservice(TokenRefreshModule.register({ config, logger }), TOKEN_REFRESH, config, logger),
 });

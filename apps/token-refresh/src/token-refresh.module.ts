@@ -1,19 +1,47 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
-import { healthController, PlatformModule, type PlatformOptions } from '@plugboard/runtime';
+import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
+import { vaultMigrations } from '@plugboard/vault';
+import { RefreshController } from './handlers/refresh.controller';
+import { CreateRefreshTables1731000004000 } from './migrations/1731000004000-create-refresh-tables';
+import { RefreshScheduleProjection } from './projections/refresh-schedule.projection';
+import { Leases } from './refresh/leases';
+import { OAuthSettingsResolver } from './refresh/oauth-settings.resolver';
+import { RefreshMetrics } from './refresh/refresh-metrics';
+import { RefreshSchedule } from './refresh/refresh-schedule';
+import { RefreshScheduler } from './refresh/refresh-scheduler';
+import { loadRefreshSettings, REFRESH_SETTINGS, type RefreshSettings } from './refresh/refresh-settings';
+import { Refresher } from './refresh/refresher';
 
 export const TOKEN_REFRESH = 'token-refresh';
-export const tokenRefreshMigrations = [...eventStoreMigrations];
+export const tokenRefreshMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateRefreshTables1731000004000];
 
-/** The token-refresh app: keeps OAuth tokens fresh (coming with the token-refresh issue). */
+/**
+ * The token-refresh app: keeps OAuth 2 credentials fresh, before they expire (the scheduler, from the schedule the
+ * projection keeps) and on demand (`tokenRefresh.refresh`), one refresh per credential at a time across replicas.
+ */
 @Module({})
 export class TokenRefreshModule {
-  static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>): DynamicModule {
+  /** Its settings come from PLUGBOARD_REFRESH_* in the environment; `overrides` (tests) take precedence. */
+  static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>, overrides: Partial<RefreshSettings> = {}): DynamicModule {
     return {
       module: TokenRefreshModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: TOKEN_REFRESH })],
-      controllers: [healthController(Subjects.tokenRefresh.health, TOKEN_REFRESH)],
+      controllers: [RefreshController, healthController(Subjects.tokenRefresh.health, TOKEN_REFRESH)],
+      providers: [
+        { provide: REFRESH_SETTINGS, useFactory: () => loadRefreshSettings(process.env, overrides) },
+        vaultProvider,
+        RefreshMetrics,
+        RefreshSchedule,
+        Leases,
+        OAuthSettingsResolver,
+        Refresher,
+        RefreshScheduler,
+        RefreshScheduleProjection,
+        subscriptionsProvider(RefreshScheduleProjection),
+        SubscriptionRunner,
+      ],
     };
   }
 }

@@ -8,10 +8,11 @@ import { CurrentActor, RequiresRole } from '../http/auth';
 export class InvokeRoutes {
   constructor(private readonly rpc: RpcClient) {}
 
+  // The deadline covers the API's own timeout twice (a 401, a refresh, a retry) plus a refresh lease.
   @Post()
   @HttpCode(200)
   @RequiresRole('member')
   invoke(@CurrentActor() actor: Actor, @Body() body: unknown): Promise<InvokeResponse> {
-    return this.rpc.request(Subjects.invoke.request, { actor, invoke: body as never }, { timeoutMs: 35_000 });
+    return this.rpc.request(Subjects.invoke.request, { actor, invoke: body as never }, { timeoutMs: 100_000 });
   }
 }
