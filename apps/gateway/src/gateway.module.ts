@@ -48,7 +48,8 @@ export class GatewayModule {
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
       controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes],
       providers: [
-        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource), inject: [DataSource] },
+        // Verified keys are remembered for 10 s: a revoked key stops working within that time.
+        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useFactory: (logger: Logger) => new HttpErrorFilter(logger), inject: [LOGGER] },
         SubscriptionRunner,

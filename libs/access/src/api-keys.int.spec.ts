@@ -36,6 +36,16 @@ describe('API keys (PostgreSQL)', () => {
     expect(await keys.verify(created.key)).toBeNull();
   });
 
+  it('remembers a verified key for the configured time only', async () => {
+    const cached = new ApiKeys(dataSource, 300);
+    const created = await keys.create('acme', 'member');
+    expect(await cached.verify(created.key)).not.toBeNull();
+    await dataSource.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [created.keyId]);
+    expect(await cached.verify(created.key)).not.toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await cached.verify(created.key)).toBeNull();
+  });
+
   it('refuses a bad org id or role', async () => {
     await expect(keys.create('bad org!', 'admin')).rejects.toThrow();
     await expect(keys.create('acme', 'owner' as never)).rejects.toThrow();

@@ -25,7 +25,13 @@ function hashKey(key: string): string {
  * to guess, unlike a password, and a lookup by hash keeps authentication to one indexed read.
  */
 export class ApiKeys {
-  constructor(private readonly dataSource: DataSource) {}
+  /** Verified keys, by hash, for a few seconds: authentication runs on every request, and keys rarely change. */
+  private readonly recent = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cacheMs = 0,
+  ) {}
 
   async create(orgId: string, role: Role, label?: string): Promise<CreatedKey> {
     OrgIdSchema.parse(orgId);
@@ -49,8 +55,16 @@ export class ApiKeys {
   /** The principal of a key, or null when it is unknown or revoked. */
   async verify(key: string): Promise<Principal | null> {
     if (!key.startsWith(KEY_PREFIX) || key.length > 100) return null;
-    const [row] = await this.dataSource.query(`SELECT id, org_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hashKey(key)]);
-    return row ? { keyId: row.id, orgId: row.org_id, role: row.role } : null;
+    const hash = hashKey(key);
+    const cached = this.recent.get(hash);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const [row] = await this.dataSource.query(`SELECT id, org_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
+    const principal: Principal | null = row ? { keyId: row.id, orgId: row.org_id, role: row.role } : null;
+    if (this.cacheMs > 0) {
+      if (this.recent.size > 10_000) this.recent.clear();
+      this.recent.set(hash, { principal, until: Date.now() + this.cacheMs });
+    }
+    return principal;
   }
 
   async hasKeys(orgId: string): Promise<boolean> {
