@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DomainError, ErrorCodes, Subjects, type Actor, type InvokeResponse } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, invalidField, Subjects, type Actor, type InvokeResponse } from '@plugboard/contracts';
 import { EventStore } from '@plugboard/event-store';
 import { RpcClient } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
@@ -62,7 +62,7 @@ export class InvokeService {
     try {
       url = /^https?:\/\//i.test(input.url) ? new URL(input.url) : new URL(input.url.replace(/^\//, ''), `${(target.baseUrl ?? '').replace(/\/?$/, '/')}`);
     } catch {
-      throw new DomainError(ErrorCodes.validationFailed, `The request is not valid. url: "${input.url}" is neither absolute nor relative to the service's base URL.`, [{ path: 'invoke.url', message: 'not a URL' }]);
+      throw invalidField('invoke.url', `"${input.url}" is neither absolute nor relative to the service's base URL`);
     }
     for (const [name, value] of Object.entries(input.query ?? {})) url.searchParams.append(name, value);
     if (!hostAllowed(url.host, target.allowedHosts) && !hostAllowed(url.hostname, target.allowedHosts)) {

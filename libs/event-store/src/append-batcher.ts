@@ -62,8 +62,10 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string })?.code === '23505';
+/** A unique-key violation, from pg directly or wrapped by TypeORM: another writer took the same stream version. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return e?.code === '23505' || e?.driverError?.code === '23505';
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { AppendBatcher, APPEND_SQL, appendParameters, type AppendedRow, type AppendRequest } from './append-batcher';
+import { AppendBatcher, APPEND_SQL, appendParameters, isUniqueViolation, type AppendedRow, type AppendRequest } from './append-batcher';
 import type { Decider, Event, EventMetadata, RecordedEvent } from '@plugboard/contracts';
 import { WrongExpectedVersionError } from './errors';
 import type { EventLogNotifier } from './notifier';
@@ -42,11 +42,6 @@ interface EventRow {
 }
 
 const COLUMNS = `event_id, stream_id, stream_version, global_position, transaction_id::text AS transaction_id, type, data, metadata, recorded_at`;
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return e?.code === '23505' || e?.driverError?.code === '23505';
-}
 
 function toRecorded(row: EventRow): RecordedEvent {
   return {

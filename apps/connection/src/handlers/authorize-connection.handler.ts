@@ -5,6 +5,7 @@ import {
   CompleteAuthorizationRequestSchema,
   DomainError,
   ErrorCodes,
+  invalidField as invalid,
   Subjects,
   type AuthorizeConnectionInput,
   type AuthorizeConnectionRequest,
@@ -19,10 +20,6 @@ import { CredentialRecorder } from '../flows/credential-recorder';
 import { OAuthFlows } from '../flows/oauth.flows';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';
-
-function invalid(path: string, message: string): DomainError {
-  return new DomainError(ErrorCodes.validationFailed, `The request is not valid. ${path}: ${message}.`, [{ path, message }]);
-}
 
 /** Checks posted API key or Basic credentials against what the service needs. Values never appear in messages. */
 function postedCredential(service: ServiceView, input: AuthorizeConnectionInput): StoredCredential {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { DomainError, ErrorCodes, LINK_NAME_PATTERN, type ConnectionView, type ListConnectionsRequest, type Page } from '@plugboard/contracts';
+import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type ConnectionView, type ListConnectionsRequest, type Page } from '@plugboard/contracts';
 import { OWN_CREDENTIAL } from '@plugboard/connection-domain';
 import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
 import { ConnectionRecord, CredentialRecord } from './connection.record';
@@ -60,8 +60,7 @@ export class ConnectionReader {
   /** own: mine (not internal); shared: others', authorized with my credentials; internal: made by products. */
   async list(request: ListConnectionsRequest & { limit: number; view: 'own' | 'shared' | 'internal' }): Promise<Page<ConnectionView>> {
     const { actor, view, limit } = request;
-    const after = request.cursor ? Buffer.from(request.cursor, 'base64url').toString() : '';
-    if (after && !LINK_NAME_PATTERN.test(after)) throw new DomainError(ErrorCodes.validationFailed, 'cursor is not one this API gave out. Start again without it.', [{ path: 'cursor', message: 'unknown cursor' }]);
+    const after = decodeLinkNameCursor(request.cursor);
     const query = this.connections
       .createQueryBuilder('c')
       .leftJoinAndMapOne(
@@ -78,6 +77,6 @@ export class ConnectionReader {
     if (view === 'shared') query.andWhere('c.use_login_user_credentials AND c.owner <> :userId AND k.user_key IS NOT NULL', { userId: actor.userId });
     const rows = (await query.orderBy('c.link_name', 'ASC').limit(limit + 1).getMany()) as (ConnectionRecord & { credential?: CredentialRecord })[];
     const items = rows.slice(0, limit).map((r) => toView(r, r.credential ?? null));
-    return { items, nextCursor: rows.length > limit ? Buffer.from(items[items.length - 1].linkName).toString('base64url') : null };
+    return { items, nextCursor: rows.length > limit ? encodeLinkNameCursor(items[items.length - 1].linkName) : null };
   }
 }

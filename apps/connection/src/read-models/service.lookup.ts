@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCodes, Subjects, type Actor, type ServiceView } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, invalidField, Subjects, type Actor, type ServiceView } from '@plugboard/contracts';
 import type { ServiceFacts } from '@plugboard/connection-domain';
 import { RpcClient } from '@plugboard/messaging';
 
@@ -13,9 +13,7 @@ export class ServiceLookup {
       return await this.rpc.request(Subjects.registry.getService, { actor, linkName });
     } catch (error) {
       if (error instanceof DomainError && error.code === ErrorCodes.serviceNotFound) {
-        throw new DomainError(ErrorCodes.validationFailed, `The request is not valid. service: no service with link name "${linkName}" exists in this organization.`, [
-          { path: 'connection.service', message: 'no such service' },
-        ]);
+        throw invalidField('connection.service', `no service with link name "${linkName}" exists in this organization`);
       }
       throw error;
     }

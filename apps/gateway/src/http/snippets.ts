@@ -28,7 +28,7 @@ export function buildSnippets(connection: ConnectionView, options: { publicUrl: 
     `  body: JSON.stringify(${JSON.stringify(call)}),`,
     `})`,
     `  .then((response) => response.json())`,
-    `  .then((result) => console.log(JSON.stringify(result)));`,
+    `  .then((result) => process.stdout.write(JSON.stringify(result) + '\\n'));`,
   ].join('\n');
   const subject = `${options.namespace}.invoke.request`;
   const nats = options.natsUrl
@@ -37,7 +37,7 @@ export function buildSnippets(connection: ConnectionView, options: { publicUrl: 
         `connect({ servers: '${options.natsUrl}' }).then(async (nc) => {`,
         `  const request = { id: String(Date.now()), pattern: '${subject}', data: { actor: { orgId: '${options.orgId}', userId: '${options.userId}' }, invoke: ${JSON.stringify(call)} } };`,
         `  const reply = JSON.parse((await nc.request('${subject}', JSON.stringify(request), { timeout: 35000 })).string());`,
-        `  console.log(JSON.stringify(reply.err ?? reply.response));`,
+        `  process.stdout.write(JSON.stringify(reply.err ?? reply.response) + '\\n');`,
         `  await nc.close();`,
         `});`,
       ].join('\n')

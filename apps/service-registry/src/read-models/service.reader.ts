@@ -2,19 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, type Repository } from 'typeorm';
 import { findCatalogEntry, loadCatalog } from '@plugboard/catalog';
-import { DomainError, ErrorCodes, LINK_NAME_PATTERN, type ListServicesRequest, type Page, type ServiceView } from '@plugboard/contracts';
+import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type ListServicesRequest, type Page, type ServiceView } from '@plugboard/contracts';
 import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
 import { ServiceRecord } from './service.record';
 import { toPredefinedView, toServiceView } from './service.view';
 
 const PROJECTION = 'projection:services';
-
-function decodeCursor(cursor: string | undefined): string {
-  if (!cursor) return '';
-  const linkName = Buffer.from(cursor, 'base64url').toString();
-  if (!LINK_NAME_PATTERN.test(linkName)) throw new DomainError(ErrorCodes.validationFailed, 'cursor is not one this API gave out. Start again without it.', [{ path: 'cursor', message: 'unknown cursor' }]);
-  return linkName;
-}
 
 /** Reads of services: the org's custom ones from the read model, the predefined ones from the catalog. */
 @Injectable()
@@ -50,7 +43,7 @@ export class ServiceReader {
   /** Predefined and custom services merged in link-name order, filtered, one page at a time. */
   async list(request: ListServicesRequest & { limit: number }): Promise<Page<ServiceView>> {
     const { actor, type, authType, q, limit } = request;
-    const after = decodeCursor(request.cursor);
+    const after = decodeLinkNameCursor(request.cursor);
     const text = q?.trim().toLowerCase();
     const custom: ServiceView[] = [];
     if (type !== 'predefined') {
@@ -74,6 +67,6 @@ export class ServiceReader {
     const merged = [...custom, ...predefined].sort((a, b) => (a.linkName < b.linkName ? -1 : 1));
     const items = merged.slice(0, limit);
     const more = merged.length > limit;
-    return { items, nextCursor: more ? Buffer.from(items[items.length - 1].linkName).toString('base64url') : null };
+    return { items, nextCursor: more ? encodeLinkNameCursor(items[items.length - 1].linkName) : null };
   }
 }

@@ -2,6 +2,7 @@ import {
   assertNever,
   DomainError,
   ErrorCodes,
+  invalidField as invalid,
   type ConnectionCreated,
   type ConnectionEvent,
   type ConnectionStatus,
@@ -55,10 +56,6 @@ export type ConnectionCommand = CreateConnection | EditConnection | AuthorizeCon
 
 function notFound(linkName: string): DomainError {
   return new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
-}
-
-function invalid(path: string, message: string): DomainError {
-  return new DomainError(ErrorCodes.validationFailed, `The request is not valid. ${path}: ${message}.`, [{ path, message }]);
 }
 
 /** Which credential a user acts with on this connection. */
