@@ -13,6 +13,7 @@ import { HealthRoutes } from './routes/health.routes';
 import { InvokeRoutes } from './routes/invoke.routes';
 import { OAuthCallbackRoutes } from './routes/oauth-callback.routes';
 import { ServicesRoutes } from './routes/services.routes';
+import { WebhookRoutes } from './routes/webhook.routes';
 
 export const GATEWAY = 'gateway';
 export const gatewayMigrations = [...eventStoreMigrations, ...accessMigrations];
@@ -46,7 +47,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes],
+      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes],
       providers: [
         // Verified keys are remembered for 10 s: a revoked key stops working within that time.
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },

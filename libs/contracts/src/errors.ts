@@ -15,6 +15,7 @@ export const ErrorCodes = {
   serviceReadOnly: 'service_read_only',
   serviceInUse: 'service_in_use',
   connectionNotFound: 'connection_not_found',
+  webhookNotFound: 'webhook_not_found',
   connectionInternal: 'connection_internal',
   notAuthorized: 'not_authorized',
   serviceNotConfigured: 'service_not_configured',

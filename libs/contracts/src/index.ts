@@ -11,3 +11,5 @@ export * from './connections/connection.contract';
 export * from './connections/connection.events';
 export * from './connections/credential';
 export * from './invoke/invoke.contract';
+export * from './webhooks/webhook.contract';
+export * from './webhooks/webhook.events';

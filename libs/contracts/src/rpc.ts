@@ -11,6 +11,7 @@ import type {
   EditConnectionRequest,
   ListConnectionsRequest,
 } from './connections/connection.contract';
+import type { ListWebhookDeliveriesRequest, RegisterWebhookRequest, WebhookDeliveryView, WebhookRequest, WebhookView, WebhookWithSecret } from './webhooks/webhook.contract';
 import type { CreateServiceRequest, DeleteServiceRequest, EditServiceRequest, GetServiceRequest, ListServicesRequest, Page, ServiceView } from './services/service.contract';
 
 export interface HealthReply {
@@ -34,6 +35,11 @@ export interface RpcContracts {
   [Subjects.connection.completeAuthorization]: { request: CompleteAuthorizationRequest; response: CompletedAuthorization };
   [Subjects.connection.revokeConnection]: { request: ConnectionRequest; response: ConnectionView };
   [Subjects.connection.deleteConnection]: { request: ConnectionRequest; response: { deleted: true } };
+  [Subjects.connection.registerWebhook]: { request: RegisterWebhookRequest; response: WebhookWithSecret };
+  [Subjects.connection.getWebhook]: { request: WebhookRequest; response: WebhookView };
+  [Subjects.connection.removeWebhook]: { request: WebhookRequest; response: { deleted: true } };
+  [Subjects.connection.rotateWebhookSecret]: { request: WebhookRequest; response: WebhookWithSecret };
+  [Subjects.connection.listWebhookDeliveries]: { request: ListWebhookDeliveriesRequest; response: Page<WebhookDeliveryView> };
   [Subjects.connection.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.tokenRefresh.refresh]: { request: RefreshCredentialRequest; response: RefreshCredentialReply };
   [Subjects.tokenRefresh.health]: { request: Record<string, never>; response: HealthReply };

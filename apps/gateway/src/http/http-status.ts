@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   service_read_only: 403,
   service_in_use: 409,
   connection_not_found: 404,
+  webhook_not_found: 404,
   connection_internal: 403,
   not_authorized: 409,
   service_not_configured: 409,

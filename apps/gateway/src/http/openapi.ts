@@ -48,6 +48,34 @@ const ConnectionSchema: Json = {
   },
 };
 
+const WebhookSchema: Json = {
+  type: 'object',
+  description: 'An org’s webhook; the signing secret is never shown again after registering or rotating.',
+  properties: {
+    url: { type: 'string' },
+    events: { type: 'array', items: { type: 'string' } },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    secretRotatedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+const WebhookDeliverySchema: Json = {
+  type: 'object',
+  properties: {
+    eventId: { type: 'string', format: 'uuid' },
+    type: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'delivered', 'failed', 'cancelled'] },
+    attempts: { type: 'integer' },
+    lastStatus: { type: 'integer', nullable: true },
+    lastError: { type: 'string', nullable: true, enum: ['http_status', 'timeout', 'unreachable', 'private_address', 'not_allowed', null] },
+    lastAttemptAt: { type: 'string', format: 'date-time', nullable: true },
+    nextAttemptAt: { type: 'string', format: 'date-time', nullable: true },
+    deliveredAt: { type: 'string', format: 'date-time', nullable: true },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+};
+
 const page = (item: string): Json => ({
   type: 'object',
   properties: { items: { type: 'array', items: { $ref: `#/components/schemas/${item}` } }, nextCursor: { type: 'string', nullable: true } },
@@ -136,6 +164,13 @@ export function buildOpenApiDocument(version: string) {
           properties: { status: { type: 'integer' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, body: { description: 'JSON when the API answered JSON, else text' } },
         },
         Health: HealthSchema,
+        Webhook: WebhookSchema,
+        WebhookWithSecret: {
+          type: 'object',
+          properties: { webhook: { $ref: '#/components/schemas/Webhook' }, secret: { type: 'string', description: 'whsec_…: shown this once; keep it to verify signatures.' } },
+        },
+        WebhookDelivery: WebhookDeliverySchema,
+        WebhookDeliveryPage: page('WebhookDelivery'),
         Error: ErrorSchema,
       },
     },

@@ -3,10 +3,11 @@ import type { ErrorCode } from '../errors';
 import { InvokeInputSchema } from '../invoke/invoke.contract';
 import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnectionInputSchema } from '../connections/connection.contract';
 import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
+import { RegisterWebhookInputSchema } from '../webhooks/webhook.contract';
 
 /** One REST route, described once: the gateway serves it and documents it from this, and SDKs can type it. */
 export interface Endpoint {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   summary: string;
   tag: string;
@@ -14,7 +15,7 @@ export interface Endpoint {
   bodyExample?: unknown;
   success: number;
   /** Which response schema (in the OpenAPI components) a success returns. */
-  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health';
+  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health' | 'Webhook' | 'WebhookWithSecret' | 'WebhookDeliveryPage';
   /** Query parameters, for lists. */
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
@@ -200,5 +201,56 @@ export const Endpoints = {
       'upstream_unreachable',
       ...authErrors,
     ],
+  },
+  registerWebhook: {
+    method: 'PUT',
+    path: '/v1/webhook',
+    summary:
+      'Register (or replace) your org’s webhook: authorizations, refreshes, definitive refresh failures, revocations and deletions of connections, and edits of custom services are POSTed to it, signed with HMAC-SHA256. The answer holds a new signing secret, shown this once.',
+    tag: 'webhooks',
+    body: RegisterWebhookInputSchema,
+    bodyExample: { url: 'https://hooks.example.com/plugboard', events: ['ConnectionRevoked', 'TokenRefreshFailed'] },
+    success: 200,
+    returns: 'WebhookWithSecret',
+    errors: ['validation_failed', 'malformed_json', ...authErrors],
+  },
+  getWebhook: {
+    method: 'GET',
+    path: '/v1/webhook',
+    summary: 'Read your org’s webhook (never its secret).',
+    tag: 'webhooks',
+    success: 200,
+    returns: 'Webhook',
+    errors: ['webhook_not_found', ...authErrors],
+  },
+  removeWebhook: {
+    method: 'DELETE',
+    path: '/v1/webhook',
+    summary: 'Remove your org’s webhook: nothing more is sent, deliveries still pending are cancelled, the secret is erased.',
+    tag: 'webhooks',
+    success: 204,
+    errors: ['webhook_not_found', ...authErrors],
+  },
+  rotateWebhookSecret: {
+    method: 'POST',
+    path: '/v1/webhook/rotate-secret',
+    summary: 'Replace the signing secret at once (every later attempt is signed with the new one); the new secret is shown this once.',
+    tag: 'webhooks',
+    success: 200,
+    returns: 'WebhookWithSecret',
+    errors: ['webhook_not_found', ...authErrors],
+  },
+  listWebhookDeliveries: {
+    method: 'GET',
+    path: '/v1/webhook/deliveries',
+    summary: 'The delivery log, newest first: each event sent to your webhook, its status, attempts, last HTTP status and error. No bodies.',
+    tag: 'webhooks',
+    query: [
+      { name: 'limit', description: 'page size, 1–200 (50)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+      { name: 'cursor', description: 'the nextCursor of the previous page', schema: { type: 'string' } },
+    ],
+    success: 200,
+    returns: 'WebhookDeliveryPage',
+    errors: ['validation_failed', ...authErrors],
   },
 } satisfies Record<string, Endpoint>;
