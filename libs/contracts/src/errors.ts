@@ -20,6 +20,8 @@ export const ErrorCodes = {
   notAuthorized: 'not_authorized',
   serviceNotConfigured: 'service_not_configured',
   authorizationFailed: 'authorization_failed',
+  credentialRejected: 'credential_rejected',
+  verificationUnreachable: 'verification_unreachable',
   connectionNotConnected: 'connection_not_connected',
   connectionRevoked: 'connection_revoked',
   userNotAuthorized: 'user_not_authorized',

@@ -19,6 +19,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_authorized: 409,
   service_not_configured: 409,
   authorization_failed: 502,
+  credential_rejected: 422,
+  verification_unreachable: 502,
   connection_not_connected: 409,
   connection_revoked: 409,
   user_not_authorized: 409,

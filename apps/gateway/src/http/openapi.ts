@@ -39,7 +39,7 @@ const ConnectionSchema: Json = {
     internal: { type: 'boolean' },
     owner: { type: 'string' },
     status: { type: 'string', enum: ['pending', 'connected', 'revoked', 'deleted'] },
-    revokedReason: { type: 'string', nullable: true, enum: ['user', 'service_edited', 'refresh_failed', null] },
+    revokedReason: { type: 'string', nullable: true, enum: ['user', 'service_edited', 'refresh_failed', 'verification_failed', null] },
     reauthorizationRequired: { type: 'boolean' },
     lastAuthorizedAt: { type: 'string', format: 'date-time', nullable: true },
     lastRefreshedAt: { type: 'string', format: 'date-time', nullable: true },

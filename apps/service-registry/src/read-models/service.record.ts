@@ -24,9 +24,9 @@ export class ServiceRecord {
   @Column({ name: 'allowed_hosts', type: 'jsonb' })
   allowedHosts!: string[];
 
-  /** The block of its auth type (`apiKey`, `oauth1` or `oauth2`), without secret values. */
+  /** The block of its auth type (`apiKey`, `oauth1` or `oauth2`) and its verification call, without secret values. */
   @Column({ name: 'auth_config', type: 'jsonb', nullable: true })
-  authConfig!: Pick<ServiceData, 'apiKey' | 'oauth1' | 'oauth2'>;
+  authConfig!: Pick<ServiceData, 'apiKey' | 'oauth1' | 'oauth2' | 'verify'>;
 
   @Column({ type: 'text' })
   owner!: string;

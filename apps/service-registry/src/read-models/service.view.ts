@@ -11,14 +11,14 @@ export function toRecordFields(definition: ServiceDefinition): Omit<ServiceRecor
     authType: definition.authType,
     baseUrl: definition.baseUrl,
     allowedHosts: definition.allowedHosts,
-    authConfig: { apiKey: definition.apiKey, oauth1: definition.oauth1, oauth2: definition.oauth2 },
+    authConfig: { apiKey: definition.apiKey, oauth1: definition.oauth1, oauth2: definition.oauth2, verify: definition.verify ?? undefined },
     owner: definition.owner,
   };
 }
 
 /** The definition a row stands for, so an edit can be folded into it the same way the decider does. */
 export function toDefinition(record: ServiceRecord): ServiceDefinition {
-  const { apiKey, oauth1, oauth2 } = record.authConfig ?? {};
+  const { apiKey, oauth1, oauth2, verify } = record.authConfig ?? {};
   return {
     orgId: record.orgId,
     linkName: record.linkName,
@@ -28,6 +28,7 @@ export function toDefinition(record: ServiceRecord): ServiceDefinition {
     allowedHosts: record.allowedHosts,
     owner: record.owner,
     createdAt: record.createdAt.toISOString(),
+    ...(verify ? { verify } : {}),
     ...(apiKey ? { apiKey } : {}),
     ...(oauth1 ? { oauth1 } : {}),
     ...(oauth2 ? { oauth2 } : {}),
@@ -48,7 +49,8 @@ export function toServiceView(record: ServiceRecord): ServiceView {
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
   };
-  const { apiKey, oauth1, oauth2 } = record.authConfig ?? {};
+  const { apiKey, oauth1, oauth2, verify } = record.authConfig ?? {};
+  if (verify) view.verify = verify;
   if (apiKey) view.apiKey = apiKey;
   if (oauth1) {
     const { consumerSecretRef: _ref, ...rest } = oauth1;
@@ -56,7 +58,13 @@ export function toServiceView(record: ServiceRecord): ServiceView {
   }
   if (oauth2) {
     const { clientSecretRef: _ref, ...rest } = oauth2;
-    view.oauth2 = { ...rest, authorizeUrl: rest.authorizeUrl ?? undefined, refreshTokenUrl: rest.refreshTokenUrl ?? undefined, clientSecret: MASKED_SECRET };
+    view.oauth2 = {
+      ...rest,
+      authorizeUrl: rest.authorizeUrl ?? undefined,
+      refreshTokenUrl: rest.refreshTokenUrl ?? undefined,
+      revokeUrl: rest.revokeUrl ?? undefined,
+      clientSecret: MASKED_SECRET,
+    };
   }
   return view;
 }
@@ -82,6 +90,7 @@ export function toPredefinedView(entry: CatalogEntry, connectionCount = 0): Serv
     updatedAt: null,
   };
   if (entry.connectionParameters) view.connectionParameters = entry.connectionParameters.map((p) => ({ ...p }));
+  if (entry.verify) view.verify = { ...entry.verify };
   switch (entry.authType) {
     case 'api_key':
       view.apiKey = { params: entry.apiKey.params.map(({ name, displayName, paramType }) => ({ name, displayName, paramType })) };
@@ -102,6 +111,7 @@ export function toPredefinedView(entry: CatalogEntry, connectionCount = 0): Serv
         authorizeUrl: o.authorizeUrl,
         accessTokenUrl: o.accessTokenUrl,
         refreshTokenUrl: o.refreshTokenUrl,
+        revokeUrl: o.revokeUrl,
         paramType: o.paramType,
         scopes: o.scopes.map((s) => ({ ...s })),
         scopeDelimiter: o.scopeDelimiter,

@@ -45,8 +45,8 @@ export type AuthorizeConnection = {
 export type RevokeConnection = {
   type: 'RevokeConnection';
   /**
-   * `reason: 'user'` revokes the caller's own credential; `service_edited` every credential; `refresh_failed` the one
-   * credential named by `credentialKey` (a user id, or `*` for the connection's own).
+   * `reason: 'user'` revokes the caller's own credential; `service_edited` every credential; `refresh_failed` and
+   * `verification_failed` the one credential named by `credentialKey` (a user id, or `*` for the connection's own).
    */
   data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; credentialKey?: string; now: string };
 };
@@ -185,7 +185,7 @@ function revoke(command: RevokeConnection, state: ConnectionState): ConnectionEv
       throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may revoke it.`);
     }
     keys = [credentialKey(connection, userId)];
-  } else if (reason === 'refresh_failed') {
+  } else if (reason === 'refresh_failed' || reason === 'verification_failed') {
     keys = command.data.credentialKey ? [command.data.credentialKey] : [];
   } else {
     keys = Object.keys(credentials);

@@ -122,6 +122,16 @@ describe('connection decider: authorize and revoke', () => {
     spec.given([uluc, authorized('alice', 'ref-a'), authorized('bob', 'ref-b')]).when(revoke('plugboard', 'service_edited')).then([revokedBy('alice', 'ref-a'), revokedBy('bob', 'ref-b')]);
     spec.given([uluc, authorized('alice', 'ref-a'), authorized('bob', 'ref-b'), revokedBy('alice', 'ref-a'), revokedBy('bob', 'ref-b')]).when(revoke('plugboard', 'service_edited')).then([]);
   });
+
+  it('a failed verification revokes only the credential it names', () => {
+    const uluc = created({ useLoginUserCredentials: true });
+    const failed = (credentialKey?: string) => ({ type: 'RevokeConnection' as const, data: { orgId: 'acme', userId: 'plugboard', linkName: 'my_crm', reason: 'verification_failed' as const, credentialKey, now: later } });
+    spec
+      .given([uluc, authorized('alice', 'ref-a'), authorized('bob', 'ref-b')])
+      .when(failed('bob'))
+      .then([{ type: 'ConnectionRevoked', data: { orgId: 'acme', linkName: 'my_crm', userId: 'bob', reason: 'verification_failed', credentialRef: 'ref-b', revokedBy: 'plugboard', revokedAt: later } }]);
+    spec.given([uluc, authorized('alice', 'ref-a')]).when(failed()).then([]);
+  });
 });
 
 describe('connection decider: edit and delete', () => {

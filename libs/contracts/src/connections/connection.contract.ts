@@ -5,8 +5,8 @@ import type { AuthType } from '../services/service.contract';
 export const ConnectionStatusSchema = z.enum(['pending', 'connected', 'revoked', 'deleted']);
 export type ConnectionStatus = z.infer<typeof ConnectionStatusSchema>;
 
-/** Why a credential stopped working. */
-export type RevokedReason = 'user' | 'service_edited' | 'refresh_failed';
+/** Why a credential stopped working (`verification_failed`: the service's verification call answered 401 or 403). */
+export type RevokedReason = 'user' | 'service_edited' | 'refresh_failed' | 'verification_failed';
 
 const ScopesSchema = z.array(z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces')).max(100);
 

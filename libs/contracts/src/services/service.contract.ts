@@ -27,12 +27,21 @@ export const OAuth2ScopeSchema = z.strictObject({
   displayName: DisplayNameSchema,
 });
 
+/** A cheap authenticated call, relative to the base URL, that proves a credential works (401/403: it does not). */
+export const VerifySchema = z.strictObject({
+  method: z.literal('GET'),
+  path: z.string().max(500).regex(/^\/(?!\/)\S*$/, 'must be a path relative to baseUrl, starting with a single /'),
+});
+export type Verify = z.infer<typeof VerifySchema>;
+
 const common = {
   name: DisplayNameSchema,
   linkName: LinkNameSchema,
   baseUrl: UrlSchema.optional(),
   /** Hosts the credentials may be sent to; the base URL's host when not given. */
   allowedHosts: z.array(HostSchema).max(20).optional(),
+  /** Checked when API key or Basic credentials are posted, and again on a schedule for credentials that never expire. */
+  verify: VerifySchema.optional(),
 };
 
 export const CreateServiceInputSchema = z.discriminatedUnion('authType', [
@@ -60,6 +69,8 @@ export const CreateServiceInputSchema = z.discriminatedUnion('authType', [
       authorizeUrl: UrlSchema.optional(),
       accessTokenUrl: UrlSchema,
       refreshTokenUrl: UrlSchema.optional(),
+      /** RFC 7009 endpoint: called when a connection is revoked or deleted. */
+      revokeUrl: UrlSchema.optional(),
       paramType: z.enum(['query', 'header']),
       scopes: z.array(OAuth2ScopeSchema).max(100).default([]),
       scopeDelimiter: z.enum(['comma', 'space', 'plus']).default('comma'),
@@ -77,6 +88,8 @@ export const EditServiceInputSchema = z.strictObject({
   name: DisplayNameSchema.optional(),
   baseUrl: UrlSchema.nullable().optional(),
   allowedHosts: z.array(HostSchema).max(20).optional(),
+  /** null removes the verification call. */
+  verify: VerifySchema.nullable().optional(),
   linkName: z.unknown().optional(),
   authType: z.unknown().optional(),
   apiKey: z.strictObject({ params: z.array(ApiKeyParamSchema).min(1).max(20) }).optional(),
@@ -99,6 +112,7 @@ export const EditServiceInputSchema = z.strictObject({
       authorizeUrl: UrlSchema.optional(),
       accessTokenUrl: UrlSchema.optional(),
       refreshTokenUrl: UrlSchema.optional(),
+      revokeUrl: UrlSchema.optional(),
       paramType: z.enum(['query', 'header']).optional(),
       scopes: z.array(OAuth2ScopeSchema).max(100).optional(),
     })
@@ -145,6 +159,7 @@ export interface ServiceView {
   authType: AuthType;
   baseUrl: string | null;
   allowedHosts: string[];
+  verify?: Verify;
   apiKey?: { params: ApiKeyParam[] };
   oauth1?: Partial<Extract<CreateServiceInput, { authType: 'oauth1' }>['oauth1']> & { signatureMethod?: string };
   oauth2?: Partial<Extract<CreateServiceInput, { authType: 'oauth2' }>['oauth2']> & { pkce?: boolean };

@@ -1,4 +1,4 @@
-import type { ApiKeyParam, AuthType, ParamType } from './service.contract';
+import type { ApiKeyParam, AuthType, ParamType, Verify } from './service.contract';
 
 /**
  * Events of a `service-<orgId>.<linkName>` stream. They describe the service without its secrets: a client or
@@ -14,6 +14,8 @@ export type ServiceCreated = {
     baseUrl: string | null;
     allowedHosts: string[];
     owner: string;
+    /** Absent in events recorded before verification calls existed. */
+    verify?: Verify | null;
     apiKey?: { params: ApiKeyParam[] };
     oauth1?: { consumerKey: string; requestTokenUrl: string; authorizeUrl: string; accessTokenUrl: string; paramType: ParamType; consumerSecretRef: string };
     oauth2?: {
@@ -22,6 +24,8 @@ export type ServiceCreated = {
       authorizeUrl: string | null;
       accessTokenUrl: string;
       refreshTokenUrl: string | null;
+      /** Absent in events recorded before provider revocation existed. */
+      revokeUrl?: string | null;
       paramType: 'query' | 'header';
       scopes: { name: string; displayName: string }[];
       scopeDelimiter: 'comma' | 'space' | 'plus';
@@ -49,6 +53,7 @@ export type ServiceEdited = {
       name?: string;
       baseUrl?: string | null;
       allowedHosts?: string[];
+      verify?: Verify | null;
       apiKey?: { params: ApiKeyParam[] };
       oauth1?: Partial<NonNullable<ServiceDefinition['oauth1']>>;
       oauth2?: Partial<Omit<NonNullable<ServiceDefinition['oauth2']>, 'grantType' | 'scopeDelimiter'>>;

@@ -2,6 +2,7 @@ import {
   assertNever,
   DomainError,
   ErrorCodes,
+  invalidField,
   type CreateServiceInput,
   type Decider,
   type EditServiceInput,
@@ -70,6 +71,7 @@ function create(command: CreateService, state: ServiceState): ServiceEvent[] {
   if (state.status === 'active') {
     throw new DomainError(ErrorCodes.linkNameTaken, `A service with link name "${input.linkName}" already exists in this organization. Choose another link name.`);
   }
+  if (input.verify && !input.baseUrl) throw invalidField('verify', 'the verification path is relative to baseUrl, which the service does not have');
   const base = {
     orgId,
     linkName: input.linkName,
@@ -78,6 +80,7 @@ function create(command: CreateService, state: ServiceState): ServiceEvent[] {
     baseUrl: input.baseUrl ?? null,
     allowedHosts: input.allowedHosts ?? hostOf(input.baseUrl),
     owner,
+    ...(input.verify ? { verify: input.verify } : {}),
     createdAt: now,
   };
   const requireRef = (): string => {
@@ -100,7 +103,13 @@ function create(command: CreateService, state: ServiceState): ServiceEvent[] {
           type: 'ServiceCreated',
           data: {
             ...base,
-            oauth2: { ...oauth2, authorizeUrl: oauth2.authorizeUrl ?? null, refreshTokenUrl: oauth2.refreshTokenUrl ?? null, clientSecretRef: requireRef() },
+            oauth2: {
+              ...oauth2,
+              authorizeUrl: oauth2.authorizeUrl ?? null,
+              refreshTokenUrl: oauth2.refreshTokenUrl ?? null,
+              revokeUrl: oauth2.revokeUrl ?? null,
+              clientSecretRef: requireRef(),
+            },
           },
         },
       ];
@@ -114,6 +123,9 @@ function create(command: CreateService, state: ServiceState): ServiceEvent[] {
 function checkEditable(service: ServiceDefinition, changes: EditServiceInput): void {
   if (changes.linkName !== undefined && changes.linkName !== service.linkName) throw notEditable('linkName', 'a link name is fixed when the service is created.');
   if (changes.authType !== undefined && changes.authType !== service.authType) throw notEditable('authType', 'the authentication type is fixed when the service is created.');
+  const verify = changes.verify === undefined ? service.verify : changes.verify;
+  const baseUrl = changes.baseUrl === undefined ? service.baseUrl : changes.baseUrl;
+  if (verify && !baseUrl) throw invalidField('verify', 'the verification path is relative to baseUrl, which the service would not have');
   for (const block of ['apiKey', 'oauth1', 'oauth2'] as const) {
     const owns = { apiKey: 'api_key', oauth1: 'oauth1', oauth2: 'oauth2' }[block] === service.authType;
     if (changes[block] !== undefined && !owns) throw notEditable(block, `it does not apply to a service whose authentication type is ${service.authType}.`);
@@ -152,6 +164,10 @@ function diff(service: ServiceDefinition, changes: EditServiceInput, secretRef: 
   if (changes.allowedHosts !== undefined && !same(changes.allowedHosts, service.allowedHosts)) {
     out.allowedHosts = changes.allowedHosts;
     changedFields.push('allowedHosts');
+  }
+  if (changes.verify !== undefined && !same(changes.verify, service.verify ?? null)) {
+    out.verify = changes.verify;
+    changedFields.push('verify');
   }
   if (changes.apiKey && !same(changes.apiKey.params, service.apiKey?.params)) {
     out.apiKey = { params: changes.apiKey.params };

@@ -51,6 +51,7 @@ const oauth2Service: ServiceCreated = {
       authorizeUrl: 'https://svc.example/authorize',
       accessTokenUrl: 'https://svc.example/token',
       refreshTokenUrl: null,
+      revokeUrl: null,
       paramType: 'header',
       scopes: [{ name: 'read', displayName: 'Read' }],
       scopeDelimiter: 'comma',
@@ -105,6 +106,21 @@ describe('service decider: create', () => {
     };
     spec.given([]).when(createCommand(oauthInput, 'ref-1')).then([oauth2Service]);
     expect(JSON.stringify(serviceDecider.decide(createCommand(oauthInput, 'ref-1'), serviceDecider.initialState()))).not.toContain('very-secret-value');
+  });
+
+  it('records a verification call, which needs a base URL to be relative to', () => {
+    const verify = { method: 'GET' as const, path: '/v1/me' };
+    spec.given([]).when(createCommand({ ...input, verify })).then([{ ...apiKeyService, data: { ...apiKeyService.data, verify } }]);
+    spec.given([]).when(createCommand({ name: 'Svc', linkName: 'svc', authType: 'basic', verify })).thenFails({ code: 'validation_failed', message: /verify: .* relative to baseUrl/ });
+  });
+
+  it('records an OAuth 2 revocation endpoint', () => {
+    const { clientSecretRef: _ref, ...oauth2 } = oauth2Service.data.oauth2!;
+    const withRevoke = { ...oauth2, authorizeUrl: 'https://svc.example/authorize', refreshTokenUrl: undefined, revokeUrl: 'https://svc.example/revoke', clientSecret: 's3cret-value' };
+    spec
+      .given([])
+      .when(createCommand({ name: 'Svc', linkName: 'svc', authType: 'oauth2', baseUrl: base.baseUrl, oauth2: withRevoke }, 'ref-1'))
+      .then([{ ...oauth2Service, data: { ...oauth2Service.data, oauth2: { ...oauth2Service.data.oauth2!, revokeUrl: 'https://svc.example/revoke' } } }]);
   });
 
   it('records an OAuth 1.0a service with a reference to its consumer secret, never the secret', () => {
@@ -176,6 +192,21 @@ describe('service decider: edit (seed 004’s table)', () => {
           oauth2: { clientId: 'client-2', refreshTokenUrl: 'https://svc.example/refresh', paramType: 'query', clientSecretRef: 'ref-2' },
         }),
       ]);
+  });
+
+  it('edits, and removes, the verification call; never leaves it without a base URL', () => {
+    const verify = { method: 'GET' as const, path: '/v1/me' };
+    spec.given([apiKeyService]).when(editCommand({ verify })).then([edited(['verify'], { verify })]);
+    spec.given([{ ...apiKeyService, data: { ...apiKeyService.data, verify } }]).when(editCommand({ verify: null })).then([edited(['verify'], { verify: null })]);
+    spec.given([{ ...apiKeyService, data: { ...apiKeyService.data, verify } }]).when(editCommand({ verify })).then([]);
+    spec.given([{ ...apiKeyService, data: { ...apiKeyService.data, verify } }]).when(editCommand({ baseUrl: null })).thenFails({ code: 'validation_failed', message: /verify:/ });
+  });
+
+  it('OAuth 2: edits the revocation endpoint like the other URLs', () => {
+    spec
+      .given([oauth2Service])
+      .when(editCommand({ oauth2: { revokeUrl: 'https://svc.example/revoke' } }))
+      .then([edited(['oauth2.revokeUrl'], { oauth2: { revokeUrl: 'https://svc.example/revoke' } })]);
   });
 
   it('OAuth 2: adds scopes', () => {
