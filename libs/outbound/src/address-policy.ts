@@ -1,0 +1,72 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+
+/** Addresses a credential must never be sent to: loopback, private, link-local (cloud metadata), and the like. */
+const PRIVATE = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  PRIVATE.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['::ffff:0:0', 96],
+] as const) {
+  PRIVATE.addSubnet(network, prefix, 'ipv6');
+}
+
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  return PRIVATE.check(address, family);
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A DNS lookup for outgoing calls that refuses private addresses. It runs when the socket connects, on the address
+ * actually used, so a name that resolves to a public address when checked and to a private one a moment later (DNS
+ * rebinding) is still refused. Hosts or addresses in `allowed` (PLUGBOARD_INVOKE_ALLOW_HOSTS) are exempt.
+ */
+export function safeLookup(allowed: readonly string[]) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const list = addresses as LookupAddress[];
+      const usable = allowed.includes(hostname) ? list : list.filter((a) => allowed.includes(a.address) || !isPrivateAddress(a.address));
+      if (usable.length === 0) {
+        const refused: NodeJS.ErrnoException = new Error(`${hostname} resolves to a private or local address; Plugboard does not send credentials there.`);
+        refused.code = 'EPRIVATE';
+        return callback(refused, []);
+      }
+      if (options.all) return callback(null, usable);
+      return callback(null, usable[0].address, usable[0].family);
+    });
+  };
+}
+
+/** Whether `host` is one of the service's allowed hosts (`api.example.com`, or `*.example.com` for one label). */
+export function hostAllowed(host: string, allowedHosts: readonly string[]): boolean {
+  const h = host.toLowerCase();
+  return allowedHosts.some((pattern) => {
+    const p = pattern.toLowerCase();
+    if (p.startsWith('*.')) {
+      const suffix = p.slice(1);
+      return h.endsWith(suffix) && !h.slice(0, -suffix.length).includes('.') && h.length > suffix.length;
+    }
+    return h === p;
+  });
+}

@@ -1,0 +1,3 @@
+export * from './address-policy';
+export * from './inject-credentials';
+export * from './verification';
