@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
-import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
+import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
 import { vaultMigrations } from '@plugboard/vault';
 import { AuthorizeConnectionHandler } from './handlers/authorize-connection.handler';
 import { ChangeConnectionHandler } from './handlers/change-connection.handler';
@@ -18,9 +18,15 @@ import { ConnectionRecord, CredentialRecord } from './read-models/connection.rec
 import { ConnectionReader } from './read-models/connection.reader';
 import { ServiceLookup } from './read-models/service.lookup';
 import { RevokeOnServiceEditSaga } from './sagas/revoke-on-service-edit.saga';
+import { CreateWebhooks1731000002200 } from './migrations/1731000002200-create-webhooks';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhookOutbox } from './webhooks/webhook-outbox';
+import { WEBHOOK_SETTINGS, webhookSettings } from './webhooks/webhook-settings';
+import { WebhookHandler } from './webhooks/webhook.handler';
 
 export const CONNECTION = 'connection';
-export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100];
+export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200];
 
 /** The connection app: connection streams, their credentials in the vault, and the revocation saga. */
 @Module({})
@@ -32,7 +38,7 @@ export class ConnectionModule {
         PlatformModule.forRoot({ ...platform, appName: CONNECTION, entities: [ConnectionRecord, CredentialRecord] }),
         TypeOrmModule.forFeature([ConnectionRecord, CredentialRecord]),
       ],
-      controllers: [CreateConnectionHandler, GetConnectionHandler, ChangeConnectionHandler, AuthorizeConnectionHandler, healthController(Subjects.connection.health, CONNECTION)],
+      controllers: [CreateConnectionHandler, GetConnectionHandler, ChangeConnectionHandler, AuthorizeConnectionHandler, WebhookHandler, healthController(Subjects.connection.health, CONNECTION)],
       providers: [
         vaultProvider,
         ConnectionReader,
@@ -42,7 +48,11 @@ export class ConnectionModule {
         OAuthFlows,
         ConnectionListProjection,
         RevokeOnServiceEditSaga,
-        subscriptionsProvider(ConnectionListProjection, RevokeOnServiceEditSaga),
+        { provide: WEBHOOK_SETTINGS, useFactory: (config: PlatformConfig) => webhookSettings(config), inject: [PLATFORM_CONFIG] },
+        WebhookOutbox,
+        WebhookDeliveries,
+        WebhookDispatcher,
+        subscriptionsProvider(ConnectionListProjection, RevokeOnServiceEditSaga, WebhookOutbox),
         SubscriptionRunner,
       ],
     };

@@ -10,6 +10,13 @@ const ConfigSchema = z.object({
   PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL at which callers reach the gateway' }).optional(),
   PLUGBOARD_INVOKE_ALLOW_HOSTS: z.string().optional(),
   PLUGBOARD_INVOKE_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(300_000, 'must be at most 300000 (ms)').default(30_000),
+  /** Webhook deliveries: first retry delay (doubling per attempt, honouring Retry-After) up to the cap, then give up. */
+  PLUGBOARD_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10, 'must be at least 10 (ms)').max(3_600_000, 'must be at most 3600000 (ms)').default(30_000),
+  PLUGBOARD_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10, 'must be at least 10 (ms)').max(86_400_000, 'must be at most 86400000 (ms, a day)').default(86_400_000),
+  PLUGBOARD_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
+  PLUGBOARD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(60_000, 'must be at most 60000 (ms)').default(10_000),
+  /** How often each connection replica looks for deliveries that are due. */
+  PLUGBOARD_WEBHOOK_POLL_MS: z.coerce.number().int().min(10, 'must be at least 10 (ms)').max(60_000, 'must be at most 60000 (ms)').default(500),
   PLUGBOARD_MASTER_KEY: z
     .string()
     .regex(/^([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=(\s*,\s*([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=)*$/, 'must be a base64 key of 32 bytes (openssl rand -base64 32), or a list id:key,… with the current key first')

@@ -24,6 +24,8 @@ export interface TestSystem {
   vaultEntry<T>(id: string, orgId: string): Promise<T | null>;
   /** A client on the bus, as another product would use it. */
   rpc: RpcClient;
+  /** Stops every app and starts them again on the same database, bus namespace and master key (a restart). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,8 @@ export async function startTestSystem(env: NodeJS.ProcessEnv = {}): Promise<Test
   });
   // Every line the apps log, at debug level, so tests can check that no secret is ever written.
   const logLines: string[] = [];
-  const system = await startAllApps(config, createLogger('test', 'debug', { write: (line: string) => logLines.push(line) }));
+  const logger = createLogger('test', 'debug', { write: (line: string) => logLines.push(line) });
+  let system = await startAllApps(config, logger);
   const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
   const bus = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName: 'test-product' });
   return {
@@ -69,6 +72,10 @@ export async function startTestSystem(env: NodeJS.ProcessEnv = {}): Promise<Test
     logs: () => logLines.join(''),
     vaultEntry: (id, orgId) => new Vault(Keyring.parse(masterKey)).get(dataSource.manager, id, orgId),
     rpc: new RpcClient(bus),
+    async restart() {
+      await system.close();
+      system = await startAllApps(config, logger);
+    },
     async close() {
       await bus.close();
       await system.close();

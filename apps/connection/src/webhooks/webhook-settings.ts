@@ -1,0 +1,60 @@
+import type { PlatformConfig } from '@plugboard/runtime';
+
+export interface WebhookSettings {
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  pollMs: number;
+  /** Deliveries one replica sends at once. */
+  concurrency: number;
+  /** How long a claimed delivery is kept from other replicas: longer than any attempt, so only a dead holder's returns. */
+  claimMs: number;
+  /** Hosts that may take plain http (PLUGBOARD_INVOKE_ALLOW_HOSTS); any other host must be https. */
+  httpHosts: string[];
+}
+
+export const WEBHOOK_SETTINGS = Symbol('WEBHOOK_SETTINGS');
+
+export function webhookSettings(config: PlatformConfig): WebhookSettings {
+  return {
+    retryBaseMs: config.PLUGBOARD_WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: Math.max(config.PLUGBOARD_WEBHOOK_RETRY_MAX_MS, config.PLUGBOARD_WEBHOOK_RETRY_BASE_MS),
+    maxAttempts: config.PLUGBOARD_WEBHOOK_MAX_ATTEMPTS,
+    timeoutMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS,
+    pollMs: config.PLUGBOARD_WEBHOOK_POLL_MS,
+    concurrency: 8,
+    claimMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS + 5_000,
+    httpHosts: (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+  };
+}
+
+/**
+ * Why a webhook URL is refused, or null. Plain http only to hosts the operator allowed; https to any host.
+ * Private addresses are not refused yet: the invoke proxy's connect-time check (address-policy.ts) is to move into a
+ * lib first, and then applies here too.
+ */
+export function webhookUrlProblem(url: string, settings: Pick<WebhookSettings, 'httpHosts'>): string | null {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'https:') return null;
+  if (parsed.protocol === 'http:' && settings.httpHosts.includes(parsed.hostname)) return null;
+  return 'must be https (plain http only for hosts the operator allows in PLUGBOARD_INVOKE_ALLOW_HOSTS)';
+}
+
+/**
+ * The wait before the next attempt after `attempts` failed ones: the base doubled per attempt, ±20 % so that the
+ * deliveries of one outage do not all come back at the same instant, at most the cap. A receiver's Retry-After is
+ * honoured when it asks for longer (still within the cap).
+ */
+export function retryDelayMs(attempts: number, settings: Pick<WebhookSettings, 'retryBaseMs' | 'retryMaxMs'>, retryAfterMs: number | null = null, random = Math.random()): number {
+  const backoff = Math.min(settings.retryBaseMs * 2 ** Math.min(attempts - 1, 30), settings.retryMaxMs) * (0.8 + 0.4 * random);
+  return Math.round(Math.min(Math.max(backoff, retryAfterMs ?? 0), settings.retryMaxMs));
+}
+
+/** Retry-After in milliseconds: seconds, or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
