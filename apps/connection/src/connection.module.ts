@@ -12,6 +12,7 @@ import { CreateConnections1731000002000 } from './migrations/1731000002000-creat
 import { CreateOAuthAuthorizations1731000002100 } from './migrations/1731000002100-create-oauth-authorizations';
 import { CredentialRecorder } from './flows/credential-recorder';
 import { OAuthFlows } from './flows/oauth.flows';
+import { ProviderRevoker } from './flows/provider-revoker';
 import { ServiceAuthResolver } from './read-models/service-auth.resolver';
 import { ConnectionListProjection } from './projections/connection-list.projection';
 import { ConnectionRecord, CredentialRecord } from './read-models/connection.record';
@@ -46,6 +47,7 @@ export class ConnectionModule {
         ServiceAuthResolver,
         CredentialRecorder,
         OAuthFlows,
+        ProviderRevoker,
         ConnectionListProjection,
         RevokeOnServiceEditSaga,
         { provide: WEBHOOK_SETTINGS, useFactory: (config: PlatformConfig) => webhookSettings(config), inject: [PLATFORM_CONFIG] },

@@ -8,11 +8,13 @@ import {
   type ConnectionRequest,
   type ConnectionView,
   type EditConnectionRequest,
+  type StoredCredential,
 } from '@plugboard/contracts';
-import { connectionDecider } from '@plugboard/connection-domain';
+import { connectionDecider, type ConnectionState } from '@plugboard/connection-domain';
 import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
+import { ProviderRevoker, type RetiredCredential } from '../flows/provider-revoker';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';
 
@@ -24,6 +26,7 @@ export class ChangeConnectionHandler {
     private readonly vault: Vault,
     private readonly services: ServiceLookup,
     private readonly reader: ConnectionReader,
+    private readonly provider: ProviderRevoker,
   ) {}
 
   @MessagePattern(Subjects.connection.editConnection)
@@ -41,7 +44,10 @@ export class ChangeConnectionHandler {
     return this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
   }
 
-  /** Revokes the caller's credential (or the connection's own); it can be authorized again later. */
+  /**
+   * Revokes the caller's credential (or the connection's own); it can be authorized again later. The credential stays
+   * in the vault (retired); an OAuth 2 provider with a revocation endpoint is told after the revocation is recorded.
+   */
   @MessagePattern(Subjects.connection.revokeConnection)
   async revoke(@Payload(new ContractPipe(ConnectionRequestSchema)) request: ConnectionRequest): Promise<ConnectionView> {
     const { actor, linkName } = request;
@@ -52,26 +58,57 @@ export class ChangeConnectionHandler {
       { type: 'RevokeConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, reason: 'user', now: new Date().toISOString() } },
       { metadata: { orgId: actor.orgId, userId: actor.userId } },
     );
+    if (result.state.status === 'active' && result.state.connection.service.authType === 'oauth2') {
+      const retired: RetiredCredential[] = [];
+      for (const event of result.events) {
+        if (event.type !== 'ConnectionRevoked') continue;
+        const credential = await this.vault.get<StoredCredential>(this.store.dataSource.manager, event.data.credentialRef, actor.orgId);
+        if (credential) retired.push({ credentialRef: event.data.credentialRef, credential });
+      }
+      this.provider.revokeLater(actor.orgId, linkName, serviceRef(result.state), retired);
+    }
     return this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
   }
 
-  /** Deletes a connection for good: every credential it held is erased from the vault with the event. */
+  /**
+   * Deletes a connection for good: every credential it held is erased from the vault with the event. The OAuth 2
+   * tokens among them are read just before, for the provider's revocation endpoint (called after the commit).
+   */
   @MessagePattern(Subjects.connection.deleteConnection)
   async delete(@Payload(new ContractPipe(ConnectionRequestSchema)) request: ConnectionRequest): Promise<{ deleted: true }> {
     const { actor, linkName } = request;
+    const streamId = connectionStreamId(actor.orgId, linkName);
+    // The service and parameters never change, so reading them ahead of the command is safe.
+    const { state: before } = await this.store.aggregateStream(streamId, connectionDecider);
+    const oauth2 = before.status === 'active' && before.connection.service.authType === 'oauth2';
+    let retired: RetiredCredential[] = [];
     const result = await handleCommand(
       this.store,
-      connectionStreamId(actor.orgId, linkName),
+      streamId,
       connectionDecider,
       { type: 'DeleteConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, now: new Date().toISOString() } },
       {
         metadata: { orgId: actor.orgId, userId: actor.userId },
         alsoWrite: async (manager, events) => {
-          for (const event of events) if (event.type === 'ConnectionDeleted') for (const ref of event.data.credentialRefs) await this.vault.erase(manager, ref, actor.orgId);
+          // Run again from scratch when the append is retried after a concurrent write.
+          retired = [];
+          for (const event of events) {
+            if (event.type !== 'ConnectionDeleted') continue;
+            for (const ref of event.data.credentialRefs) {
+              const credential = oauth2 ? await this.vault.get<StoredCredential>(manager, ref, actor.orgId) : null;
+              if (credential) retired.push({ credentialRef: ref, credential });
+              await this.vault.erase(manager, ref, actor.orgId);
+            }
+          }
         },
       },
     );
+    if (before.status === 'active') this.provider.revokeLater(actor.orgId, linkName, serviceRef(before), retired);
     await this.reader.settle(result.logPosition);
     return { deleted: true };
   }
+}
+
+function serviceRef(state: Extract<ConnectionState, { status: 'active' }>) {
+  return { service: state.connection.service.linkName, serviceType: state.connection.service.type, parameters: state.connection.parameters };
 }

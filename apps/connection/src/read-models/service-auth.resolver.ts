@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { fillTemplate, findCatalogEntry } from '@plugboard/catalog';
 import { DomainError, ErrorCodes, serviceStreamId, type ConnectionView } from '@plugboard/contracts';
+
+/** What the resolver needs of a connection: its service, and the values its templated URLs take. */
+export type ServiceRef = Pick<ConnectionView, 'service' | 'serviceType' | 'parameters'>;
 import { EventStore } from '@plugboard/event-store';
 import { serviceDecider } from '@plugboard/registry-domain';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
@@ -13,6 +16,8 @@ export interface OAuth2Settings {
   clientAuth: 'client_secret_basic' | 'client_secret_post';
   authorizeUrl: string | null;
   tokenUrl: string;
+  /** RFC 7009 endpoint, when the service has one. */
+  revokeUrl: string | null;
   scopeDelimiter: 'comma' | 'space' | 'plus';
   pkce: boolean;
   extraAuthorizeParams: Record<string, string>;
@@ -46,7 +51,7 @@ export class ServiceAuthResolver {
     this.predefinedClients = config.PLUGBOARD_PREDEFINED_CLIENTS ? JSON.parse(config.PLUGBOARD_PREDEFINED_CLIENTS) : {};
   }
 
-  async oauth2(orgId: string, connection: ConnectionView): Promise<OAuth2Settings> {
+  async oauth2(orgId: string, connection: ServiceRef): Promise<OAuth2Settings> {
     if (connection.serviceType === 'predefined') {
       const entry = findCatalogEntry(connection.service);
       if (entry?.authType !== 'oauth2') throw new Error(`predefined service ${connection.service} is not OAuth 2`);
@@ -59,6 +64,7 @@ export class ServiceAuthResolver {
         clientAuth: entry.oauth2.tokenEndpointAuth,
         authorizeUrl: entry.oauth2.authorizeUrl ? fill(entry.oauth2.authorizeUrl) : null,
         tokenUrl: fill(entry.oauth2.accessTokenUrl),
+        revokeUrl: entry.oauth2.revokeUrl ? fill(entry.oauth2.revokeUrl) : null,
         scopeDelimiter: entry.oauth2.scopeDelimiter,
         pkce: entry.oauth2.pkce,
         extraAuthorizeParams: { ...entry.oauth2.extraAuthorizeParams },
@@ -75,6 +81,7 @@ export class ServiceAuthResolver {
       clientAuth: 'client_secret_basic',
       authorizeUrl: service.oauth2.authorizeUrl,
       tokenUrl: service.oauth2.accessTokenUrl,
+      revokeUrl: service.oauth2.revokeUrl ?? null,
       scopeDelimiter: service.oauth2.scopeDelimiter,
       pkce: true,
       extraAuthorizeParams: {},
@@ -82,7 +89,7 @@ export class ServiceAuthResolver {
     };
   }
 
-  async oauth1(orgId: string, connection: ConnectionView): Promise<OAuth1Settings> {
+  async oauth1(orgId: string, connection: ServiceRef): Promise<OAuth1Settings> {
     if (connection.serviceType === 'predefined') {
       const entry = findCatalogEntry(connection.service);
       if (entry?.authType !== 'oauth1') throw new Error(`predefined service ${connection.service} is not OAuth 1.0a`);

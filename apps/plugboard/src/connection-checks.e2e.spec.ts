@@ -1,0 +1,136 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StoredCredential } from '@plugboard/contracts';
+import { isOAuth2Error, refresh } from '@plugboard/oauth2';
+import { authorizeBrowserlessly, startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
+import { eventually } from '@plugboard/testing';
+import { startTestSystem, type TestSystem } from './test-support/test-system';
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/**
+ * What Plugboard checks with the provider around a connection's life: the provider's token revocation endpoint on
+ * revoke and delete (a real oidc-provider).
+ */
+describe('connection checks with the provider', () => {
+  let sys: TestSystem & { publicUrl: string };
+  let as: TestAuthorizationServer;
+  let alice: string;
+
+  beforeAll(async () => {
+    sys = await startTestSystem();
+    // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
+    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
+    alice = await sys.key('acme', 'member');
+  }, 90_000);
+  afterAll(async () => {
+    await as?.stop();
+    await sys?.close();
+  });
+
+  const credentialOf = async (linkName: string): Promise<Extract<StoredCredential, { kind: 'oauth2' }>> => {
+    const [row] = await sys.sql(`SELECT credential_ref FROM connection_credentials WHERE link_name = $1`, [linkName]);
+    const credential = await sys.vaultEntry<StoredCredential>(row.credential_ref, 'acme');
+    if (credential?.kind !== 'oauth2') throw new Error('expected OAuth 2 tokens');
+    return credential;
+  };
+  /** Whether the authorization server still takes the token (RFC 7662). */
+  const active = async (token: string): Promise<boolean> => {
+    const { clientId, clientSecret } = as.clients.basic;
+    const response = await fetch(as.introspectUrl, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }),
+    });
+    return ((await response.json()) as { active: boolean }).active;
+  };
+  const oauthService = (linkName: string, revokeUrl?: string) => {
+    const { clientId, clientSecret } = as.clients.basic;
+    return {
+      name: linkName,
+      linkName,
+      authType: 'oauth2',
+      oauth2: { grantType: 'authorization_code', clientId, clientSecret, authorizeUrl: as.authorizeUrl, accessTokenUrl: as.tokenUrl, revokeUrl, paramType: 'header', scopes: [{ name: 'api:read', displayName: 'Read' }] },
+    };
+  };
+  const connect = async (linkName: string, service: string) => {
+    expect((await sys.call('POST', '/v1/connections', alice, { name: linkName, linkName, service })).status).toBe(201);
+    const started = await sys.call('POST', `/v1/connections/${linkName}/authorize`, alice, {});
+    const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
+    expect((await fetch(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl))).status).toBe(200);
+    return credentialOf(linkName);
+  };
+  const refused = (refreshToken: string) =>
+    refresh({ tokenUrl: as.tokenUrl, ...as.clients.basic, refreshToken, allowInsecureLocalhost: true }).then(
+      () => 'refreshed',
+      (error: unknown) => (isOAuth2Error(error) ? error.kind : 'unexpected'),
+    );
+
+  it('revoke: the provider’s revocation endpoint ends the grant, after the revocation is recorded', async () => {
+    const created = await sys.call('POST', '/v1/services', alice, oauthService('revoking_oauth', as.revokeUrl));
+    expect(created.status).toBe(201);
+    expect(created.body.oauth2.revokeUrl).toBe(as.revokeUrl);
+    const tokens = await connect('crm', 'revoking_oauth');
+    expect(await active(tokens.accessToken)).toBe(true);
+    await as.resetCounters();
+
+    const revoked = await sys.call('POST', '/v1/connections/crm/revoke', alice);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ status: 'revoked', revokedReason: 'user' });
+    await eventually(async () => expect(await as.revocationRequests()).toBe(1));
+    await eventually(async () => expect(await active(tokens.accessToken)).toBe(false));
+    expect(await refused(tokens.refreshToken as string)).toBe('invalid_grant');
+
+    const logs = sys.logs();
+    expect(logs).toContain('the provider revoked the token');
+    for (const secret of [tokens.accessToken, tokens.refreshToken as string, as.clients.basic.clientSecret]) {
+      expect(logs.split('\n').filter((line) => line.includes(secret))).toEqual([]);
+    }
+    const everywhere = JSON.stringify(await sys.sql(`SELECT data, metadata FROM events`));
+    expect(everywhere).not.toContain(tokens.refreshToken as string);
+  }, 60_000);
+
+  it('delete: the tokens of the deleted connection are revoked at the provider too', async () => {
+    const tokens = await connect('crm_two', 'revoking_oauth');
+    expect(await active(tokens.accessToken)).toBe(true);
+    expect((await sys.call('DELETE', '/v1/connections/crm_two', alice)).status).toBe(204);
+    await eventually(async () => expect(await active(tokens.accessToken)).toBe(false));
+    expect(await refused(tokens.refreshToken as string)).toBe('invalid_grant');
+  }, 60_000);
+
+  it('without a revocation endpoint nothing is called, and the tokens stay valid at the provider', async () => {
+    expect((await sys.call('POST', '/v1/services', alice, oauthService('plain_oauth'))).status).toBe(201);
+    const tokens = await connect('plain', 'plain_oauth');
+    await as.resetCounters();
+    expect((await sys.call('POST', '/v1/connections/plain/revoke', alice)).body.status).toBe('revoked');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await as.revocationRequests()).toBe(0);
+    expect(await active(tokens.accessToken)).toBe(true);
+  }, 60_000);
+
+  it('a provider that hangs or fails neither slows nor fails the revocation; the failure is logged without secrets', async () => {
+    const hits: string[] = [];
+    const hanging = createServer((req) => hits.push(req.url ?? ''));
+    const hangingUrl = await listen(hanging);
+    try {
+      expect((await sys.call('PATCH', '/v1/services/revoking_oauth', alice, { oauth2: { revokeUrl: `${hangingUrl}/revoke` } })).status).toBe(200);
+      const tokens = await connect('crm_three', 'revoking_oauth');
+      const started = Date.now();
+      const revoked = await sys.call('POST', '/v1/connections/crm_three/revoke', alice);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(revoked.body.status).toBe('revoked');
+      await eventually(() => expect(hits).toEqual(['/revoke']));
+      hanging.closeAllConnections();
+      await eventually(() => expect(sys.logs()).toContain('the provider did not confirm the token revocation'));
+      const lines = sys.logs().split('\n').filter((line) => line.includes('did not confirm'));
+      expect(lines.join('\n')).not.toContain(tokens.refreshToken as string);
+      expect(lines.join('\n')).not.toContain(as.clients.basic.clientSecret);
+      expect(await active(tokens.accessToken)).toBe(true);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  }, 60_000);
+});
