@@ -1,3 +1,4 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -8,14 +9,26 @@ import { NestPinoLogger, type PlatformConfig } from '@plugboard/runtime';
 import { GatewayModule } from './gateway.module';
 import { jsonBody, jsonBodyErrors } from './http/json-body';
 import { buildOpenApiDocument } from './http/openapi';
+import { forwardTo } from './http/proxy-forward';
 
-/** Starts the gateway's HTTP server on `config.PORT` (0 picks a free port: see `app.getUrl()`). */
-export async function startGateway(config: PlatformConfig, logger: Logger): Promise<INestApplication> {
+const proxyElsewhere: RequestListener = (_req, res) => {
+  const error = { code: 'not_found', message: 'This gateway does not serve /v1/proxy: call the invoke-proxy app, or set PLUGBOARD_INVOKE_PROXY_URL on the gateway.' };
+  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+};
+
+/**
+ * Starts the gateway's HTTP server on `config.PORT` (0 picks a free port: see `app.getUrl()`). `/v1/proxy` goes to
+ * `proxy` when the invoke proxy runs in this process (embedded), else to PLUGBOARD_INVOKE_PROXY_URL.
+ */
+export async function startGateway(config: PlatformConfig, logger: Logger, proxy?: RequestListener): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.register({ config, logger }), {
     bodyParser: false,
     logger: new NestPinoLogger(logger),
   });
   app.disable('x-powered-by');
+  const passthrough = proxy ?? (config.PLUGBOARD_INVOKE_PROXY_URL ? forwardTo(config.PLUGBOARD_INVOKE_PROXY_URL) : proxyElsewhere);
+  // First, before logging and body parsing: the body streams through untouched, and the invocation log records the call.
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => (req.url?.startsWith('/v1/proxy/') ? passthrough(req, res) : next()));
   app.use(
     pinoHttp({
       logger,

@@ -1,1 +1,2 @@
 export * from './invoke-proxy.module';
+export { ProxyHandler } from './proxy/proxy.handler';

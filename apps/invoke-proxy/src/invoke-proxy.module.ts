@@ -1,15 +1,21 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { accessMigrations, ApiKeys } from '@plugboard/access';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PlatformModule, SubscriptionRunner, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
 import { vaultMigrations } from '@plugboard/vault';
 import { InvokeHandler } from './handlers/invoke.handler';
+import { InvocationLog } from './invocation-log';
 import { InvokeService } from './invoke.service';
+import { InvokeSettings } from './invoke-settings';
 import { CreateInvocations1731000003000 } from './migrations/1731000003000-create-invocations';
+import { ProxyHandler } from './proxy/proxy.handler';
 import { TargetResolver } from './targets/target.resolver';
 
 export const INVOKE_PROXY = 'invoke-proxy';
-export const invokeProxyMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateInvocations1731000003000];
+// /v1/proxy authenticates its callers itself, with the gateway's API keys.
+export const invokeProxyMigrations = [...eventStoreMigrations, ...vaultMigrations, ...accessMigrations, CreateInvocations1731000003000];
 
 /** Every replica follows the log from now on, to drop cached targets the moment they change. */
 @Injectable()
@@ -32,7 +38,18 @@ export class InvokeProxyModule {
       module: InvokeProxyModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: INVOKE_PROXY })],
       controllers: [InvokeHandler, healthController(Subjects.invoke.health, INVOKE_PROXY)],
-      providers: [vaultProvider, TargetResolver, InvokeService, SubscriptionRunner, CacheInvalidation],
+      providers: [
+        vaultProvider,
+        InvokeSettings,
+        TargetResolver,
+        InvocationLog,
+        InvokeService,
+        ProxyHandler,
+        // Verified keys are remembered for 10 s, as in the gateway.
+        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },
+        SubscriptionRunner,
+        CacheInvalidation,
+      ],
     };
   }
 }

@@ -4,6 +4,7 @@ import { Subjects } from '@plugboard/contracts';
 import { createClientTransport, RpcClient } from '@plugboard/messaging';
 import { freePort } from '@plugboard/runtime';
 import { createTestDatabase, eventually, runEntry, TEST_NATS_URL, testMasterKey, testNamespace, type RunningProcess, type TestDatabase } from '@plugboard/testing';
+import { startUpstream } from './test-support/upstream';
 
 /**
  * Distributed mode as deployed: each app its own process, talking over the real NATS, writing to the real
@@ -44,12 +45,16 @@ describe('distributed mode: every app in its own process', () => {
       PORT: String(port),
       LOG_LEVEL: 'warn',
       DATABASE_POOL_SIZE: '4',
+      PLUGBOARD_INVOKE_ALLOW_HOSTS: '127.0.0.1',
     };
     nats = await connect({ servers: TEST_NATS_URL });
     nats.subscribe(`${env.PLUGBOARD_NAMESPACE}.events.>`, { callback: (_e, m) => published.push(m.json()) });
     keys.acme = await createKey('acme', 'member');
+    // The invoke proxy serves /v1/proxy on a port of its own; the gateway forwards there.
+    const proxyPort = await freePort();
+    const own: Record<string, NodeJS.ProcessEnv> = { 'invoke-proxy': { PORT: String(proxyPort) }, gateway: { PLUGBOARD_INVOKE_PROXY_URL: `http://127.0.0.1:${proxyPort}` } };
     for (const app of ['service-registry', 'connection', 'token-refresh', 'invoke-proxy', 'gateway']) {
-      processes.push(runEntry(`apps/${app}/src/main.ts`, { ...env, LOG_LEVEL: 'info' }));
+      processes.push(runEntry(`apps/${app}/src/main.ts`, { ...env, LOG_LEVEL: 'info', ...own[app] }));
     }
     await Promise.all(processes.map((p) => p.waitForOutput(/is listening/, 120_000)));
     await eventually(async () => expect((await call('GET', '/health', null)).status).toBe(200), 30_000);
@@ -172,6 +177,22 @@ describe('distributed mode: every app in its own process', () => {
     }
     expect(JSON.stringify(await call('GET', '/v1/services/acme_oauth', keys.acme))).not.toContain(clientSecret);
     for (const p of processes) expect(p.output()).not.toContain(clientSecret);
+  });
+
+  it('proxies /v1/proxy through the gateway to the invoke-proxy process, the key added on the way', async () => {
+    const up = await startUpstream();
+    try {
+      const service = { name: 'Keys', linkName: 'dist_keys', authType: 'api_key', baseUrl: `${up.base}/api`, apiKey: { params: [{ name: 'X-Api-Key', displayName: 'Key', paramType: 'header' }] } };
+      expect((await call('POST', '/v1/services', keys.acme, service)).status).toBe(201);
+      expect((await call('POST', '/v1/connections', keys.acme, { name: 'Keys', linkName: 'dist_keys', service: 'dist_keys' })).status).toBe(201);
+      expect((await call('POST', '/v1/connections/dist_keys/authorize', keys.acme, { values: { 'X-Api-Key': 'dist-secret' } })).status).toBe(200);
+      const response = await fetch(`${base}/v1/proxy/dist_keys/items?page=3`, { method: 'POST', headers: { authorization: `Bearer ${keys.acme}`, 'content-type': 'text/plain' }, body: 'hello' });
+      expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { ok: true, path: '/api/items' } });
+      expect(up.seen.at(-1)).toMatchObject({ method: 'POST', path: '/api/items', query: { page: '3' }, body: 'hello', headers: { 'x-api-key': 'dist-secret' } });
+      expect(up.seen.at(-1)?.headers.authorization).toBeUndefined();
+    } finally {
+      await up.close();
+    }
   });
 
   it('serves the OpenAPI document and its UI', async () => {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ApiKeys } from '@plugboard/access';
 import { ConnectionModule, CONNECTION, connectionMigrations } from '@plugboard/connection';
 import { GATEWAY, gatewayMigrations, startGateway } from '@plugboard/gateway';
-import { InvokeProxyModule, INVOKE_PROXY, invokeProxyMigrations } from '@plugboard/invoke-proxy';
+import { InvokeProxyModule, INVOKE_PROXY, invokeProxyMigrations, ProxyHandler } from '@plugboard/invoke-proxy';
 import { dataSourceOptions, loadConfig, runMigrations, startMicroservice, type PlatformConfig } from '@plugboard/runtime';
 import { SERVICE_REGISTRY, ServiceRegistryModule, serviceRegistryMigrations } from '@plugboard/service-registry';
 import { TokenRefreshModule, TOKEN_REFRESH, tokenRefreshMigrations } from '@plugboard/token-refresh';
@@ -26,8 +26,9 @@ export async function startAllApps(config: PlatformConfig, logger: Logger): Prom
   apps.push(await startMicroservice(ServiceRegistryModule.register({ config, logger: child(SERVICE_REGISTRY) }), SERVICE_REGISTRY, config, child(SERVICE_REGISTRY)));
   apps.push(await startMicroservice(ConnectionModule.register({ config, logger: child(CONNECTION) }), CONNECTION, config, child(CONNECTION)));
   apps.push(await startMicroservice(TokenRefreshModule.register({ config, logger: child(TOKEN_REFRESH) }), TOKEN_REFRESH, config, child(TOKEN_REFRESH)));
-  apps.push(await startMicroservice(InvokeProxyModule.register({ config, logger: child(INVOKE_PROXY) }), INVOKE_PROXY, config, child(INVOKE_PROXY)));
-  const gateway = await startGateway(config, child(GATEWAY));
+  const invokeProxy = await startMicroservice(InvokeProxyModule.register({ config, logger: child(INVOKE_PROXY) }), INVOKE_PROXY, config, child(INVOKE_PROXY));
+  apps.push(invokeProxy);
+  const gateway = await startGateway(config, child(GATEWAY), invokeProxy.get(ProxyHandler).listener);
   apps.unshift(gateway);
   const gatewayUrl = (await gateway.getUrl()).replace('[::1]', '127.0.0.1');
   return {

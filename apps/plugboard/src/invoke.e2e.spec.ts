@@ -1,51 +1,20 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Subjects } from '@plugboard/contracts';
 import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
+import { startUpstream, type Upstream } from './test-support/upstream';
 
 const execFileAsync = promisify(execFile);
-
-interface Seen {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A local API that records exactly what it received, and can misbehave on request. */
-async function startUpstream(): Promise<{ server: Server; base: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://upstream');
-      seen.push({ method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: Buffer.concat(chunks).toString() });
-      if (url.pathname === '/slow') return; // never answers
-      if (url.pathname === '/redirect') {
-        res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data' }).end();
-        return;
-      }
-      if (url.pathname === '/unauthorized') {
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' }).end(JSON.stringify({ ok: true, path: url.pathname }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { server, base: `http://127.0.0.1:${port}`, seen };
-}
+const MAX_BYTES = 32 * 1024 * 1024;
 
 describe('invoke through a connection', () => {
   let sys: TestSystem & { publicUrl: string };
-  let up: Awaited<ReturnType<typeof startUpstream>>;
+  let up: Upstream;
   let as: TestAuthorizationServer;
   let provider1: OAuth1Provider;
   let oauth1Base: string;
@@ -62,7 +31,7 @@ describe('invoke through a connection', () => {
 
   beforeAll(async () => {
     up = await startUpstream();
-    sys = await startTestSystem({ PLUGBOARD_INVOKE_TIMEOUT_MS: '1500' });
+    sys = await startTestSystem({ PLUGBOARD_INVOKE_TIMEOUT_MS: '1500', PLUGBOARD_PROXY_MAX_BYTES: String(MAX_BYTES) });
     // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
     as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
     provider1 = new OAuth1Provider({ consumers: [{ key: 'ck', secret: 'cs-invoke' }] });
@@ -115,8 +84,7 @@ describe('invoke through a connection', () => {
     await as?.stop();
     await provider1?.stop();
     await sys?.close();
-    up?.server.closeAllConnections();
-    await new Promise((resolve) => up?.server.close(resolve));
+    await up?.close();
   });
 
   it('API key: each parameter where the service says (header, query string, form data)', async () => {
@@ -189,6 +157,141 @@ describe('invoke through a connection', () => {
     const bob = await invoke({ connection: 'mine', method: 'GET', url: '/' }, alice, 'bob');
     expect(bob.body.error).toEqual({ code: 'user_not_authorized', message: expect.stringContaining('/v1/connections/mine/authorize') });
     expect((await invoke({ connection: 'keys', method: 'FETCH', url: '/' })).body.error.code).toBe('validation_failed');
+  });
+
+  describe('ANY /v1/proxy/{linkName}/…', () => {
+    /** A call through the passthrough proxy, as a person or a script makes it. */
+    async function proxy(method: string, path: string, options: { headers?: Record<string, string>; body?: string; key?: string | null; user?: string } = {}) {
+      const headers: Record<string, string> = { 'x-user-id': options.user ?? 'alice', ...options.headers };
+      const key = options.key === undefined ? alice : options.key;
+      if (key) headers.authorization = `Bearer ${key}`;
+      const response = await fetch(`${sys.publicUrl}/v1/proxy/${path}`, { method, headers, body: options.body, redirect: 'manual' });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+    }
+
+    it('forwards method, path, query, headers and body, each credential where the service says', async () => {
+      const response = await proxy('POST', 'keys/things?page=2&q=a%20b', { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-trace': 't-2' }, body: 'name=widget' });
+      expect(response.status).toBe(200);
+      expect(response.json()).toEqual({ ok: true, path: '/v1/things' });
+      expect(response.headers.get('x-upstream')).toBe('yes');
+      expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+      const seen = last();
+      expect(seen).toMatchObject({ method: 'POST', path: '/v1/things', query: { page: '2', q: 'a b', account: 'acct-7' } });
+      expect(seen.headers).toMatchObject({ 'x-api-key': 'hdr-secret-1', 'x-trace': 't-2' });
+      expect(Object.fromEntries(new URLSearchParams(seen.body))).toEqual({ name: 'widget', token: 'form-secret-2' });
+      expect(Number(seen.headers['content-length'])).toBe(Buffer.byteLength(seen.body));
+
+      expect((await proxy('PUT', 'basic/me', { headers: { 'content-type': 'application/json', cookie: 'session=caller' }, body: '{"a":1}' })).status).toBe(200);
+      expect(last()).toMatchObject({ method: 'PUT', path: '/me', body: '{"a":1}' });
+      expect(last().headers.authorization).toBe(`Basic ${Buffer.from('ada:pw-secret-3').toString('base64')}`);
+      for (const dropped of ['cookie', 'x-user-id']) expect(last().headers[dropped]).toBeUndefined();
+
+      expect((await proxy('GET', 'bearer/data')).status).toBe(200);
+      expect(last().headers.authorization).toMatch(/^Bearer \S{20,}$/);
+      expect((await proxy('DELETE', 'querytoken/data/7')).status).toBe(200);
+      expect(last()).toMatchObject({ method: 'DELETE', path: '/data/7', query: { access_token: expect.stringMatching(/^\S{20,}$/) } });
+    });
+
+    it('signs OAuth 1.0a requests, form fields included, as the provider verifies', async () => {
+      const get = await proxy('GET', 'legacy/api/echo?file=vacation.jpg&size=original');
+      expect(get.json()).toMatchObject({ ok: true, method: 'GET', query: { file: 'vacation.jpg', size: 'original' } });
+      const post = await proxy('POST', 'legacy/api/echo', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'status=hello%20world' });
+      expect(post.status).toBe(200);
+      expect(post.json()).toMatchObject({ ok: true, method: 'POST' });
+    });
+
+    it('streams a large body both ways, without waiting for its end', async () => {
+      const size = 24 * 1024 * 1024;
+      const chunk = Buffer.alloc(1024 * 1024, 'y');
+      const expected = createHash('sha256');
+      // Upload: the first megabyte reaches the API while the rest has not been written yet.
+      const uploaded = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${sys.publicUrl}/v1/proxy/keys/upload`, { method: 'PUT', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/octet-stream' } }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+        });
+        req.on('error', reject);
+        req.write(chunk);
+        expected.update(chunk);
+        void up.uploadStarted().then(() => {
+          for (let sent = chunk.length; sent < size; sent += chunk.length) {
+            req.write(chunk);
+            expected.update(chunk);
+          }
+          req.end();
+        });
+      });
+      expect(uploaded).toMatchObject({ status: 200 });
+      expect(JSON.parse(uploaded.body)).toEqual({ bytes: size, sha256: expected.digest('hex') });
+
+      // Download: the first half of an answer reaches the caller while the API still holds the rest.
+      const dripping = await fetch(`${sys.publicUrl}/v1/proxy/keys/drip`, { headers: { authorization: `Bearer ${alice}` } });
+      const reader = dripping.body!.getReader();
+      expect(Buffer.from((await reader.read()).value!).toString()).toBe('first half;');
+      up.releaseDrip();
+      expect(Buffer.from((await reader.read()).value!).toString()).toBe('second half');
+
+      const downloaded = await fetch(`${sys.publicUrl}/v1/proxy/keys/download?bytes=${size}`, { headers: { authorization: `Bearer ${alice}` } });
+      expect(downloaded.headers.get('content-length')).toBe(String(size));
+      expect((await downloaded.arrayBuffer()).byteLength).toBe(size);
+    });
+
+    it('refuses bodies over the limit, and cuts off answers over it', async () => {
+      const tooBig = await proxy('POST', 'keys/upload', { headers: { 'content-type': 'application/octet-stream' }, body: 'z'.repeat(MAX_BYTES + 1) });
+      expect({ status: tooBig.status, code: tooBig.json().error.code }).toEqual({ status: 413, code: 'payload_too_large' });
+      const huge = await fetch(`${sys.publicUrl}/v1/proxy/keys/download?bytes=${MAX_BYTES + 1024 * 1024}`, { headers: { authorization: `Bearer ${alice}` } });
+      expect({ status: huge.status, body: huge.status === 200 ? null : await huge.text() }).toEqual({ status: 200, body: null });
+      await expect(huge.arrayBuffer()).rejects.toThrow();
+    });
+
+    it('after a 401, refreshes the OAuth 2 token once and sends the same request again', async () => {
+      await proxy('GET', 'querytoken/whoami');
+      const expired = last().query.access_token;
+      up.rejectedTokens.add(expired);
+      const calls = up.seen.length;
+      const response = await proxy('POST', 'querytoken/orders', { headers: { 'content-type': 'application/json' }, body: '{"item":42}' });
+      expect(response.status).toBe(200);
+      const [first, second] = up.seen.slice(calls);
+      expect(first.query.access_token).toBe(expired);
+      expect(second).toMatchObject({ method: 'POST', path: '/orders', body: '{"item":42}' });
+      expect(second.query.access_token).not.toBe(expired);
+    });
+
+    it('keeps calls on the service’s host: no escape by path, no redirect followed, a deadline', async () => {
+      await proxy('GET', 'basic//evil.example/steal');
+      expect(last()).toMatchObject({ target: '//evil.example/steal', headers: { host: new URL(up.base).host } });
+      const redirected = await proxy('GET', 'basic/redirect');
+      expect({ status: redirected.status, location: redirected.headers.get('location') }).toEqual({ status: 302, location: 'http://169.254.169.254/latest/meta-data' });
+      const slow = await proxy('GET', 'basic/slow');
+      expect({ status: slow.status, code: slow.json().error.code }).toEqual({ status: 504, code: 'upstream_timeout' });
+      await connect({ name: 'Inside', linkName: 'inside', authType: 'basic', baseUrl: 'https://10.1.2.3/api' }, 'inside', { username: 'u', password: 'p' });
+      const inside = await proxy('GET', 'inside/x');
+      expect({ status: inside.status, code: inside.json().error.code }).toEqual({ status: 403, code: 'private_address' });
+    });
+
+    it('answers each refusal with a stable code and a sentence', async () => {
+      const refusal = async (path: string, options: Parameters<typeof proxy>[2] = {}) => {
+        const { status, json } = await proxy('GET', path, options);
+        const { error } = json();
+        expect(error.message).toMatch(/\.$/);
+        return { status, code: error.code };
+      };
+      expect(await refusal('basic/x', { key: null })).toEqual({ status: 401, code: 'unauthenticated' });
+      expect(await refusal('basic/x', { key: await sys.key('acme', 'read_only') })).toEqual({ status: 403, code: 'forbidden' });
+      expect(await refusal('nope/x')).toEqual({ status: 404, code: 'connection_not_found' });
+      expect(await refusal('basic/x', { key: globex })).toEqual({ status: 404, code: 'connection_not_found' });
+      expect(await refusal('pending/x')).toEqual({ status: 409, code: 'connection_not_connected' });
+      expect(await refusal('mine/x', { user: 'bob' })).toEqual({ status: 409, code: 'user_not_authorized' });
+    });
+
+    it('logs each call by path, without query values or secrets', async () => {
+      const rows = await sys.sql(`SELECT method, host, path, status FROM invocations WHERE connection = 'keys' AND path = '/v1/things' ORDER BY id`);
+      expect(rows.at(-1)).toEqual({ method: 'POST', host: new URL(up.base).host, path: '/v1/things', status: 200 });
+      const everything = JSON.stringify(await sys.sql(`SELECT * FROM invocations`)) + sys.logs();
+      for (const secret of ['hdr-secret-1', 'form-secret-2', 'pw-secret-3', 'acct-7', 'cs-invoke', alice]) expect(everything).not.toContain(secret);
+    });
   });
 
   it('stops working as soon as the connection is revoked', async () => {

@@ -1,2 +1,3 @@
 export * from './api-keys';
+export * from './authenticate';
 export * from './migrations/1731000000200-create-access';

@@ -1,6 +1,6 @@
 /**
  * Error codes every process agrees on. They travel unchanged from the app that raised them, over the bus,
- * to the caller; only the gateway turns them into HTTP status codes.
+ * to the caller; HTTP_STATUS (http-status.ts) turns them into HTTP status codes.
  */
 export const ErrorCodes = {
   validationFailed: 'validation_failed',

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './http-status';
 export * from './subjects';
 export * from './identifiers';
 export * from './events/event';

@@ -17,10 +17,17 @@ export interface OutgoingRequest {
   body: Buffer | null;
 }
 
-/**
- * Adds the credential to the request the way the service expects it: header, query string or form data.
- * The invoke proxy has its own copy (apps/invoke-proxy/src/targets/inject-credentials.ts) until it adopts this one.
- */
+/** An API key sent as form data makes a body-less call (but a GET or HEAD) a form. */
+export function wantsForm(injection: Injection, method: string): boolean {
+  return injection.kind === 'api_key' && injection.params.some((p) => p.paramType === 'form') && method !== 'GET' && method !== 'HEAD';
+}
+
+/** Whether form fields of the body are part of what the credential covers (an API key in the form, an OAuth 1 signature). */
+export function coversForm(injection: Injection): boolean {
+  return injection.kind === 'oauth1' || (injection.kind === 'api_key' && injection.params.some((p) => p.paramType === 'form'));
+}
+
+/** Adds the credential to the request the way the service expects it: header, query string or form data. */
 export function injectCredentials(request: OutgoingRequest, injection: Injection, credential: StoredCredential): OutgoingRequest {
   const out: OutgoingRequest = { ...request, url: new URL(request.url), headers: { ...request.headers }, form: request.form ? { ...request.form } : null };
   switch (injection.kind) {

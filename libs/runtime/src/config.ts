@@ -10,6 +10,9 @@ const ConfigSchema = z.object({
   PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL at which callers reach the gateway' }).optional(),
   PLUGBOARD_INVOKE_ALLOW_HOSTS: z.string().optional(),
   PLUGBOARD_INVOKE_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(300_000, 'must be at most 300000 (ms)').default(30_000),
+  PLUGBOARD_PROXY_MAX_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 (bytes)').default(100 * 1024 * 1024),
+  /** Where the gateway forwards /v1/proxy in distributed mode: the invoke-proxy app's HTTP listener. */
+  PLUGBOARD_INVOKE_PROXY_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of the invoke-proxy app' }).optional(),
   /** Webhook deliveries: first retry delay (doubling per attempt, honouring Retry-After) up to the cap, then give up. */
   PLUGBOARD_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10, 'must be at least 10 (ms)').max(3_600_000, 'must be at most 3600000 (ms)').default(30_000),
   PLUGBOARD_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10, 'must be at least 10 (ms)').max(86_400_000, 'must be at most 86400000 (ms, a day)').default(86_400_000),

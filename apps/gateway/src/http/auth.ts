@@ -1,8 +1,8 @@
 import { createParamDecorator, Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { ApiKeys, roleAllows, type Principal } from '@plugboard/access';
-import { DomainError, ErrorCodes, UserIdSchema, type Actor, type Role } from '@plugboard/contracts';
+import { ApiKeys, authenticate, type Principal } from '@plugboard/access';
+import type { Actor, Role } from '@plugboard/contracts';
 
 const PUBLIC = 'plugboard:public';
 const ROLE = 'plugboard:role';
@@ -17,10 +17,7 @@ interface AuthenticatedRequest extends Request {
   actor?: Actor;
 }
 
-/**
- * Every route but the public ones needs `Authorization: Bearer <api key>`. The key fixes the org; the acting user
- * is `X-User-Id` (a product acts for its users), or the key itself when none is given.
- */
+/** Every route but the public ones needs an API key (see `authenticate`). */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -32,16 +29,9 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    const principal = match ? await this.apiKeys.verify(match[1]) : null;
-    if (!principal) throw new DomainError(ErrorCodes.unauthenticated, 'Send a valid API key as "Authorization: Bearer <key>".');
-    const needed = this.reflector.getAllAndOverride<Role>(ROLE, targets) ?? 'read_only';
-    if (!roleAllows(principal.role, needed)) throw new DomainError(ErrorCodes.forbidden, `This needs the ${needed} role; your key has the ${principal.role} role.`);
-    const userHeader = request.headers['x-user-id'];
-    const userId = typeof userHeader === 'string' && userHeader !== '' ? userHeader : `key:${principal.keyId}`;
-    if (!UserIdSchema.safeParse(userId).success) throw new DomainError(ErrorCodes.validationFailed, 'X-User-Id must be 1–128 letters, digits or . _ @ + -.');
+    const { principal, actor } = await authenticate(this.apiKeys, request.headers, this.reflector.getAllAndOverride<Role>(ROLE, targets) ?? 'read_only');
     request.principal = principal;
-    request.actor = { orgId: principal.orgId, userId };
+    request.actor = actor;
     return true;
   }
 }

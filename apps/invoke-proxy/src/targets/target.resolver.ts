@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { fillTemplate, findCatalogEntry } from '@plugboard/catalog';
-import { DomainError, ErrorCodes, serviceStreamId, type Actor, type RecordedEvent, type StoredCredential } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, serviceStreamId, Subjects, type Actor, type RecordedEvent, type StoredCredential } from '@plugboard/contracts';
 import { EventStore, type SubscriptionHandler } from '@plugboard/event-store';
+import { RpcClient } from '@plugboard/messaging';
 import { serviceDecider } from '@plugboard/registry-domain';
 import { Vault } from '@plugboard/vault';
-import type { Injection } from './inject-credentials';
+import type { Injection } from '@plugboard/outbound';
 
 /** Everything a call through one connection needs, decrypted credential included. Lives only in this process. */
 export interface InvokeTarget {
@@ -46,6 +47,7 @@ export class TargetResolver implements SubscriptionHandler {
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
+    private readonly rpc: RpcClient,
   ) {}
 
   async resolve(actor: Actor, linkName: string): Promise<InvokeTarget> {
@@ -61,6 +63,23 @@ export class TargetResolver implements SubscriptionHandler {
   evict(orgId: string, linkName: string): void {
     const prefix = `${orgId}\u0000${linkName}\u0000`;
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+  }
+
+  /** After a 401, once: the target with a fresh token from the token-refresh app, or null when none could be had. */
+  async refreshed(actor: Actor, target: InvokeTarget): Promise<InvokeTarget | null> {
+    try {
+      const reply = await this.rpc.request(
+        Subjects.tokenRefresh.refresh,
+        { orgId: target.orgId, linkName: target.linkName, userId: target.credentialUser, seenVersion: target.credentialVersion },
+        // Longer than a refresh lease: another replica may hold this credential's lease for that long.
+        { timeoutMs: 35_000 },
+      );
+      this.evict(target.orgId, target.linkName);
+      if (reply.outcome !== 'refreshed' && reply.outcome !== 'already_fresh') return null;
+      return await this.resolve(actor, target.linkName);
+    } catch {
+      return null;
+    }
   }
 
   async handle(events: RecordedEvent[], _manager: EntityManager): Promise<void> {

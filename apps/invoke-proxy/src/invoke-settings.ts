@@ -1,0 +1,25 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { safeLookup } from '@plugboard/outbound';
+import { DestinationPolicy } from './safety/destination';
+
+/** What every outbound call obeys, read once from the configuration. */
+@Injectable()
+export class InvokeSettings {
+  /** Hosts or addresses exempt from the private-address block (PLUGBOARD_INVOKE_ALLOW_HOSTS). */
+  readonly allowedLocal: string[];
+  readonly lookup: ReturnType<typeof safeLookup>;
+  readonly destinations: DestinationPolicy;
+  /** Silence from the API longer than this ends the call. */
+  readonly timeoutMs: number;
+  /** The most a streamed request or answer may carry through /v1/proxy. */
+  readonly maxStreamBytes: number;
+
+  constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
+    this.allowedLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.lookup = safeLookup(this.allowedLocal);
+    this.destinations = new DestinationPolicy(this.allowedLocal);
+    this.timeoutMs = config.PLUGBOARD_INVOKE_TIMEOUT_MS;
+    this.maxStreamBytes = config.PLUGBOARD_PROXY_MAX_BYTES;
+  }
+}

@@ -1,0 +1,27 @@
+import { createServer } from 'node:http';
+import type { INestMicroservice } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { PlatformConfig } from '@plugboard/runtime';
+import { ProxyHandler } from './proxy.handler';
+
+/**
+ * In distributed mode the invoke proxy serves /v1/proxy on its own HTTP port: the gateway forwards there
+ * (PLUGBOARD_INVOKE_PROXY_URL), or an ingress routes /v1/proxy straight to it and saves a hop.
+ */
+export async function startProxyServer(app: INestMicroservice, config: PlatformConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
+  const proxy = app.get(ProxyHandler);
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/v1/proxy/')) return proxy.listener(req, res);
+    if (req.url === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"The invoke proxy answers /v1/proxy/{link name}/… only."}}');
+  });
+  server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout, so they never reuse a closed socket
+  await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
+  logger.info({ port: (server.address() as { port: number }).port }, 'invoke proxy is listening for /v1/proxy');
+  return {
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
+    },
+  };
+}
