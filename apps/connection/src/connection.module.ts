@@ -11,6 +11,7 @@ import { GetConnectionHandler } from './handlers/get-connection.handler';
 import { CreateConnections1731000002000 } from './migrations/1731000002000-create-connections';
 import { CreateOAuthAuthorizations1731000002100 } from './migrations/1731000002100-create-oauth-authorizations';
 import { CredentialRecorder } from './flows/credential-recorder';
+import { CredentialVerifier } from './flows/credential-verifier';
 import { OAuthFlows } from './flows/oauth.flows';
 import { ProviderRevoker } from './flows/provider-revoker';
 import { ServiceAuthResolver } from './read-models/service-auth.resolver';
@@ -46,6 +47,7 @@ export class ConnectionModule {
         ServiceLookup,
         ServiceAuthResolver,
         CredentialRecorder,
+        CredentialVerifier,
         OAuthFlows,
         ProviderRevoker,
         ConnectionListProjection,

@@ -12,7 +12,8 @@ function listen(server: Server): Promise<string> {
 
 /**
  * What Plugboard checks with the provider around a connection's life: the provider's token revocation endpoint on
- * revoke and delete (a real oidc-provider).
+ * revoke and delete (a real oidc-provider), and the service's verification call when API key or Basic credentials
+ * are posted (a local API that checks them).
  */
 describe('connection checks with the provider', () => {
   let sys: TestSystem & { publicUrl: string };
@@ -109,6 +110,79 @@ describe('connection checks with the provider', () => {
     expect(await as.revocationRequests()).toBe(0);
     expect(await active(tokens.accessToken)).toBe(true);
   }, 60_000);
+
+  describe('verification of API key and Basic credentials', () => {
+    const GOOD_KEY = 'vk-live-7f3a9c-good-key';
+    const BAD_KEY = 'vk-live-0000-bad-key';
+    let api: Server;
+    let apiBase: string;
+    const calls: { path: string; key: string | undefined; authorization: string | undefined }[] = [];
+
+    beforeAll(async () => {
+      api = createServer((req, res) => {
+        calls.push({ path: req.url ?? '', key: req.headers['x-api-key'] as string | undefined, authorization: req.headers.authorization });
+        if (req.url === '/api/down') return res.writeHead(503).end();
+        const basic = `Basic ${Buffer.from('ada:open-sesame-42').toString('base64')}`;
+        const ok = req.headers['x-api-key'] === GOOD_KEY || req.headers.authorization === basic;
+        res.writeHead(ok ? 200 : req.headers.authorization ? 403 : 401, { 'content-type': 'application/json' }).end(ok ? '{"id":1}' : '{"error":"no"}');
+      });
+      apiBase = await listen(api);
+      const keyService = { name: 'Checked API', linkName: 'checked_api', authType: 'api_key', baseUrl: `${apiBase}/api`, verify: { method: 'GET', path: '/me' }, apiKey: { params: [{ name: 'x-api-key', displayName: 'Key', paramType: 'header' }] } };
+      const basicService = { name: 'Checked Basic', linkName: 'checked_basic', authType: 'basic', baseUrl: `${apiBase}/api`, verify: { method: 'GET', path: '/me' } };
+      for (const service of [keyService, basicService]) expect((await sys.call('POST', '/v1/services', alice, service)).status).toBe(201);
+      for (const [linkName, service] of [['checked', 'checked_api'], ['checked_b', 'checked_basic']]) {
+        expect((await sys.call('POST', '/v1/connections', alice, { name: linkName, linkName, service })).status).toBe(201);
+      }
+    });
+    afterAll(() => new Promise((resolve) => api.close(resolve)));
+
+    const stored = async (linkName: string) => (await sys.sql(`SELECT id FROM vault_entries WHERE purpose = $1`, [`connection.${linkName}.credential`])).length;
+    const authorizedEvents = async (linkName: string) => (await sys.sql(`SELECT 1 FROM events WHERE stream_id = $1 AND type = 'ConnectionAuthorized'`, [`connection-acme.${linkName}`])).length;
+
+    it('a key the API refuses (401) is refused with credential_rejected, and nothing is recorded or stored', async () => {
+      expect((await sys.call('GET', '/v1/services/checked_api', alice)).body.verify).toEqual({ method: 'GET', path: '/me' });
+      const refused = await sys.call('POST', '/v1/connections/checked/authorize', alice, { values: { 'x-api-key': BAD_KEY } });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toEqual({ code: 'credential_rejected', message: 'Checked API refused these credentials (HTTP 401 to GET /api/me). Check them and authorize again; nothing was stored.' });
+      expect(calls.at(-1)).toMatchObject({ path: '/api/me', key: BAD_KEY });
+      expect(await stored('checked')).toBe(0);
+      expect(await authorizedEvents('checked')).toBe(0);
+      expect((await sys.call('GET', '/v1/connections/checked', alice)).body.status).toBe('pending');
+      expect(sys.logs()).not.toContain(BAD_KEY);
+    });
+
+    it('a key the API accepts connects, injected the way the service says', async () => {
+      const ok = await sys.call('POST', '/v1/connections/checked/authorize', alice, { values: { 'x-api-key': GOOD_KEY } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.connection.status).toBe('connected');
+      expect(calls.at(-1)).toMatchObject({ path: '/api/me', key: GOOD_KEY });
+      expect(await stored('checked')).toBe(1);
+      expect(sys.logs()).not.toContain(GOOD_KEY);
+    });
+
+    it('Basic: a 403 is a refusal too; the right password connects', async () => {
+      const refused = await sys.call('POST', '/v1/connections/checked_b/authorize', alice, { username: 'ada', password: 'wrong-password' });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('credential_rejected');
+      expect(refused.body.error.message).toContain('HTTP 403');
+      expect(await stored('checked_b')).toBe(0);
+      expect((await sys.call('POST', '/v1/connections/checked_b/authorize', alice, { username: 'ada', password: 'open-sesame-42' })).body.connection.status).toBe('connected');
+    });
+
+    it('an API that cannot answer refuses with verification_unreachable (502), and the connection keeps its credential', async () => {
+      expect((await sys.call('PATCH', '/v1/services/checked_api', alice, { verify: { method: 'GET', path: '/down' } })).status).toBe(200);
+      // The edit revoked the connection; its old credential stays retired.
+      const down = await sys.call('POST', '/v1/connections/checked/authorize', alice, { values: { 'x-api-key': GOOD_KEY } });
+      expect(down.status).toBe(502);
+      expect(down.body.error).toEqual({ code: 'verification_unreachable', message: 'Plugboard could not check these credentials with Checked API (HTTP 503 from GET /api/down). Nothing was stored; try again later.' });
+      expect((await sys.call('PATCH', '/v1/services/checked_api', alice, { baseUrl: 'http://127.0.0.1:9/api', allowedHosts: ['127.0.0.1:9'] })).status).toBe(200);
+      const closed = await sys.call('POST', '/v1/connections/checked/authorize', alice, { values: { 'x-api-key': GOOD_KEY } });
+      expect(closed.status).toBe(502);
+      expect(closed.body.error.message).toMatch(/ECONNREFUSED/);
+      expect(await stored('checked')).toBe(1);
+      expect(await authorizedEvents('checked')).toBe(1);
+    });
+  });
 
   it('a provider that hangs or fails neither slows nor fails the revocation; the failure is logged without secrets', async () => {
     const hits: string[] = [];

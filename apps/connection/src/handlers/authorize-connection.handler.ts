@@ -17,6 +17,7 @@ import {
 } from '@plugboard/contracts';
 import { ContractPipe } from '@plugboard/messaging';
 import { CredentialRecorder } from '../flows/credential-recorder';
+import { CredentialVerifier } from '../flows/credential-verifier';
 import { OAuthFlows } from '../flows/oauth.flows';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';
@@ -48,6 +49,7 @@ export class AuthorizeConnectionHandler {
     private readonly reader: ConnectionReader,
     private readonly flows: OAuthFlows,
     private readonly credentials: CredentialRecorder,
+    private readonly verifier: CredentialVerifier,
   ) {}
 
   @MessagePattern(Subjects.connection.authorizeConnection)
@@ -60,8 +62,11 @@ export class AuthorizeConnectionHandler {
     const service = await this.services.view(actor, connection.service);
     switch (service.authType) {
       case 'api_key':
-      case 'basic':
-        return { connection: await this.credentials.record(actor, linkName, postedCredential(service, authorization)) };
+      case 'basic': {
+        const credential = postedCredential(service, authorization);
+        await this.verifier.check(actor.orgId, connection, service.name, credential);
+        return { connection: await this.credentials.record(actor, linkName, credential) };
+      }
       case 'oauth2': {
         const started = await this.flows.startOAuth2(actor, connection, authorization.returnUrl ?? null);
         if ('authorizeUrl' in started) return started;

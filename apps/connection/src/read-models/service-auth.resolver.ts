@@ -6,6 +6,7 @@ import { DomainError, ErrorCodes, serviceStreamId, type ConnectionView } from '@
 export type ServiceRef = Pick<ConnectionView, 'service' | 'serviceType' | 'parameters'>;
 import { EventStore } from '@plugboard/event-store';
 import { serviceDecider } from '@plugboard/registry-domain';
+import type { VerifiableService } from '@plugboard/outbound';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 
@@ -116,6 +117,16 @@ export class ServiceAuthResolver {
       signatureMethod: 'HMAC-SHA1',
       extraAuthorizeParams: {},
     };
+  }
+
+  /** The service as a verification call needs it (API key and Basic services: no secret of the service involved). */
+  async verifiable(orgId: string, connection: ServiceRef): Promise<VerifiableService> {
+    if (connection.serviceType === 'predefined') {
+      const entry = findCatalogEntry(connection.service);
+      if (!entry) throw new DomainError(ErrorCodes.serviceNotFound, `The service "${connection.service}" of this connection is no longer in the catalog.`);
+      return { type: 'predefined', entry, parameters: connection.parameters };
+    }
+    return { type: 'custom', definition: await this.custom(orgId, connection.service) };
   }
 
   private async custom(orgId: string, linkName: string) {
