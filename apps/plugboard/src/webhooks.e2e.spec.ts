@@ -81,6 +81,8 @@ describe('org webhooks', () => {
       [{ url: 'not a url' }, /url: must be an http\(s\) URL/],
       [{ url: 'ftp://hooks.example.com/x' }, /url: must be an http\(s\) URL/],
       [{ url: 'http://hooks.example.com/x' }, /url: must be https/],
+      [{ url: 'https://10.0.0.7/x' }, /url: must not be a private or local address/],
+      [{ url: 'https://[::1]:8443/x' }, /url: must not be a private or local address/],
       [{ url: 'https://hooks.example.com/x', events: ['ConnectionCreated'] }, /events.0: must be one of/],
       [{ url: 'https://hooks.example.com/x', events: [] }, /events: must name at least one event/],
       [{ url: 'https://hooks.example.com/x', secret: 'mine' }, /secret/],

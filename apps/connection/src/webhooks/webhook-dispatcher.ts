@@ -86,7 +86,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       d.url,
       body,
       { [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(secret, body, new Date()), [WEBHOOK_EVENT_ID_HEADER]: d.eventId, 'plugboard-event-type': d.type, 'plugboard-delivery-attempt': String(d.attempt) },
-      this.settings.timeoutMs,
+      this.settings,
     );
     if (result.ok) {
       await this.deliveries.delivered(d, result.status);

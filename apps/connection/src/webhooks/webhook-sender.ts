@@ -1,11 +1,15 @@
 import http from 'node:http';
 import https from 'node:https';
+import { safeLookup } from '@plugboard/outbound';
 
 /** What one attempt came to; a receiver's body is read (to free the socket) but never kept. */
-export type AttemptResult = { ok: true; status: number } | { ok: false; status: number | null; error: 'http_status' | 'timeout' | 'unreachable'; retryAfter?: string };
+export type AttemptResult = { ok: true; status: number } | { ok: false; status: number | null; error: 'http_status' | 'timeout' | 'unreachable' | 'private_address'; retryAfter?: string };
 
-/** POSTs one delivery: no redirect followed (a 3xx is a failure), a deadline for the whole exchange. */
-export function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptResult> {
+/**
+ * POSTs one delivery: no redirect followed (a 3xx is a failure), a deadline for the whole exchange, and names that
+ * resolve to a private address refused when the socket connects unless `allowedHosts` names them.
+ */
+export function postWebhook(url: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; allowedHosts: readonly string[] }): Promise<AttemptResult> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
@@ -18,7 +22,7 @@ export function postWebhook(url: string, body: string, headers: Record<string, s
     };
     const req = transport.request(
       target,
-      { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Plugboard-Webhooks/1' } },
+      { method: 'POST', lookup: safeLookup(options.allowedHosts), headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Plugboard-Webhooks/1' } },
       (res) => {
         const status = res.statusCode ?? 0;
         res.on('data', () => undefined);
@@ -32,8 +36,8 @@ export function postWebhook(url: string, body: string, headers: Record<string, s
     const deadline = setTimeout(() => {
       settle({ ok: false, status: null, error: 'timeout' });
       req.destroy();
-    }, timeoutMs);
-    req.on('error', () => settle({ ok: false, status: null, error: 'unreachable' }));
+    }, options.timeoutMs);
+    req.on('error', (error: NodeJS.ErrnoException) => settle({ ok: false, status: null, error: error.code === 'EPRIVATE' ? 'private_address' : 'unreachable' }));
     req.end(body);
   });
 }

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { isPrivateAddress } from '@plugboard/outbound';
 import type { PlatformConfig } from '@plugboard/runtime';
 
 export interface WebhookSettings {
@@ -10,8 +12,8 @@ export interface WebhookSettings {
   concurrency: number;
   /** How long a claimed delivery is kept from other replicas: longer than any attempt, so only a dead holder's returns. */
   claimMs: number;
-  /** Hosts that may take plain http (PLUGBOARD_INVOKE_ALLOW_HOSTS); any other host must be https. */
-  httpHosts: string[];
+  /** Hosts or addresses that may be private or take plain http (PLUGBOARD_INVOKE_ALLOW_HOSTS); others must be https and public. */
+  allowedHosts: string[];
 }
 
 export const WEBHOOK_SETTINGS = Symbol('WEBHOOK_SETTINGS');
@@ -25,20 +27,22 @@ export function webhookSettings(config: PlatformConfig): WebhookSettings {
     pollMs: config.PLUGBOARD_WEBHOOK_POLL_MS,
     concurrency: 8,
     claimMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS + 5_000,
-    httpHosts: (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    allowedHosts: (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
   };
 }
 
 /**
- * Why a webhook URL is refused, or null. Plain http only to hosts the operator allowed; https to any host.
- * Private addresses are not refused yet: the invoke proxy's connect-time check (address-policy.ts) is to move into a
- * lib first, and then applies here too.
+ * Why a webhook URL is refused, or null: the invoke proxy's rules, so that a webhook cannot reach inside the
+ * deployment. https, and plain http only to hosts the operator allows; no private address written out (names are
+ * checked on the address the socket connects to, by `safeLookup`).
  */
-export function webhookUrlProblem(url: string, settings: Pick<WebhookSettings, 'httpHosts'>): string | null {
+export function webhookUrlProblem(url: string, settings: Pick<WebhookSettings, 'allowedHosts'>): string | null {
   const parsed = new URL(url);
-  if (parsed.protocol === 'https:') return null;
-  if (parsed.protocol === 'http:' && settings.httpHosts.includes(parsed.hostname)) return null;
-  return 'must be https (plain http only for hosts the operator allows in PLUGBOARD_INVOKE_ALLOW_HOSTS)';
+  const allowed = settings.allowedHosts.includes(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && allowed)) return 'must be https (plain http only for hosts the operator allows in PLUGBOARD_INVOKE_ALLOW_HOSTS)';
+  const literal = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (!allowed && isIP(literal) && isPrivateAddress(literal)) return 'must not be a private or local address';
+  return null;
 }
 
 /**
