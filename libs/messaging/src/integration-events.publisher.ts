@@ -29,7 +29,7 @@ export class IntegrationEventsPublisher {
   ) {}
 
   async start(): Promise<void> {
-    this.connection = await connect({ servers: this.natsUrl, name: 'plugboard-integration-events' });
+    this.connection = await connect({ servers: this.natsUrl, name: 'plugboard-integration-events', maxReconnectAttempts: -1 });
     try {
       const manager = await this.connection.jetstreamManager();
       const stream = `${this.namespace.replace(/[^A-Za-z0-9_-]/g, '_').toUpperCase()}_EVENTS`;

@@ -100,6 +100,50 @@ describe.each([
   }
 });
 
+describe('closing an app on NATS', () => {
+  it('lets the requests it already took finish and answers them, while its replacement takes the new ones', async () => {
+    const namespace = testNamespace();
+    const started: string[] = [];
+    function slowStandIn(replica: string) {
+      @Controller()
+      class SlowGetService {
+        @MessagePattern(Subjects.registry.getService)
+        async get(@Payload() request: GetServiceRequest): Promise<ServiceView> {
+          started.push(`${replica}:${request.linkName}`);
+          if (request.linkName === 'slow') await new Promise((resolve) => setTimeout(resolve, 1500));
+          return { name: request.linkName, linkName: request.linkName, owner: replica } as ServiceView;
+        }
+      }
+      @Module({ controllers: [SlowGetService] })
+      class SlowModule {}
+      return SlowModule;
+    }
+    const start = async (replica: string) => {
+      const server = await NestFactory.createMicroservice(slowStandIn(replica), { strategy: createServerTransport({ natsUrl: TEST_NATS_URL, namespace, appName: 'service-registry' }), logger: false });
+      await server.listen();
+      return server;
+    };
+    const client = createClientTransport({ natsUrl: TEST_NATS_URL, namespace, appName: 'test' });
+    const rpc = new RpcClient(client);
+    const old = await start('old');
+    const slow = rpc.request(Subjects.registry.getService, { actor, linkName: 'slow' }, { timeoutMs: 10_000 });
+    await eventually(() => expect(started).toContain('old:slow'));
+    let closed = false;
+    const closing = old.close().then(() => (closed = true));
+    const replacement = await start('new');
+    try {
+      await expect(rpc.request(Subjects.registry.getService, { actor, linkName: 'fast' })).resolves.toMatchObject({ linkName: 'fast' });
+      expect(closed).toBe(false);
+      await expect(slow).resolves.toMatchObject({ linkName: 'slow', owner: 'old' });
+      await closing;
+      await expect(rpc.request(Subjects.registry.getService, { actor, linkName: 'after' })).resolves.toMatchObject({ owner: 'new' });
+    } finally {
+      await client.close();
+      await replacement.close();
+    }
+  });
+});
+
 describe('integration events on NATS', () => {
   let nc: NatsConnection;
   beforeAll(async () => (nc = await connect({ servers: TEST_NATS_URL })));
