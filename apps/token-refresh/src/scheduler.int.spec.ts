@@ -119,6 +119,9 @@ describe('proactive refresh', () => {
       leaseContention: expect.any(Number),
       overdue: 0,
       casConflicts: 0,
+      verified: 0,
+      verificationRevoked: 0,
+      verificationInconclusive: 0,
     });
   });
 });

@@ -13,13 +13,19 @@ import { RefreshSchedule } from './refresh/refresh-schedule';
 import { RefreshScheduler } from './refresh/refresh-scheduler';
 import { loadRefreshSettings, REFRESH_SETTINGS, type RefreshSettings } from './refresh/refresh-settings';
 import { Refresher } from './refresh/refresher';
+import { CreateVerifySchedule1731000004100 } from './migrations/1731000004100-create-verify-schedule';
+import { VerifyScheduleProjection } from './projections/verify-schedule.projection';
+import { CredentialChecker } from './verify/credential-checker';
+import { VerifySchedule } from './verify/verify-schedule';
+import { VerifyScheduler } from './verify/verify-scheduler';
 
 export const TOKEN_REFRESH = 'token-refresh';
-export const tokenRefreshMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateRefreshTables1731000004000];
+export const tokenRefreshMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateRefreshTables1731000004000, CreateVerifySchedule1731000004100];
 
 /**
  * The token-refresh app: keeps OAuth 2 credentials fresh, before they expire (the scheduler, from the schedule the
- * projection keeps) and on demand (`tokenRefresh.refresh`), one refresh per credential at a time across replicas.
+ * projection keeps) and on demand (`tokenRefresh.refresh`), one refresh per credential at a time across replicas;
+ * and re-checks credentials that never expire with their service's verification call.
  */
 @Module({})
 export class TokenRefreshModule {
@@ -39,7 +45,11 @@ export class TokenRefreshModule {
         Refresher,
         RefreshScheduler,
         RefreshScheduleProjection,
-        subscriptionsProvider(RefreshScheduleProjection),
+        VerifySchedule,
+        CredentialChecker,
+        VerifyScheduler,
+        VerifyScheduleProjection,
+        subscriptionsProvider(RefreshScheduleProjection, VerifyScheduleProjection),
         SubscriptionRunner,
       ],
     };

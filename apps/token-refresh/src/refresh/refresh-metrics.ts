@@ -11,6 +11,10 @@ export interface RefreshMetricsSnapshot {
   overdue: number;
   /** A compare-and-swap lost to another writer: should stay 0, since the lease keeps writers apart. */
   casConflicts: number;
+  /** Scheduled verification calls of credentials without expiry: accepted, revoked on 401/403, without a usable answer. */
+  verified: number;
+  verificationRevoked: number;
+  verificationInconclusive: number;
 }
 
 /**
@@ -25,6 +29,9 @@ export class RefreshMetrics {
   leaseContention = 0;
   overdue = 0;
   casConflicts = 0;
+  verified = 0;
+  verificationRevoked = 0;
+  verificationInconclusive = 0;
   readonly failed: Record<FailureClass, number> = { transient: 0, definitive: 0, protocol: 0, configuration: 0 };
 
   fail(kind: FailureClass): void {
@@ -40,6 +47,9 @@ export class RefreshMetrics {
       leaseContention: this.leaseContention,
       overdue: this.overdue,
       casConflicts: this.casConflicts,
+      verified: this.verified,
+      verificationRevoked: this.verificationRevoked,
+      verificationInconclusive: this.verificationInconclusive,
     };
   }
 }

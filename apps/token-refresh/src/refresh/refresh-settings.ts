@@ -20,6 +20,8 @@ const RefreshEnvSchema = z.object({
   PLUGBOARD_REFRESH_BACKOFF_MAX_SECONDS: z.coerce.number().min(0.01).max(86_400).default(300),
   /** `off` answers on-demand requests only (no proactive refresh from this replica). */
   PLUGBOARD_REFRESH_SCHEDULER: z.enum(['on', 'off']).default('on'),
+  /** How often a credential without expiry is checked with its service's verification call (6 h). */
+  PLUGBOARD_VERIFY_INTERVAL_MS: z.coerce.number().int().min(100).max(30 * 86_400_000).default(6 * 3_600_000),
 });
 
 export interface RefreshSettings {
@@ -32,6 +34,7 @@ export interface RefreshSettings {
   backoffBaseMs: number;
   backoffMaxMs: number;
   schedulerEnabled: boolean;
+  verifyIntervalMs: number;
   /** Each token endpoint call gives up well before the lease runs out, so no other replica can take over mid-call. */
   tokenTimeoutMs: number;
 }
@@ -54,6 +57,7 @@ export function loadRefreshSettings(env: NodeJS.ProcessEnv, overrides: Partial<R
     backoffBaseMs: e.PLUGBOARD_REFRESH_BACKOFF_BASE_SECONDS * 1000,
     backoffMaxMs: Math.max(e.PLUGBOARD_REFRESH_BACKOFF_MAX_SECONDS, e.PLUGBOARD_REFRESH_BACKOFF_BASE_SECONDS) * 1000,
     schedulerEnabled: e.PLUGBOARD_REFRESH_SCHEDULER === 'on',
+    verifyIntervalMs: e.PLUGBOARD_VERIFY_INTERVAL_MS,
     tokenTimeoutMs: Math.max(500, Math.min(10_000, Math.floor(leaseTtlMs / 3))),
     ...overrides,
   };

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { findCatalogEntry } from '@plugboard/catalog';
+import { connectionStreamId, DomainError, serviceStreamId, type ConnectionCreated, type StoredCredential } from '@plugboard/contracts';
+import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
+import { EventStore, WrongExpectedVersionError } from '@plugboard/event-store';
+import { verificationTargetOf, verifyCredential, type VerifiableService, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
+import { serviceDecider } from '@plugboard/registry-domain';
+import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { Vault } from '@plugboard/vault';
+import { RefreshMetrics } from '../refresh/refresh-metrics';
+import { backoffDelayMs } from '../refresh/refresh-policy';
+import { REFRESH_SETTINGS, type RefreshSettings } from '../refresh/refresh-settings';
+import { SYSTEM_ACTOR } from '../refresh/refresher';
+import { VerifySchedule, type DueCheck } from './verify-schedule';
+
+export type CheckOutcome = 'valid' | 'revoked' | 'inconclusive' | 'unverifiable' | 'gone';
+
+/**
+ * Re-checks one credential that never expires with its service's verification call. A 401 or 403 revokes that one
+ * credential (reason `verification_failed`), unless it was rewritten or replaced meanwhile; anything else that is not
+ * a 2xx (network error, timeout, 5xx, 429, the address rules) is inconclusive and tried again after a backoff.
+ */
+@Injectable()
+export class CredentialChecker {
+  private readonly allowLocal: string[];
+  private readonly predefinedClients: Record<string, { clientId: string; clientSecret: string }>;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly vault: Vault,
+    private readonly schedule: VerifySchedule,
+    private readonly metrics: RefreshMetrics,
+    @Inject(REFRESH_SETTINGS) private readonly settings: RefreshSettings,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+  ) {
+    this.allowLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.predefinedClients = config.PLUGBOARD_PREDEFINED_CLIENTS ? JSON.parse(config.PLUGBOARD_PREDEFINED_CLIENTS) : {};
+  }
+
+  async check(due: DueCheck): Promise<CheckOutcome> {
+    const streamId = connectionStreamId(due.orgId, due.linkName);
+    const { state } = await this.store.aggregateStream(streamId, connectionDecider);
+    const key = due.userId ?? OWN_CREDENTIAL;
+    const current = state.status === 'active' ? state.credentials[key] : undefined;
+    if (state.status !== 'active' || current?.credentialRef !== due.credentialRef || current.status !== 'connected') {
+      await this.schedule.remove(due.credentialRef);
+      return 'gone';
+    }
+    const stored = await this.vault.getVersioned<StoredCredential>(this.store.dataSource.manager, due.credentialRef, due.orgId);
+    if (!stored) {
+      await this.schedule.remove(due.credentialRef);
+      return 'gone';
+    }
+    let target: VerificationTarget | null;
+    try {
+      target = verificationTargetOf(await this.serviceOf(due.orgId, state.connection));
+    } catch (error) {
+      return this.inconclusive(due, error instanceof Error ? error.message : 'service unavailable');
+    }
+    // No verification call, or a token that expires (the refresh schedule watches those): look again next interval.
+    if (!target || (stored.value.kind === 'oauth2' && stored.value.expiresAt !== null)) {
+      await this.schedule.checked(due.credentialRef);
+      return 'unverifiable';
+    }
+    let result: VerificationOutcome;
+    try {
+      result = await verifyCredential(target, stored.value, { allowLocal: this.allowLocal, timeoutMs: this.settings.tokenTimeoutMs });
+    } catch (error) {
+      if (error instanceof DomainError) return this.inconclusive(due, error.code);
+      throw error;
+    }
+    if (result.result === 'accepted') {
+      await this.schedule.checked(due.credentialRef);
+      this.metrics.verified += 1;
+      return 'valid';
+    }
+    if (result.result === 'inconclusive') return this.inconclusive(due, result.reason);
+    return this.revoke(due, streamId, key, stored.version, result.status);
+  }
+
+  private async inconclusive(due: DueCheck, reason: string): Promise<CheckOutcome> {
+    const attempts = due.attempts + 1;
+    const delay = Math.min(backoffDelayMs(attempts, null, this.settings), this.settings.verifyIntervalMs);
+    await this.schedule.inconclusive(due.credentialRef, attempts, delay, reason);
+    this.metrics.verificationInconclusive += 1;
+    this.logger.warn({ orgId: due.orgId, linkName: due.linkName, credentialRef: due.credentialRef, reason, attempts }, 'credential verification had no usable answer; it will be tried again');
+    return 'inconclusive';
+  }
+
+  /** Under the vault row's lock: a credential rewritten or replaced since it was read is not the one that was refused. */
+  private async revoke(due: DueCheck, streamId: string, key: string, version: number, status: number): Promise<CheckOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const outcome = await this.store.transaction(async (manager) => {
+          const [row] = await manager.query(`SELECT version FROM vault_entries WHERE id = $1 AND org_id = $2 FOR UPDATE`, [due.credentialRef, due.orgId]);
+          if (!row || row.version !== version) return 'moved' as const;
+          const { state, version: streamVersion } = await this.store.aggregateStream(streamId, connectionDecider, manager);
+          if (state.status !== 'active' || state.credentials[key]?.credentialRef !== due.credentialRef) return 'moved' as const;
+          const revocations = connectionDecider.decide(
+            { type: 'RevokeConnection', data: { orgId: due.orgId, userId: SYSTEM_ACTOR, linkName: due.linkName, reason: 'verification_failed', credentialKey: key, now: new Date().toISOString() } },
+            state,
+          );
+          if (revocations.length > 0) await this.store.append(streamId, streamVersion, revocations, { manager, metadata: { orgId: due.orgId, userId: SYSTEM_ACTOR } });
+          await this.schedule.remove(due.credentialRef, manager);
+          return 'revoked' as const;
+        });
+        if (outcome === 'moved') {
+          await this.schedule.checked(due.credentialRef);
+          return 'gone';
+        }
+        this.metrics.verificationRevoked += 1;
+        this.logger.warn({ orgId: due.orgId, linkName: due.linkName, userId: due.userId, credentialRef: due.credentialRef, status }, 'the service refused a credential at its verification call; the credential is revoked');
+        return 'revoked';
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async serviceOf(orgId: string, connection: ConnectionCreated['data']): Promise<VerifiableService> {
+    const { linkName, type } = connection.service;
+    if (type === 'predefined') {
+      const entry = findCatalogEntry(linkName);
+      if (!entry) throw new Error(`the predefined service ${linkName} is no longer in the catalog`);
+      const client = this.predefinedClients[linkName];
+      return { type: 'predefined', entry, parameters: connection.parameters, oauth1Consumer: client ? { key: client.clientId, secret: client.clientSecret } : null };
+    }
+    const { state } = await this.store.aggregateStream(serviceStreamId(orgId, linkName), serviceDecider);
+    if (state.status !== 'active') throw new Error(`the service ${linkName} no longer exists`);
+    const definition = state.service;
+    const oauth1ConsumerSecret = definition.oauth1 ? await this.vault.get<string>(this.store.dataSource.manager, definition.oauth1.consumerSecretRef, orgId) : null;
+    return { type: 'custom', definition, oauth1ConsumerSecret };
+  }
+}
