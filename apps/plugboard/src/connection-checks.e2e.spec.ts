@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StoredCredential } from '@plugboard/contracts';
+import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { isOAuth2Error, refresh } from '@plugboard/oauth2';
 import { authorizeBrowserlessly, startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { eventually } from '@plugboard/testing';
@@ -12,18 +13,21 @@ function listen(server: Server): Promise<string> {
 
 /**
  * What Plugboard checks with the provider around a connection's life: the provider's token revocation endpoint on
- * revoke and delete (a real oidc-provider), and the service's verification call when API key or Basic credentials
- * are posted (a local API that checks them).
+ * revoke and delete (a real oidc-provider), the service's verification call when API key or Basic credentials are
+ * posted (a local API that checks them), and the callback URL of the region an authorization names.
  */
 describe('connection checks with the provider', () => {
   let sys: TestSystem & { publicUrl: string };
   let as: TestAuthorizationServer;
   let alice: string;
+  /** The "eu" region: the same gateway under another host name. */
+  let euUrl: string;
 
   beforeAll(async () => {
-    sys = await startTestSystem();
+    sys = await startTestSystem((port) => ({ PLUGBOARD_REGION_URLS: `eu=http://localhost:${port},in=https://in.plugboard.example` }));
+    euUrl = sys.publicUrl.replace('127.0.0.1', 'localhost');
     // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
-    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
+    as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`, `${euUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
     alice = await sys.key('acme', 'member');
   }, 90_000);
   afterAll(async () => {
@@ -110,6 +114,55 @@ describe('connection checks with the provider', () => {
     expect(await as.revocationRequests()).toBe(0);
     expect(await active(tokens.accessToken)).toBe(true);
   }, 60_000);
+
+  describe('callbacks per region', () => {
+    it('OAuth 2: the provider sends the user back to the region’s callback URL, and the code exchange presents the same', async () => {
+      expect((await sys.call('POST', '/v1/connections', alice, { name: 'EU CRM', linkName: 'eu_crm', service: 'plain_oauth' })).status).toBe(201);
+      const unknown = await sys.call('POST', '/v1/connections/eu_crm/authorize', alice, { region: 'au' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error.message).toBe('The request is not valid. authorization.region: this Plugboard has no region "au" (it has eu, in).');
+
+      const started = await sys.call('POST', '/v1/connections/eu_crm/authorize', alice, { region: 'eu' });
+      expect(started.status).toBe(200);
+      expect(new URL(started.body.authorizeUrl).searchParams.get('redirect_uri')).toBe(`${euUrl}/v1/oauth/callback`);
+      const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
+      expect(consent.callbackUrl.startsWith(`${euUrl}/v1/oauth/callback?`)).toBe(true);
+      await as.resetCounters();
+      const page = await fetch(consent.callbackUrl);
+      expect(page.status).toBe(200);
+      expect(await as.tokenRequests()).toBe(1);
+      expect((await sys.call('GET', '/v1/connections/eu_crm', alice)).body.status).toBe('connected');
+    }, 60_000);
+
+    it('OAuth 2: the exchange sends the redirect URI stored with the state, whichever host the user comes back through', async () => {
+      const started = await sys.call('POST', '/v1/connections/eu_crm/authorize', alice, {});
+      expect(new URL(started.body.authorizeUrl).searchParams.get('redirect_uri')).toBe(`${sys.publicUrl}/v1/oauth/callback`);
+      const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
+      // The state is the default region's: the redirect URI stored with it is the one sent with the code.
+      const page = await fetch(consent.callbackUrl.replace(sys.publicUrl, euUrl));
+      expect(page.status).toBe(200);
+      const [authorization] = await sys.sql(`SELECT redirect_uri FROM oauth_authorizations ORDER BY expires_at DESC LIMIT 1`);
+      expect(authorization.redirect_uri).toBe(`${sys.publicUrl}/v1/oauth/callback`);
+    }, 60_000);
+
+    it('OAuth 1.0a: the callback sent with the request token is the region’s', async () => {
+      const provider = new OAuth1Provider({ consumers: [{ key: 'region-consumer', secret: 'region-consumer-secret' }] });
+      const base = (await provider.start()).baseUrl;
+      try {
+        const oauth1 = { consumerKey: 'region-consumer', consumerSecret: 'region-consumer-secret', requestTokenUrl: `${base}/oauth/request_token`, authorizeUrl: `${base}/oauth/authorize`, accessTokenUrl: `${base}/oauth/access_token`, paramType: 'header' };
+        expect((await sys.call('POST', '/v1/services', alice, { name: 'Region OAuth 1', linkName: 'region_oauth1', authType: 'oauth1', oauth1 })).status).toBe(201);
+        expect((await sys.call('POST', '/v1/connections', alice, { name: 'EU legacy', linkName: 'eu_legacy', service: 'region_oauth1' })).status).toBe(201);
+        const started = await sys.call('POST', '/v1/connections/eu_legacy/authorize', alice, { region: 'eu' });
+        const approve = await fetch(`${started.body.authorizeUrl}&approve=1`, { redirect: 'manual' });
+        const location = approve.headers.get('location') as string;
+        expect(location.startsWith(`${euUrl}/v1/oauth1/callback?oauth_token=`)).toBe(true);
+        expect((await fetch(location)).status).toBe(200);
+        expect((await sys.call('GET', '/v1/connections/eu_legacy', alice)).body.status).toBe('connected');
+      } finally {
+        await provider.stop();
+      }
+    }, 60_000);
+  });
 
   describe('verification of API key and Basic credentials', () => {
     const GOOD_KEY = 'vk-live-7f3a9c-good-key';

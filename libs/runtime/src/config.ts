@@ -1,6 +1,26 @@
 import { z } from 'zod';
 import { DEFAULT_NAMESPACE } from '@plugboard/contracts';
 
+const REGION_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * `eu=https://eu.example.com,in=https://in.example.com` → `{eu: 'https://eu.example.com', in: …}` (trailing slashes
+ * dropped), or the problem with it, named without echoing the value.
+ */
+export function parseRegionUrls(value: string): { regions: Record<string, string> } | { problem: string } {
+  const regions: Record<string, string> = {};
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const name = entry.slice(0, at).trim();
+    const url = entry.slice(at + 1).trim();
+    if (at < 1 || !REGION_NAME.test(name)) return { problem: 'must be a list of region=url, each region a lower-case name such as eu' };
+    if (name in regions) return { problem: `names the region ${name} twice` };
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) return { problem: `must give an http(s) URL for the region ${name}` };
+    regions[name] = url.replace(/\/$/, '');
+  }
+  return { regions };
+}
+
 const ConfigSchema = z.object({
   // 0 lets the system pick a free port (tests use it).
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0, 'must be a port number').max(65535, 'must be a port number').default(3000),
@@ -8,6 +28,18 @@ const ConfigSchema = z.object({
   NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'must be a nats://host:port URL').optional(),
   PLUGBOARD_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, dashes or underscores').default(DEFAULT_NAMESPACE),
   PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL at which callers reach the gateway' }).optional(),
+  /** Public URLs of the gateway per region, for OAuth callbacks (`eu=https://eu.example.com,…`); parsed to a record. */
+  PLUGBOARD_REGION_URLS: z
+    .string()
+    .transform((value, ctx) => {
+      const parsed = parseRegionUrls(value);
+      if ('problem' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.problem });
+        return z.NEVER;
+      }
+      return parsed.regions;
+    })
+    .optional(),
   PLUGBOARD_INVOKE_ALLOW_HOSTS: z.string().optional(),
   PLUGBOARD_INVOKE_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(300_000, 'must be at most 300000 (ms)').default(30_000),
   PLUGBOARD_PROXY_MAX_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 (bytes)').default(100 * 1024 * 1024),

@@ -25,6 +25,17 @@ describe('configuration', () => {
     expect(problems.join('\n')).toMatch(/NATS_URL/);
   });
 
+  it('reads the callback URLs per region, and names what is wrong with them', () => {
+    expect(loadConfig({ ...base, PLUGBOARD_REGION_URLS: 'eu=https://eu.plugboard.example/, in = https://in.plugboard.example' }).PLUGBOARD_REGION_URLS).toEqual({
+      eu: 'https://eu.plugboard.example',
+      in: 'https://in.plugboard.example',
+    });
+    expect(loadConfig(base).PLUGBOARD_REGION_URLS).toBeUndefined();
+    expect(problemsOf({ ...base, PLUGBOARD_REGION_URLS: 'EU=https://eu.example' })).toEqual(['PLUGBOARD_REGION_URLS must be a list of region=url, each region a lower-case name such as eu']);
+    expect(problemsOf({ ...base, PLUGBOARD_REGION_URLS: 'eu=ftp://eu.example' })).toEqual(['PLUGBOARD_REGION_URLS must give an http(s) URL for the region eu']);
+    expect(problemsOf({ ...base, PLUGBOARD_REGION_URLS: 'eu=https://a.example,eu=https://b.example' })).toEqual(['PLUGBOARD_REGION_URLS names the region eu twice']);
+  });
+
   it('requires NATS_URL and the master key where the mode needs them, without echoing values', () => {
     const problems = problemsOf({ ...base, PLUGBOARD_MASTER_KEY: 'not-a-key-s3cret' }, ['NATS_URL', 'PLUGBOARD_MASTER_KEY']);
     expect(problems.join('\n')).toMatch(/NATS_URL is required/);

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCodes, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, invalidField, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
 import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken } from '@plugboard/oauth1';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse } from '@plugboard/oauth2';
 import { EventStore } from '@plugboard/event-store';
@@ -43,6 +43,7 @@ interface PendingRow {
 @Injectable()
 export class OAuthFlows {
   private readonly publicUrl: string;
+  private readonly regionUrls: Record<string, string>;
   private readonly localHosts: string[];
 
   constructor(
@@ -53,7 +54,23 @@ export class OAuthFlows {
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
     this.publicUrl = (config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    this.regionUrls = config.PLUGBOARD_REGION_URLS ?? {};
     this.localHosts = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  }
+
+  /**
+   * Where the provider sends the user back: the region's public URL (PLUGBOARD_REGION_URLS) when the request names
+   * one, else PLUGBOARD_PUBLIC_URL. The URI is stored with the pending authorization and sent again, unchanged, with
+   * the code exchange, where providers match it exactly.
+   */
+  private callbackUrl(path: string, region: string | null): string {
+    if (region === null) return `${this.publicUrl}${path}`;
+    const base = this.regionUrls[region];
+    if (!base) {
+      const known = Object.keys(this.regionUrls);
+      throw invalidField('authorization.region', known.length > 0 ? `this Plugboard has no region "${region}" (it has ${known.join(', ')})` : `this Plugboard has no regions configured`);
+    }
+    return `${base}${path}`;
   }
 
   /** Plain http is accepted only for hosts the operator explicitly allowed (tests use 127.0.0.1). */
@@ -62,9 +79,10 @@ export class OAuthFlows {
   }
 
   /** OAuth 2: the provider's page for an authorization code, or (client credentials) a token at once. */
-  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }> {
+  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null = null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }> {
     const settings = await this.resolver.oauth2(actor.orgId, connection);
     const allowInsecureLocalhost = this.insecureAllowed(settings.tokenUrl);
+    const redirectUri = this.callbackUrl(OAUTH2_CALLBACK_PATH, region);
     if (settings.grantType === 'client_credentials') {
       const tokens = await this.guard(() =>
         clientCredentials({ ...settings, scopes: connection.scopes, extraParams: settings.extraTokenParams, allowInsecureLocalhost }),
@@ -72,7 +90,6 @@ export class OAuthFlows {
       return { credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
     }
     if (!settings.authorizeUrl) throw new DomainError(ErrorCodes.serviceNotConfigured, 'This service has no authorize URL, so it cannot be authorized with an authorization code.');
-    const redirectUri = `${this.publicUrl}${OAUTH2_CALLBACK_PATH}`;
     const request = await buildAuthorizationRequest({
       authorizeUrl: settings.authorizeUrl,
       clientId: settings.clientId,
@@ -88,9 +105,9 @@ export class OAuthFlows {
   }
 
   /** OAuth 1.0a: a request token, then the provider's page to approve it. */
-  async startOAuth1(actor: Actor, connection: ConnectionView, returnUrl: string | null): Promise<{ authorizeUrl: string }> {
+  async startOAuth1(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null = null): Promise<{ authorizeUrl: string }> {
+    const redirectUri = this.callbackUrl(OAUTH1_CALLBACK_PATH, region);
     const settings = await this.resolver.oauth1(actor.orgId, connection);
-    const redirectUri = `${this.publicUrl}${OAUTH1_CALLBACK_PATH}`;
     const consumer = { key: settings.consumerKey, secret: settings.consumerSecret };
     const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod }));
     await this.remember('oauth1', requestToken.token, actor, connection.linkName, redirectUri, returnUrl, { token: requestToken.token, tokenSecret: requestToken.tokenSecret });

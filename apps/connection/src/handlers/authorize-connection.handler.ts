@@ -68,12 +68,12 @@ export class AuthorizeConnectionHandler {
         return { connection: await this.credentials.record(actor, linkName, credential) };
       }
       case 'oauth2': {
-        const started = await this.flows.startOAuth2(actor, connection, authorization.returnUrl ?? null);
+        const started = await this.flows.startOAuth2(actor, connection, authorization.returnUrl ?? null, authorization.region ?? null);
         if ('authorizeUrl' in started) return started;
         return { connection: await this.credentials.record(actor, linkName, started.credential, started.grant) };
       }
       case 'oauth1':
-        return this.flows.startOAuth1(actor, connection, authorization.returnUrl ?? null);
+        return this.flows.startOAuth1(actor, connection, authorization.returnUrl ?? null, authorization.region ?? null);
     }
   }
 

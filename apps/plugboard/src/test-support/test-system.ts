@@ -31,9 +31,10 @@ export interface TestSystem {
 
 /**
  * Every app in this process, over the real NATS (a namespace of its own) and a fresh PostgreSQL database: the
- * gateway is called over HTTP like a user would, the apps answer over NATS like in distributed mode.
+ * gateway is called over HTTP like a user would, the apps answer over NATS like in distributed mode. `env` may be a
+ * function of the gateway's port, for settings that name it (another host name for the same gateway, say).
  */
-export async function startTestSystem(env: NodeJS.ProcessEnv = {}): Promise<TestSystem & { publicUrl: string }> {
+export async function startTestSystem(env: NodeJS.ProcessEnv | ((port: number) => NodeJS.ProcessEnv) = {}): Promise<TestSystem & { publicUrl: string }> {
   const db = await createTestDatabase();
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
@@ -48,7 +49,7 @@ export async function startTestSystem(env: NodeJS.ProcessEnv = {}): Promise<Test
     // The providers the tests start listen on 127.0.0.1 over plain http.
     PLUGBOARD_INVOKE_ALLOW_HOSTS: '127.0.0.1',
     DATABASE_POOL_SIZE: '4',
-    ...env,
+    ...(typeof env === 'function' ? env(port) : env),
   });
   // Every line the apps log, at debug level, so tests can check that no secret is ever written.
   const logLines: string[] = [];

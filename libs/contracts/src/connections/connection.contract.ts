@@ -43,6 +43,8 @@ export const AuthorizeConnectionInputSchema = z.strictObject({
   username: z.string().min(1, 'must not be empty').max(512).optional(),
   password: z.string().min(1, 'must not be empty').max(4096).optional(),
   returnUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).optional(),
+  /** OAuth: the region whose callback URL the provider sends the user back to (PLUGBOARD_REGION_URLS). */
+  region: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a region name such as eu').optional(),
 });
 export type AuthorizeConnectionInput = z.infer<typeof AuthorizeConnectionInputSchema>;
 
