@@ -287,8 +287,12 @@ describe('invoke through a connection', () => {
     });
 
     it('logs each call by path, without query values or secrets', async () => {
-      const rows = await sys.sql(`SELECT method, host, path, status FROM invocations WHERE connection = 'keys' AND path = '/v1/things' ORDER BY id`);
-      expect(rows.at(-1)).toEqual({ method: 'POST', host: new URL(up.base).host, path: '/v1/things', status: 200 });
+      // Written a few times a second, after the answers.
+      await eventually(async () => {
+        const rows = await sys.sql(`SELECT method, host, path, status FROM invocations WHERE connection = 'keys' AND path = '/v1/things' ORDER BY id`);
+        expect(rows).toHaveLength(2);
+        expect(rows[1]).toEqual({ method: 'POST', host: new URL(up.base).host, path: '/v1/things', status: 200 });
+      });
       const everything = JSON.stringify(await sys.sql(`SELECT * FROM invocations`)) + sys.logs();
       for (const secret of ['hdr-secret-1', 'form-secret-2', 'pw-secret-3', 'acct-7', 'cs-invoke', alice]) expect(everything).not.toContain(secret);
     });
@@ -315,7 +319,11 @@ describe('invoke through a connection', () => {
   });
 
   it('logs each invocation without secrets or query values, and never logs a credential', async () => {
-    const rows = await sys.sql(`SELECT connection, method, host, path, status, error_code FROM invocations WHERE connection = 'keys'`);
+    const rows = await eventually(async () => {
+      const written = await sys.sql(`SELECT connection, method, host, path, status, error_code FROM invocations WHERE connection = 'keys' ORDER BY id`);
+      expect(written.length).toBeGreaterThan(0);
+      return written;
+    });
     expect(rows[0]).toEqual({ connection: 'keys', method: 'POST', host: new URL(up.base).host, path: '/v1/things', status: 200, error_code: null });
     const everything = JSON.stringify(await sys.sql(`SELECT * FROM invocations`)) + sys.logs();
     for (const secret of ['hdr-secret-1', 'form-secret-2', 'pw-secret-3', 'acct-7', 'cs-invoke']) expect(everything).not.toContain(secret);

@@ -1,5 +1,4 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
@@ -126,7 +125,15 @@ export class ProxyHandler {
       size += chunk.length;
       if (size > this.settings.maxStreamBytes) upstream.destroy(new DomainError(ErrorCodes.upstreamTooLarge, `The API's answer is larger than ${this.settings.maxStreamBytes} bytes.`));
     });
-    return new Promise((resolve, reject) => pipeline(upstream, res, (error) => (error ? reject(error) : resolve())));
+    // pipe rather than stream.pipeline: pipeline costs an AbortController (and a DOMException) per call.
+    return new Promise((resolve, reject) => {
+      upstream.on('error', reject);
+      res.on('close', () => {
+        if (!upstream.complete) upstream.destroy();
+        resolve();
+      });
+      upstream.pipe(res);
+    });
   }
 }
 
