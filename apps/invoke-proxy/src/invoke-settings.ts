@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { safeLookup } from '@plugboard/outbound';
 import { DestinationPolicy } from './safety/destination';
+import type { RetrySettings } from './upstream/retry-policy';
 
 /** What every outbound call obeys, read once from the configuration. */
 @Injectable()
@@ -14,6 +15,7 @@ export class InvokeSettings {
   readonly timeoutMs: number;
   /** The most a streamed request or answer may carry through /v1/proxy. */
   readonly maxStreamBytes: number;
+  readonly retry: RetrySettings;
 
   constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
     this.allowedLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
@@ -21,5 +23,6 @@ export class InvokeSettings {
     this.destinations = new DestinationPolicy(this.allowedLocal);
     this.timeoutMs = config.PLUGBOARD_INVOKE_TIMEOUT_MS;
     this.maxStreamBytes = config.PLUGBOARD_PROXY_MAX_BYTES;
+    this.retry = { retries: config.PLUGBOARD_INVOKE_RETRIES, baseDelayMs: config.PLUGBOARD_INVOKE_RETRY_BASE_MS, maxDelayMs: config.PLUGBOARD_INVOKE_RETRY_MAX_MS };
   }
 }

@@ -1,10 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, type Actor, type InvokeInputSchema, type InvokeResponse } from '@plugboard/contracts';
+import { injectCredentials, wantsForm, type OutgoingRequest } from '@plugboard/outbound';
 import type { z } from 'zod';
 import { InvocationLog } from './invocation-log';
 import { InvokeSettings } from './invoke-settings';
-import { injectCredentials, wantsForm, type OutgoingRequest } from '@plugboard/outbound';
 import { TargetResolver, type InvokeTarget } from './targets/target.resolver';
+import { retryDelay } from './upstream/retry-policy';
 import { callUpstream, forwardable, type UpstreamResponse } from './upstream/upstream-call';
 
 type InvokeInput = z.output<typeof InvokeInputSchema>;
@@ -34,6 +36,10 @@ export class InvokeService {
           target = fresh;
           response = await this.send(target, input, url);
         }
+      }
+      for (let attempt = 0, delay; (delay = retryDelay(this.settings.retry, input.method, response.status, response.headers, attempt)) !== null; attempt++) {
+        await sleep(delay);
+        response = await this.send(target, input, url);
       }
       record(response.status, null);
       return { status: response.status, headers: response.headers, body: decodeBody(response) };

@@ -31,7 +31,7 @@ describe('invoke through a connection', () => {
 
   beforeAll(async () => {
     up = await startUpstream();
-    sys = await startTestSystem({ PLUGBOARD_INVOKE_TIMEOUT_MS: '1500', PLUGBOARD_PROXY_MAX_BYTES: String(MAX_BYTES) });
+    sys = await startTestSystem({ PLUGBOARD_INVOKE_TIMEOUT_MS: '1500', PLUGBOARD_PROXY_MAX_BYTES: String(MAX_BYTES), PLUGBOARD_INVOKE_RETRIES: '2', PLUGBOARD_INVOKE_RETRY_BASE_MS: '10', PLUGBOARD_INVOKE_RETRY_MAX_MS: '2000' });
     // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
     as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
     provider1 = new OAuth1Provider({ consumers: [{ key: 'ck', secret: 'cs-invoke' }] });
@@ -159,6 +159,18 @@ describe('invoke through a connection', () => {
     expect((await invoke({ connection: 'keys', method: 'FETCH', url: '/' })).body.error.code).toBe('validation_failed');
   });
 
+  it('retries idempotent calls on 429/503 as configured, honouring Retry-After, and never a POST', async () => {
+    const calls = (id: string) => up.seen.filter((r) => r.path === '/flaky' && r.query.id === id).length;
+    const retried = await invoke({ connection: 'basic', method: 'GET', url: '/flaky', query: { id: 'a', fail: '2' } });
+    expect({ status: retried.body.status, calls: calls('a') }).toEqual({ status: 200, calls: 3 });
+    const tooMany = await invoke({ connection: 'basic', method: 'GET', url: '/flaky', query: { id: 'b', fail: '5', status: '429', retryAfter: '1' } });
+    expect({ status: tooMany.body.status, calls: calls('b') }).toEqual({ status: 429, calls: 3 });
+    const waitTooLong = await invoke({ connection: 'basic', method: 'GET', url: '/flaky', query: { id: 'c', fail: '1', retryAfter: '3600' } });
+    expect({ status: waitTooLong.body.status, calls: calls('c') }).toEqual({ status: 503, calls: 1 });
+    const post = await invoke({ connection: 'basic', method: 'POST', url: '/flaky', query: { id: 'd', fail: '1' }, body: { once: true } });
+    expect({ status: post.body.status, calls: calls('d') }).toEqual({ status: 503, calls: 1 });
+  });
+
   describe('ANY /v1/proxy/{linkName}/…', () => {
     /** A call through the passthrough proxy, as a person or a script makes it. */
     async function proxy(method: string, path: string, options: { headers?: Record<string, string>; body?: string; key?: string | null; user?: string } = {}) {
@@ -228,10 +240,11 @@ describe('invoke through a connection', () => {
 
       // Download: the first half of an answer reaches the caller while the API still holds the rest.
       const dripping = await fetch(`${sys.publicUrl}/v1/proxy/keys/drip`, { headers: { authorization: `Bearer ${alice}` } });
-      const reader = dripping.body!.getReader();
-      expect(Buffer.from((await reader.read()).value!).toString()).toBe('first half;');
+      const reader = (dripping.body as ReadableStream<Uint8Array>).getReader();
+      const text = async () => Buffer.from((await reader.read()).value ?? []).toString();
+      expect(await text()).toBe('first half;');
       up.releaseDrip();
-      expect(Buffer.from((await reader.read()).value!).toString()).toBe('second half');
+      expect(await text()).toBe('second half');
 
       const downloaded = await fetch(`${sys.publicUrl}/v1/proxy/keys/download?bytes=${size}`, { headers: { authorization: `Bearer ${alice}` } });
       expect(downloaded.headers.get('content-length')).toBe(String(size));
@@ -269,6 +282,12 @@ describe('invoke through a connection', () => {
       await connect({ name: 'Inside', linkName: 'inside', authType: 'basic', baseUrl: 'https://10.1.2.3/api' }, 'inside', { username: 'u', password: 'p' });
       const inside = await proxy('GET', 'inside/x');
       expect({ status: inside.status, code: inside.json().error.code }).toEqual({ status: 403, code: 'private_address' });
+    });
+
+    it('retries idempotent calls whose body it holds, as POST /v1/invoke does', async () => {
+      const retried = await proxy('PUT', 'basic/flaky?id=p1&fail=1', { headers: { 'content-type': 'application/json' }, body: '{"v":1}' });
+      expect(retried.status).toBe(200);
+      expect(up.seen.filter((r) => r.query.id === 'p1').map((r) => r.body)).toEqual(['{"v":1}', '{"v":1}']);
     });
 
     it('answers each refusal with a stable code and a sentence', async () => {

@@ -42,6 +42,10 @@ const ConfigSchema = z.object({
     .optional(),
   PLUGBOARD_INVOKE_ALLOW_HOSTS: z.string().optional(),
   PLUGBOARD_INVOKE_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(300_000, 'must be at most 300000 (ms)').default(30_000),
+  /** Retries of idempotent calls after a 429 or 502/503/504: off unless set. */
+  PLUGBOARD_INVOKE_RETRIES: z.coerce.number().int().min(0).max(5, 'must be at most 5').default(0),
+  PLUGBOARD_INVOKE_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(200),
+  PLUGBOARD_INVOKE_RETRY_MAX_MS: z.coerce.number().int().min(1).max(300_000).default(10_000),
   PLUGBOARD_PROXY_MAX_BYTES: z.coerce.number().int().min(1024, 'must be at least 1024 (bytes)').default(100 * 1024 * 1024),
   /** Where the gateway forwards /v1/proxy in distributed mode: the invoke-proxy app's HTTP listener. */
   PLUGBOARD_INVOKE_PROXY_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL of the invoke-proxy app' }).optional(),
@@ -69,6 +73,12 @@ const ConfigSchema = z.object({
     }, 'must be JSON: {"<service link name>": {"clientId": "…", "clientSecret": "…"}}')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Distributed mode: apply the app's migrations at start (simple setups); otherwise wait for `npm run migrate`. */
+  PLUGBOARD_MIGRATE_ON_START: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  /** Distributed mode: serve /health/live and /health/ready on this port, for orchestrators' probes. Off when unset. */
+  HEALTH_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0, 'must be a port number').max(65535, 'must be a port number').optional(),
+  /** How long a stopping app may take to finish its work in flight before it exits anyway. */
+  PLUGBOARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(600_000, 'must be at most 600000 (ms)').default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

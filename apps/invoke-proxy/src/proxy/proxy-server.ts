@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { INestMicroservice } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { PlatformConfig } from '@plugboard/runtime';
+import { drainable, type PlatformConfig } from '@plugboard/runtime';
 import { ProxyHandler } from './proxy.handler';
 
 /**
@@ -16,11 +16,13 @@ export async function startProxyServer(app: INestMicroservice, config: PlatformC
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"The invoke proxy answers /v1/proxy/{link name}/… only."}}');
   });
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout, so they never reuse a closed socket
+  const http = drainable(server);
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   logger.info({ port: (server.address() as { port: number }).port }, 'invoke proxy is listening for /v1/proxy');
   return {
+    // Calls in flight, streams included, finish before the app below them (NATS, database) closes.
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
       await app.close();
     },
   };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
@@ -8,6 +9,7 @@ import { InvocationLog } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
 import { coversForm, injectCredentials, wantsForm, type OutgoingRequest } from '@plugboard/outbound';
 import { TargetResolver, type InvokeTarget } from '../targets/target.resolver';
+import { retryDelay } from '../upstream/retry-policy';
 import { forwardable, timeoutError, transportFor, upstreamError } from '../upstream/upstream-call';
 
 /** `/v1/proxy/{linkName}{path}{?query}` */
@@ -58,6 +60,11 @@ export class ProxyHandler {
           target = fresh;
           upstream = await this.send(req, target, url, body);
         }
+      }
+      for (let attempt = 0, delay; body !== STREAMED && (delay = retryDelay(this.settings.retry, method, upstream.statusCode ?? 0, upstream.headers, attempt)) !== null; attempt++) {
+        upstream.resume();
+        await sleep(delay);
+        upstream = await this.send(req, target, url, body);
       }
       this.log.record({ actor, connection: linkName, method, url, status: upstream.statusCode ?? null, errorCode: null, started });
       await this.relay(upstream, res);

@@ -28,11 +28,12 @@ export interface Upstream {
 /**
  * A local API that records exactly what it received, and can misbehave on request:
  * `/slow` never answers, `/redirect` points at the metadata address, `/unauthorized` is always 401,
- * `/upload` hashes a streamed body, `/download?bytes=n` streams n bytes, `/drip` sends half its answer and waits.
+ * `/flaky?id=&fail=n&status=&retryAfter=` is busy n times, `/upload` hashes a streamed body, `/download?bytes=n` streams n bytes, `/drip` sends half its answer and waits.
  */
 export async function startUpstream(): Promise<Upstream> {
   const seen: Seen[] = [];
   const rejectedTokens = new Set<string>();
+  const failures = new Map<string, number>();
   let uploadStarted: () => void = () => undefined;
   const uploadStart = new Promise<void>((resolve) => (uploadStarted = resolve));
   let releaseDrip: () => void = () => undefined;
@@ -81,6 +82,15 @@ export async function startUpstream(): Promise<Upstream> {
     req.on('end', () => {
       record(Buffer.concat(chunks).toString());
       if (url.pathname === '/slow') return; // never answers
+      if (url.pathname === '/flaky') {
+        // Busy `fail` times per id, then fine.
+        const id = url.searchParams.get('id') ?? '';
+        failures.set(id, (failures.get(id) ?? 0) + 1);
+        if ((failures.get(id) ?? 0) <= Number(url.searchParams.get('fail') ?? 0)) {
+          res.writeHead(Number(url.searchParams.get('status') ?? 503), { 'retry-after': url.searchParams.get('retryAfter') ?? '0' }).end();
+          return;
+        }
+      }
       if (url.pathname === '/redirect') {
         res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data' }).end();
         return;
