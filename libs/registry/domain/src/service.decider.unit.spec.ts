@@ -115,12 +115,13 @@ describe('service decider: create', () => {
   });
 
   it('records an OAuth 2 revocation endpoint', () => {
-    const { clientSecretRef: _ref, ...oauth2 } = oauth2Service.data.oauth2!;
+    const block = oauth2Service.data.oauth2 as NonNullable<ServiceCreated['data']['oauth2']>;
+    const { clientSecretRef: _ref, ...oauth2 } = block;
     const withRevoke = { ...oauth2, authorizeUrl: 'https://svc.example/authorize', refreshTokenUrl: undefined, revokeUrl: 'https://svc.example/revoke', clientSecret: 's3cret-value' };
     spec
       .given([])
       .when(createCommand({ name: 'Svc', linkName: 'svc', authType: 'oauth2', baseUrl: base.baseUrl, oauth2: withRevoke }, 'ref-1'))
-      .then([{ ...oauth2Service, data: { ...oauth2Service.data, oauth2: { ...oauth2Service.data.oauth2!, revokeUrl: 'https://svc.example/revoke' } } }]);
+      .then([{ ...oauth2Service, data: { ...oauth2Service.data, oauth2: { ...block, revokeUrl: 'https://svc.example/revoke' } } }]);
   });
 
   it('records an OAuth 1.0a service with a reference to its consumer secret, never the secret', () => {
