@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { connect, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { Subjects } from '@plugboard/contracts';
@@ -14,6 +15,7 @@ describe('distributed mode: every app in its own process', () => {
   let db: TestDatabase;
   let env: NodeJS.ProcessEnv;
   let base: string;
+  let proxyPort: number;
   const processes: RunningProcess[] = [];
   const keys: Record<'acme' | 'acmeReader' | 'globex', string> = { acme: '', acmeReader: '', globex: '' };
   let nats: NatsConnection;
@@ -51,11 +53,15 @@ describe('distributed mode: every app in its own process', () => {
     nats.subscribe(`${env.PLUGBOARD_NAMESPACE}.events.>`, { callback: (_e, m) => published.push(m.json()) });
     keys.acme = await createKey('acme', 'member');
     // The invoke proxy serves /v1/proxy on a port of its own; the gateway forwards there.
-    const proxyPort = await freePort();
+    proxyPort = await freePort();
     const own: Record<string, NodeJS.ProcessEnv> = { 'invoke-proxy': { PORT: String(proxyPort) }, gateway: { PLUGBOARD_INVOKE_PROXY_URL: `http://127.0.0.1:${proxyPort}` } };
     for (const app of ['service-registry', 'connection', 'token-refresh', 'invoke-proxy', 'gateway']) {
       processes.push(runEntry(`apps/${app}/src/main.ts`, { ...env, LOG_LEVEL: 'info', ...own[app] }));
     }
+    // The apps do not migrate by themselves: they wait for the migration command, as during a rollout.
+    await processes[0].waitForOutput(/waits for its migrations/, 120_000);
+    const migrate = runEntry('tools/migrate.ts', env);
+    expect(await migrate.exited).toBe(0);
     await Promise.all(processes.map((p) => p.waitForOutput(/is listening/, 120_000)));
     await eventually(async () => expect((await call('GET', '/health', null)).status).toBe(200), 30_000);
     keys.acmeReader = await createKey('acme', 'read_only');
@@ -210,5 +216,50 @@ describe('distributed mode: every app in its own process', () => {
     expect(await malformed.exited).toBe(1);
     expect(malformed.output()).toMatch(/DATABASE_URL must be a postgres:\/\//);
     expect(malformed.output()).toMatch(/PLUGBOARD_MASTER_KEY must be a base64 key/);
+  }, 60_000);
+
+  // Last: it stops the gateway and the invoke proxy.
+  it('on SIGTERM, the gateway and the invoke proxy refuse new calls, finish the calls in flight, and exit 0', async () => {
+    const seen: string[] = [];
+    const slow = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      const ms = Number(new URL(req.url ?? '/', 'http://slow').searchParams.get('ms'));
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(`waited ${ms}`), ms);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowBase = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
+    const client = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: env.PLUGBOARD_NAMESPACE as string, appName: 'another-product' });
+    const through = (url: string) => fetch(url, { headers: { authorization: `Bearer ${keys.acme}` } }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    try {
+      const service = { name: 'Slow', linkName: 'dist_slow', authType: 'api_key', baseUrl: slowBase, apiKey: { params: [{ name: 'X-Api-Key', displayName: 'Key', paramType: 'header' }] } };
+      expect((await call('POST', '/v1/services', keys.acme, service)).status).toBe(201);
+      expect((await call('POST', '/v1/connections', keys.acme, { name: 'Slow', linkName: 'dist_slow', service: 'dist_slow' })).status).toBe(201);
+      expect((await call('POST', '/v1/connections/dist_slow/authorize', keys.acme, { values: { 'X-Api-Key': 'slow-secret' } })).status).toBe(200);
+      const [gateway, invokeProxy] = [processes[4], processes[3]];
+
+      // The gateway, with a call streaming through it to the invoke proxy.
+      const viaGateway = through(`${base}/v1/proxy/dist_slow/wait?ms=1500`);
+      await eventually(() => expect(seen).toContain('/wait?ms=1500'));
+      gateway.child.kill('SIGTERM');
+      await gateway.waitForOutput(/gateway is stopping/);
+      await expect(fetch(`${base}/health`)).rejects.toThrow();
+      expect(await viaGateway).toEqual({ status: 200, body: 'waited 1500' });
+      expect(await gateway.exited).toBe(0);
+
+      // The invoke proxy, with a call on its HTTP port and a longer one over NATS: the port closes first, then NATS drains.
+      const direct = through(`http://127.0.0.1:${proxyPort}/v1/proxy/dist_slow/wait?ms=1000`);
+      const overNats = new RpcClient(client).request(Subjects.invoke.request, { actor: { orgId: 'acme', userId: 'alice' }, invoke: { connection: 'dist_slow', method: 'GET', url: '/wait?ms=3000' } }, { timeoutMs: 20_000 });
+      await eventually(() => expect(seen).toEqual(expect.arrayContaining(['/wait?ms=1000', '/wait?ms=3000'])));
+      invokeProxy.child.kill('SIGTERM');
+      await invokeProxy.waitForOutput(/invoke-proxy is stopping/);
+      await expect(fetch(`http://127.0.0.1:${proxyPort}/health`)).rejects.toThrow();
+      expect(await direct).toEqual({ status: 200, body: 'waited 1000' });
+      expect(await overNats).toMatchObject({ status: 200, body: 'waited 3000' });
+      expect(await invokeProxy.exited).toBe(0);
+    } finally {
+      await client.close();
+      slow.closeAllConnections();
+      slow.close();
+    }
   }, 60_000);
 });

@@ -43,6 +43,13 @@ describe('configuration', () => {
     expect(problems.join('\n')).not.toContain('s3cret');
   });
 
+  it('reads the deployment switches: migrate at start, health port, shutdown time', () => {
+    expect(loadConfig(base)).toMatchObject({ PLUGBOARD_MIGRATE_ON_START: false, PLUGBOARD_SHUTDOWN_TIMEOUT_MS: 30_000 });
+    expect(loadConfig(base).HEALTH_PORT).toBeUndefined();
+    expect(loadConfig({ ...base, PLUGBOARD_MIGRATE_ON_START: 'true', HEALTH_PORT: '9000' })).toMatchObject({ PLUGBOARD_MIGRATE_ON_START: true, HEALTH_PORT: 9000 });
+    expect(problemsOf({ ...base, PLUGBOARD_MIGRATE_ON_START: 'yes', HEALTH_PORT: '70000' }).join('\n')).toMatch(/PLUGBOARD_MIGRATE_ON_START must be true or false[\s\S]*HEALTH_PORT must be a port number|HEALTH_PORT must be a port number[\s\S]*PLUGBOARD_MIGRATE_ON_START must be true or false/);
+  });
+
   it('accepts a master key and a rotation list', () => {
     const k1 = randomBytes(32).toString('base64');
     const k2 = randomBytes(32).toString('base64');

@@ -1,5 +1,7 @@
 export * from './config';
 export * from './database';
+export * from './health-server';
+export * from './http-drain';
 export * from './logger';
 export * from './platform.module';
 export * from './subscription-runner';
