@@ -332,6 +332,7 @@ describe('invoke through a connection', () => {
     // Asynchronously: the gateway answering these runs in this very process.
     const run = async (command: string, args: string[]) => JSON.parse((await execFileAsync(command, args, { env, cwd: WORKSPACE_ROOT, timeout: 20_000 })).stdout);
     expect(await run('bash', ['-c', body.curl])).toMatchObject({ status: 200, body: { ok: true, path: '/' } });
+    expect(await run('bash', ['-c', body.proxyCurl])).toEqual({ ok: true, path: '/' });
     expect(await run(process.execPath, ['-e', body.typescript])).toMatchObject({ status: 200, body: { ok: true, path: '/' } });
     expect(await run(process.execPath, ['-e', body.nats])).toMatchObject({ status: 200, body: { ok: true, path: '/' } });
     expect((await sys.call('GET', '/v1/connections/nope/snippet', alice)).status).toBe(404);

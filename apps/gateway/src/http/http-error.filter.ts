@@ -1,8 +1,7 @@
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
-import { DomainError, ErrorCodes, type ErrorBody, type ErrorCode } from '@plugboard/contracts';
-import { HTTP_STATUS } from './http-status';
+import { DomainError, ErrorCodes, HTTP_STATUS, type ErrorBody, type ErrorCode } from '@plugboard/contracts';
 
 const FROM_HTTP: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: ErrorCodes.validationFailed,

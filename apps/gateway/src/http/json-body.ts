@@ -1,6 +1,5 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { ErrorCodes } from '@plugboard/contracts';
-import { HTTP_STATUS } from './http-status';
+import { ErrorCodes, HTTP_STATUS } from '@plugboard/contracts';
 
 /** JSON bodies up to 1 MiB; anything larger or malformed is refused with our error shape before any route runs. */
 export function jsonBody(): RequestHandler[] {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { Endpoints, type Endpoint } from '@plugboard/contracts';
-import { HTTP_STATUS } from './http-status';
+import { Endpoints, HTTP_STATUS, type Endpoint } from '@plugboard/contracts';
 
 type Json = Record<string, unknown>;
 
@@ -105,7 +104,7 @@ function operation(endpoint: Endpoint): Json {
   const responses: Json = {
     [endpoint.success]: endpoint.returns
       ? { description: 'Success', content: { 'application/json': { schema: { $ref: `#/components/schemas/${endpoint.returns}` } } } }
-      : { description: 'Success, no content' },
+      : { description: endpoint.anyMethod ? 'What the API answered, as it answered it' : 'Success, no content' },
   };
   for (const code of endpoint.errors) {
     const status = HTTP_STATUS[code];
@@ -140,7 +139,8 @@ function operation(endpoint: Endpoint): Json {
 export function buildOpenApiDocument(version: string) {
   const paths: Record<string, Json> = {};
   for (const endpoint of Object.values(Endpoints) as Endpoint[]) {
-    paths[endpoint.path] = { ...(paths[endpoint.path] ?? {}), [endpoint.method.toLowerCase()]: operation(endpoint) };
+    const methods = endpoint.anyMethod ? ['get', 'post', 'put', 'patch', 'delete'] : [endpoint.method.toLowerCase()];
+    for (const method of methods) paths[endpoint.path] = { ...(paths[endpoint.path] ?? {}), [method]: operation(endpoint) };
   }
   return {
     openapi: '3.0.3',

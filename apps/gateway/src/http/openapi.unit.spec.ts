@@ -1,5 +1,4 @@
-import { Endpoints } from '@plugboard/contracts';
-import { HTTP_STATUS } from './http-status';
+import { Endpoints, HTTP_STATUS } from '@plugboard/contracts';
 import { buildOpenApiDocument } from './openapi';
 
 describe('OpenAPI document', () => {

@@ -2,14 +2,16 @@ import type { ConnectionView } from '@plugboard/contracts';
 
 export interface Snippets {
   curl: string;
+  /** curl through the passthrough proxy: the API's own answer, as it answered. */
+  proxyCurl: string;
   typescript: string;
   /** Null in embedded mode, which has no NATS. */
   nats: string | null;
 }
 
 /**
- * Ready-to-paste calls through a connection: curl and TypeScript through the gateway's POST /v1/invoke (the API key in
- * $PLUGBOARD_API_KEY), and a NATS request in the format NestJS microservices speak ({id, pattern, data} →
+ * Ready-to-paste calls through a connection: curl and TypeScript through the gateway's POST /v1/invoke, curl through
+ * /v1/proxy (the API key in $PLUGBOARD_API_KEY), and a NATS request in the format NestJS microservices speak ({id, pattern, data} →
  * {response | err}).
  */
 export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; natsUrl: string | undefined; orgId: string; userId: string }): Snippets {
@@ -21,6 +23,7 @@ export function buildSnippets(connection: ConnectionView, options: { publicUrl: 
     `  -H 'Content-Type: application/json' \\`,
     `  -d '${JSON.stringify(call)}'`,
   ].join('\n');
+  const proxyCurl = [`curl -s '${options.publicUrl}/v1/proxy/${connection.linkName}/' \\`, `  -H "Authorization: Bearer $PLUGBOARD_API_KEY" \\`, `  -H 'X-User-Id: ${options.userId}'`].join('\n');
   const typescript = [
     `fetch('${options.publicUrl}/v1/invoke', {`,
     `  method: 'POST',`,
@@ -42,5 +45,5 @@ export function buildSnippets(connection: ConnectionView, options: { publicUrl: 
         `});`,
       ].join('\n')
     : null;
-  return { curl, typescript, nats };
+  return { curl, proxyCurl, typescript, nats };
 }

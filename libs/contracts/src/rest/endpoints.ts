@@ -20,6 +20,8 @@ export interface Endpoint {
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
   public?: boolean;
+  /** Served for every method (the passthrough proxy): documented once per method. */
+  anyMethod?: boolean;
 }
 
 const authErrors: ErrorCode[] = ['unauthenticated', 'forbidden'];
@@ -134,7 +136,7 @@ export const Endpoints = {
   connectionSnippet: {
     method: 'GET',
     path: '/v1/connections/{linkName}/snippet',
-    summary: 'Ready-to-paste calls through this connection: curl and TypeScript through POST /v1/invoke, and a NATS request (distributed mode).',
+    summary: 'Ready-to-paste calls through this connection: curl and TypeScript through POST /v1/invoke, curl through /v1/proxy, and a NATS request (distributed mode).',
     tag: 'connections',
     success: 200,
     errors: ['connection_not_found', ...authErrors],
@@ -211,6 +213,27 @@ export const Endpoints = {
       'user_not_authorized',
       'host_not_allowed',
       'private_address',
+      'upstream_timeout',
+      'upstream_unreachable',
+      ...authErrors,
+    ],
+  },
+  proxy: {
+    method: 'GET',
+    anyMethod: true,
+    path: '/v1/proxy/{linkName}/{path}',
+    summary:
+      'Passthrough: the request (method, the rest of the path, query string, headers, body) goes to the service’s API base URL with the connection’s credentials added, and the API’s answer comes back as it is, both streamed. Your Authorization, Cookie and X-User-Id headers are not forwarded. Errors of Plugboard itself are JSON with the codes below.',
+    tag: 'invoke',
+    success: 200,
+    errors: [
+      'connection_not_found',
+      'connection_not_connected',
+      'connection_revoked',
+      'user_not_authorized',
+      'host_not_allowed',
+      'private_address',
+      'payload_too_large',
       'upstream_timeout',
       'upstream_unreachable',
       ...authErrors,
