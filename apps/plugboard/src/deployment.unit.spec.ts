@@ -1,0 +1,239 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
+import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret, type ISecret } from 'kubernetes-models/v1/Secret';
+import { Service, type IService } from 'kubernetes-models/v1/Service';
+import { parse, parseAllDocuments } from 'yaml';
+import { ConfigError, HEALTH_PATHS, loadConfig, type RequiredVariable } from '@plugboard/runtime';
+import { testMasterKey, WORKSPACE_ROOT } from '@plugboard/testing';
+
+/**
+ * Docker and a cluster do not run here, so the deployment files are checked against the code they deploy: every
+ * app is there, built and started by its real name, its environment passes the apps' own configuration check with
+ * the variables each app requires, probes and Services point at ports and paths the apps serve, and the replicas
+ * and shutdown times are what the issue asks. The Kubernetes objects are validated against the API's schemas, and
+ * docker-compose / kubectl check the files too where they are installed.
+ */
+const file = (name: string) => readFileSync(path.join(WORKSPACE_ROOT, name), 'utf8');
+const APPS = readdirSync(path.join(WORKSPACE_ROOT, 'apps')).filter((app) => app !== 'plugboard' && existsSync(path.join(WORKSPACE_ROOT, 'apps', app, 'src/main.ts')));
+const SCALED_OUT = ['invoke-proxy', 'token-refresh'];
+const HTTP_APPS = ['gateway', 'invoke-proxy'];
+
+/** The variables an app's main refuses to start without (`required: [...]` in apps/<app>/src/main.ts). */
+/** The value, or the test fails naming what the manifest lacks. */
+function present<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`${what} is missing`);
+  return value;
+}
+
+function requiredBy(app: string): RequiredVariable[] {
+  const match = /required:\s*\[([^\]]*)\]/.exec(file(`apps/${app}/src/main.ts`));
+  if (!match) throw new Error(`apps/${app}/src/main.ts names no required variables`);
+  return [...match[1].matchAll(/'([A-Z_]+)'/g)].map((m) => m[1] as RequiredVariable);
+}
+
+/** The app's own configuration check; returns its problems (none when it would start). */
+function configProblems(env: Record<string, string>, app: string): string[] {
+  try {
+    loadConfig(env, requiredBy(app));
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe('Dockerfile', () => {
+  const dockerfile = file('Dockerfile');
+
+  it('builds in stages into a slim image that runs as a non-root user', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^FROM node:\d+-[a-z]+-slim\s*$/m);
+    expect(dockerfile).toMatch(/^USER (?!root\b|0\b)\w+/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  });
+
+  it('starts the app named by APP, fails the build for any other, and copies only files that exist', () => {
+    expect(dockerfile).toMatch(/^CMD .*exec node tools\/run\.js apps\/\$\{APP\}\/src\/main\.ts/m);
+    expect(dockerfile).toMatch(/test -f "apps\/\$\{APP\}\/src\/main\.ts"/);
+    for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+      for (const source of sources.split(/\s+/)) expect(existsSync(path.join(WORKSPACE_ROOT, source))).toBe(true);
+    }
+  });
+
+  it('checks health on the port and path the apps serve', () => {
+    expect(dockerfile).toMatch(/HEALTH_PORT=9000/);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*process\.env\.HEALTH_PORT\+'\/health\/ready'/m);
+    expect(HEALTH_PATHS.ready).toBe('/health/ready');
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(file('docker-compose.yml'), { merge: true }); // compose files use YAML 1.1 merge keys (<<)
+  const services: Record<string, any> = compose.services;
+  const masterKey = testMasterKey();
+  /** Compose interpolation as docker compose does it, with PLUGBOARD_MASTER_KEY set as the .env would. */
+  const interpolate = (value: unknown) =>
+    String(value).replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_all, name: string, op?: string, fallback?: string) => {
+      if (name === 'PLUGBOARD_MASTER_KEY') return masterKey;
+      if (op === '-') return fallback ?? '';
+      throw new Error(`${name} has no default in docker-compose.yml`);
+    });
+  const envOf = (service: string): Record<string, string> => Object.fromEntries(Object.entries(services[service].environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
+
+  it('runs PostgreSQL, NATS with JetStream, the migration once, and every app', () => {
+    expect(Object.keys(services).sort()).toEqual(['migrate', 'nats', 'postgres', ...APPS].sort());
+    expect(services.nats.command).toContain('-js');
+    expect(services.postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
+    expect(services.nats.healthcheck.test.join(' ')).toMatch(/healthz/);
+    expect(services.migrate.command).toEqual(['node', 'tools/run.js', 'tools/migrate.ts']);
+    expect(existsSync(path.join(WORKSPACE_ROOT, 'tools/migrate.ts'))).toBe(true);
+    expect(services.migrate.depends_on.postgres.condition).toBe('service_healthy');
+  });
+
+  it.each(APPS)('%s: built by its name, started after the migration, configured as it requires', (app) => {
+    const service = services[app];
+    expect(service.build.args.APP).toBe(app);
+    expect(service.depends_on.migrate.condition).toBe('service_completed_successfully');
+    const env = envOf(app);
+    expect(configProblems(env, app)).toEqual([]);
+    expect(env.PLUGBOARD_MIGRATE_ON_START).toBeUndefined();
+    // The health check asks the port the app serves its probes on, and the stop waits longer than the app may take.
+    expect(service.healthcheck.test.join(' ')).toContain(`127.0.0.1:${env.HEALTH_PORT}${HEALTH_PATHS.ready}`);
+    expect(parseInt(service.stop_grace_period, 10) * 1000).toBeGreaterThan(loadConfig(env).PLUGBOARD_SHUTDOWN_TIMEOUT_MS);
+    expect(service.deploy?.replicas ?? 1).toBe(SCALED_OUT.includes(app) ? 2 : 1);
+  });
+
+  it('takes the secrets from the environment, publishes the gateway, and points it at the invoke proxy', () => {
+    expect(String(services.gateway.environment.PLUGBOARD_MASTER_KEY)).toMatch(/^\$\{PLUGBOARD_MASTER_KEY:\?/);
+    expect(String(services.gateway.environment.DATABASE_URL)).toContain('${POSTGRES_PASSWORD');
+    expect(interpolate(services.gateway.ports[0])).toBe(`3000:${envOf('gateway').PORT}`);
+    const proxyUrl = new URL(envOf('gateway').PLUGBOARD_INVOKE_PROXY_URL);
+    expect(proxyUrl.hostname).toBe('invoke-proxy');
+    expect(proxyUrl.port).toBe(envOf('invoke-proxy').PORT);
+    expect(services['invoke-proxy'].expose).toContain(envOf('invoke-proxy').PORT);
+  });
+
+  const dockerCompose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
+  (dockerCompose ? it : it.skip)('passes `docker-compose config` (the schema check), and refuses to run without the master key', () => {
+    const run = (env: NodeJS.ProcessEnv) => spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: WORKSPACE_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+    const valid = run({ PLUGBOARD_MASTER_KEY: masterKey });
+    expect({ status: valid.status, stderr: valid.stderr }).toEqual({ status: 0, stderr: '' });
+    const missing = run({});
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/set PLUGBOARD_MASTER_KEY/);
+  });
+});
+
+describe('deploy/kubernetes', () => {
+  const dir = path.join(WORKSPACE_ROOT, 'deploy/kubernetes');
+  const kustomization = parse(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8'));
+  const manifests = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+  const objects: any[] = manifests.flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()));
+  const ofKind = <T>(kind: string) => objects.filter((o) => o.kind === kind) as T[];
+  const deployments = ofKind<IDeployment>('Deployment');
+  const deploymentOf = (app: string) => deployments.find((d) => d.metadata?.name === app) as IDeployment;
+  const specOf = (d: IDeployment) => present(d.spec, `the spec of ${d.metadata?.name}`);
+  const podOf = (d: IDeployment) => present(specOf(d).template.spec, `the pod spec of ${d.metadata?.name}`);
+  const podLabelsOf = (d: IDeployment) => specOf(d).template.metadata?.labels;
+  const containerOf = (app: string) => podOf(deploymentOf(app)).containers[0];
+  const configMap = ofKind<IConfigMap>('ConfigMap')[0];
+  const secret = ofKind<ISecret>('Secret')[0];
+  const services = ofKind<IService>('Service');
+  const matches = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+    Object.entries(selector ?? {}).length > 0 && Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+  /** What a container sees: its ConfigMap and Secret (with real values for the placeholders), then its own env. */
+  const envOf = (app: string, secrets = { DATABASE_URL: 'postgres://plugboard:pw@postgres:5432/plugboard', PLUGBOARD_MASTER_KEY: testMasterKey() }) => {
+    const container = containerOf(app);
+    const env: Record<string, string> = {};
+    for (const source of container.envFrom ?? []) {
+      if (source.configMapRef) Object.assign(env, source.configMapRef.name === configMap.metadata?.name ? configMap.data : {});
+      if (source.secretRef) Object.assign(env, source.secretRef.name === secret.metadata?.name ? { ...secret.stringData, ...secrets } : {});
+    }
+    for (const variable of container.env ?? []) env[variable.name] = variable.value ?? '';
+    return env;
+  };
+  const portOf = (app: string, name: unknown) => containerOf(app).ports?.find((p) => p.name === name)?.containerPort;
+
+  it('lists every manifest in its kustomization, and every object is valid against the Kubernetes API schema', () => {
+    expect([...kustomization.resources].sort()).toEqual(manifests.sort());
+    const models: Record<string, new (data: any) => { validate(): void }> = {
+      'v1/Namespace': Namespace,
+      'v1/ConfigMap': ConfigMap,
+      'v1/Secret': Secret,
+      'v1/Service': Service,
+      'apps/v1/Deployment': Deployment,
+      'batch/v1/Job': Job,
+      'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+    };
+    for (const object of objects) {
+      const Model = models[`${object.apiVersion}/${object.kind}`];
+      expect(Model).toBeDefined();
+      expect(() => new Model(object).validate()).not.toThrow();
+    }
+    // The validation can fail: a port as text is refused.
+    const broken = structuredClone(deploymentOf('gateway'));
+    (present(podOf(broken).containers[0].ports, 'ports')[0] as { containerPort: unknown }).containerPort = 'http';
+    expect(() => new Deployment(broken).validate()).toThrow(/containerPort/);
+  });
+
+  it.each(APPS)('%s: a Deployment of its own image, configured as it requires, with probes, resources and a disruption budget', (app) => {
+    const deployment = deploymentOf(app);
+    expect(deployment).toBeDefined();
+    expect(matches(specOf(deployment).selector.matchLabels, podLabelsOf(deployment))).toBe(true);
+    const container = containerOf(app);
+    expect(container.image).toBe(`plugboard/${app}`);
+    expect(kustomization.images.map((i: { name: string }) => i.name)).toContain(container.image);
+    const env = envOf(app);
+    expect(configProblems(env, app)).toEqual([]);
+    expect(env.PLUGBOARD_MIGRATE_ON_START).toBeUndefined();
+    // The placeholders of the shipped Secret stop the app, naming both variables.
+    expect(configProblems(envOf(app, {} as never), app).join('\n')).toMatch(/DATABASE_URL[\s\S]*PLUGBOARD_MASTER_KEY/);
+
+    const config = loadConfig(env);
+    expect(container.readinessProbe?.httpGet?.path).toBe(HEALTH_PATHS.ready);
+    expect(container.livenessProbe?.httpGet?.path).toBe(HEALTH_PATHS.live);
+    expect(portOf(app, container.readinessProbe?.httpGet?.port)).toBe(config.HEALTH_PORT);
+    expect(portOf(app, container.livenessProbe?.httpGet?.port)).toBe(config.HEALTH_PORT);
+    if (HTTP_APPS.includes(app)) expect(portOf(app, 'http')).toBe(config.PORT);
+    for (const kind of ['requests', 'limits'] as const) expect(Object.keys(container.resources?.[kind] ?? {}).sort()).toEqual(['cpu', 'memory']);
+    // The pod outlives the pause before SIGTERM plus the app's own shutdown deadline.
+    expect(present(podOf(deployment).terminationGracePeriodSeconds, 'terminationGracePeriodSeconds') * 1000).toBeGreaterThan(config.PLUGBOARD_SHUTDOWN_TIMEOUT_MS + 5_000);
+    expect(podOf(deployment).securityContext?.runAsNonRoot).toBe(true);
+    expect(specOf(deployment).replicas).toBeGreaterThanOrEqual(SCALED_OUT.includes(app) ? 2 : 1);
+    const budgets = ofKind<IPodDisruptionBudget>('PodDisruptionBudget').filter((b) => matches(b.spec?.selector?.matchLabels, podLabelsOf(deployment)));
+    expect(budgets).toHaveLength(1);
+  });
+
+  it('has Services for the gateway and the invoke proxy on their HTTP ports, and the gateway forwards /v1/proxy to the latter', () => {
+    for (const app of HTTP_APPS) {
+      const service = services.find((s) => s.metadata?.name === app) as IService;
+      expect(matches(service.spec?.selector, podLabelsOf(deploymentOf(app)))).toBe(true);
+      expect(portOf(app, service.spec?.ports?.[0].targetPort)).toBe(loadConfig(envOf(app)).PORT);
+    }
+    const proxyUrl = new URL(envOf('gateway').PLUGBOARD_INVOKE_PROXY_URL);
+    const proxyService = services.find((s) => s.metadata?.name === proxyUrl.hostname);
+    expect(String(proxyService?.spec?.ports?.[0].port)).toBe(proxyUrl.port || '80');
+  });
+
+  it('migrates once with a Job that runs the migration command from an app image', () => {
+    const [job] = ofKind<IJob>('Job');
+    const container = present(job.spec?.template.spec, 'the Job pod spec').containers[0];
+    expect(container.command).toEqual(['node', 'tools/run.js', 'tools/migrate.ts']);
+    expect(APPS.map((app) => `plugboard/${app}`)).toContain(container.image);
+    expect(container.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: secret.metadata?.name, key: 'DATABASE_URL' });
+  });
+
+  const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+  (kubectl ? it : it.skip)('renders with `kubectl kustomize` into the plugboard namespace with tagged images', () => {
+    const rendered = parseAllDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' })).map((d) => d.toJS());
+    expect(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+    for (const o of rendered.filter((o) => o.kind !== 'Namespace')) expect(o.metadata.namespace).toBe('plugboard');
+    for (const d of rendered.filter((o) => o.kind === 'Deployment')) expect(d.spec.template.spec.containers[0].image).toMatch(/^plugboard\/[a-z-]+:\d+\.\d+\.\d+$/);
+  });
+});
