@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_NAMESPACE } from '@plugboard/contracts';
+import { DEFAULT_NAMESPACE, OrgIdSchema } from '@plugboard/contracts';
 
 const REGION_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -20,6 +20,26 @@ export function parseRegionUrls(value: string): { regions: Record<string, string
   }
   return { regions };
 }
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/**
+ * The identity provider operators sign in to the dashboard with (OAuth 2 authorization code with PKCE, then its
+ * userinfo endpoint). The org and the role come from the claims it returns; `orgs`, when given, lists the only orgs
+ * it may sign operators into.
+ */
+export const OperatorOidcSchema = z.strictObject({
+  authorizeUrl: httpUrl,
+  tokenUrl: httpUrl,
+  userinfoUrl: httpUrl,
+  clientId: z.string().min(1, 'must not be empty'),
+  clientSecret: z.string().min(1, 'must not be empty'),
+  scope: z.string().min(1).default('openid profile'),
+  orgClaim: z.string().min(1).default('plugboard_org'),
+  roleClaim: z.string().min(1).default('plugboard_role'),
+  orgs: z.array(OrgIdSchema).min(1, 'must name at least one org').optional(),
+});
+export type OperatorOidc = z.infer<typeof OperatorOidcSchema>;
 
 const ConfigSchema = z.object({
   // 0 lets the system pick a free port (tests use it).
@@ -72,6 +92,25 @@ const ConfigSchema = z.object({
       }
     }, 'must be JSON: {"<service link name>": {"clientId": "…", "clientSecret": "…"}}')
     .optional(),
+  /** Operator sign-in to /dashboard (JSON, see OperatorOidcSchema); without it the dashboard takes API keys only. */
+  PLUGBOARD_OPERATOR_OIDC: z
+    .string()
+    .transform((value, ctx) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"authorizeUrl", "tokenUrl", "userinfoUrl", "clientId", "clientSecret", "scope"?, "orgClaim"?, "roleClaim"?, "orgs"?}' });
+        return z.NEVER;
+      }
+      const parsed = OperatorOidcSchema.safeParse(json);
+      // Field names and rules only: the value holds a client secret.
+      for (const issue of parsed.error?.issues ?? []) ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(top level)'} ${issue.code === 'unrecognized_keys' ? 'has unknown fields' : issue.message}` });
+      return parsed.success ? parsed.data : z.NEVER;
+    })
+    .optional(),
+  /** Signs the dashboard's session cookie; derived from the master key when unset. */
+  PLUGBOARD_DASHBOARD_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Distributed mode: apply the app's migrations at start (simple setups); otherwise wait for `npm run migrate`. */
   PLUGBOARD_MIGRATE_ON_START: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
@@ -101,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: RequiredVariable[] 
   const result = ConfigSchema.safeParse(env);
   const problems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
   for (const name of required) if (!env[name]) problems.push(`${name} is required in distributed mode`);
+  if (env.PLUGBOARD_OPERATOR_OIDC && !env.PLUGBOARD_DASHBOARD_SESSION_SECRET && !env.PLUGBOARD_MASTER_KEY) {
+    problems.push('PLUGBOARD_DASHBOARD_SESSION_SECRET (or PLUGBOARD_MASTER_KEY) is required with PLUGBOARD_OPERATOR_OIDC: it signs the session cookie');
+  }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }

@@ -56,4 +56,25 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, PLUGBOARD_MASTER_KEY: k1 }).PLUGBOARD_MASTER_KEY).toBe(k1);
     expect(problemsOf({ ...base, PLUGBOARD_MASTER_KEY: `new:${k1},old:${k2}` })).toEqual([]);
   });
+
+  it('reads the operators\' identity provider, with defaults, and names what is wrong without echoing the secret', () => {
+    const oidc = { authorizeUrl: 'https://id.example/auth', tokenUrl: 'https://id.example/token', userinfoUrl: 'https://id.example/me', clientId: 'plugboard', clientSecret: 'idp-s3cret' };
+    const withSecret = { ...base, PLUGBOARD_DASHBOARD_SESSION_SECRET: 'x'.repeat(32) };
+    expect(loadConfig({ ...withSecret, PLUGBOARD_OPERATOR_OIDC: JSON.stringify(oidc) }).PLUGBOARD_OPERATOR_OIDC).toEqual({
+      ...oidc,
+      scope: 'openid profile',
+      orgClaim: 'plugboard_org',
+      roleClaim: 'plugboard_role',
+    });
+    const problems = problemsOf({ ...withSecret, PLUGBOARD_OPERATOR_OIDC: JSON.stringify({ ...oidc, tokenUrl: 'ftp://id.example', orgs: [], extra: 1 }) });
+    expect(problems.join('\n')).toMatch(/PLUGBOARD_OPERATOR_OIDC tokenUrl must be an http\(s\) URL/);
+    expect(problems.join('\n')).toMatch(/PLUGBOARD_OPERATOR_OIDC orgs must name at least one org/);
+    expect(problems.join('\n')).toMatch(/PLUGBOARD_OPERATOR_OIDC \(top level\) has unknown fields/);
+    expect(problemsOf({ ...withSecret, PLUGBOARD_OPERATOR_OIDC: '{idp-s3cret' })[0]).toMatch(/^PLUGBOARD_OPERATOR_OIDC must be JSON/);
+    expect(problemsOf({ ...base, PLUGBOARD_OPERATOR_OIDC: JSON.stringify(oidc) })).toEqual([
+      'PLUGBOARD_DASHBOARD_SESSION_SECRET (or PLUGBOARD_MASTER_KEY) is required with PLUGBOARD_OPERATOR_OIDC: it signs the session cookie',
+    ]);
+    expect(problemsOf({ ...base, PLUGBOARD_DASHBOARD_SESSION_SECRET: 'short' })).toEqual(['PLUGBOARD_DASHBOARD_SESSION_SECRET must be at least 32 characters (openssl rand -base64 32)']);
+    expect(JSON.stringify(problems)).not.toContain('idp-s3cret');
+  });
 });
