@@ -10,6 +10,7 @@ import { ApiKeyGuard } from './http/auth';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { ConnectionsRoutes } from './routes/connections.routes';
 import { HealthRoutes } from './routes/health.routes';
+import { MetricsRoutes } from './routes/metrics.routes';
 import { InvokeRoutes } from './routes/invoke.routes';
 import { OAuthCallbackRoutes } from './routes/oauth-callback.routes';
 import { ServicesRoutes } from './routes/services.routes';
@@ -47,7 +48,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes],
+      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes],
       providers: [
         // Verified keys are remembered for 10 s: a revoked key stops working within that time.
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },

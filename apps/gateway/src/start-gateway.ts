@@ -3,13 +3,22 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { Request } from 'express';
 import pinoHttp from 'pino-http';
+import { httpRequests } from '@plugboard/metrics';
 import type { Logger } from 'pino';
 import { NestPinoLogger, type PlatformConfig } from '@plugboard/runtime';
 import { GatewayModule } from './gateway.module';
 import { jsonBody, jsonBodyErrors } from './http/json-body';
 import { buildOpenApiDocument } from './http/openapi';
 import { forwardTo } from './http/proxy-forward';
+
+/** Duration by route template (never the raw path: link names would make the series unbounded). */
+function measureRequests(req: Request, res: ServerResponse, next: () => void): void {
+  const stop = httpRequests.startTimer({ method: req.method });
+  res.on('finish', () => stop({ route: req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: String(res.statusCode) }));
+  next();
+}
 
 const proxyElsewhere: RequestListener = (_req, res) => {
   const error = { code: 'not_found', message: 'This gateway does not serve /v1/proxy: call the invoke-proxy app, or set PLUGBOARD_INVOKE_PROXY_URL on the gateway.' };
@@ -33,6 +42,7 @@ export async function startGateway(config: PlatformConfig, logger: Logger, proxy
   const [express] = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => (req.url?.startsWith('/v1/proxy/') ? passthrough(req, res) : express(req, res)));
+  app.use(measureRequests);
   app.use(
     pinoHttp({
       logger,

@@ -2,9 +2,12 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Actor } from '@plugboard/contracts';
 import { EventStore } from '@plugboard/event-store';
+import { invocations, outcomeOf } from '@plugboard/metrics';
 import { LOGGER } from '@plugboard/runtime';
 
 export interface Invocation {
+  /** Which door the call came in by. */
+  entry: 'invoke' | 'proxy';
   actor: Actor | null;
   connection: string;
   method: string;
@@ -33,8 +36,9 @@ export class InvocationLog implements OnModuleDestroy {
 
   /** Written after the answer, so it never slows a call. */
   record(call: Invocation): void {
-    if (!call.actor) return; // not authenticated: not an invocation of anyone's connection
     const now = Date.now();
+    invocations.observe({ entry: call.entry, outcome: outcomeOf(call.status, call.errorCode) }, (now - call.started) / 1000);
+    if (!call.actor) return; // not authenticated: not an invocation of anyone's connection
     this.pending.push([call.actor.orgId, call.actor.userId, call.connection, call.method, call.url?.host ?? null, call.url?.pathname ?? null, call.status, call.errorCode, now - call.started, new Date(now)]);
     if (this.pending.length >= FLUSH_AT_ROWS) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS);

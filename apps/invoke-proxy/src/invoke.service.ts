@@ -25,7 +25,7 @@ export class InvokeService {
   async invoke(actor: Actor, input: InvokeInput): Promise<InvokeResponse> {
     const started = Date.now();
     let url: URL | null = null;
-    const record = (status: number | null, errorCode: string | null) => this.log.record({ actor, connection: input.connection, method: input.method, url, status, errorCode, started });
+    const record = (status: number | null, errorCode: string | null) => this.log.record({ entry: 'invoke', actor, connection: input.connection, method: input.method, url, status, errorCode, started });
     try {
       let target = await this.targets.resolve(actor, input.connection);
       url = this.settings.destinations.resolve(target, input.url, input.query);

@@ -338,6 +338,21 @@ describe('invoke through a connection', () => {
     expect((await sys.call('GET', '/v1/connections/nope/snippet', alice)).status).toBe(404);
   });
 
+  it('exposes Prometheus metrics of calls, requests, bus round trips, refreshes and projections to a key holder', async () => {
+    expect((await fetch(`${sys.publicUrl}/metrics`)).status).toBe(401);
+    const response = await fetch(`${sys.publicUrl}/metrics`, { headers: { authorization: `Bearer ${await sys.key('acme', 'read_only')}` } });
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}()[\].*+?^$|\\]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('plugboard_invoke_duration_seconds_count{entry="proxy",outcome="2xx"}')).toBeGreaterThan(5);
+    expect(value('plugboard_invoke_duration_seconds_count{entry="invoke",outcome="connection_not_found"}')).toBeGreaterThanOrEqual(2);
+    expect(value('plugboard_http_request_duration_seconds_count{method="POST",route="/v1/invoke",status="200"}')).toBeGreaterThan(5);
+    expect(value('plugboard_nats_request_duration_seconds_count{subject="invoke.request",outcome="ok"}')).toBeGreaterThan(5);
+    expect(value('plugboard_refresh_total{outcome="refreshed"}')).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^plugboard_projection_lag_seconds\{subscription="projection:connections"\} \S+$/m);
+    expect(text).not.toContain(alice);
+  });
+
   it('logs each invocation without secrets or query values, and never logs a credential', async () => {
     const rows = await eventually(async () => {
       const written = await sys.sql(`SELECT connection, method, host, path, status, error_code FROM invocations WHERE connection = 'keys' ORDER BY id`);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { firstValueFrom, timeout as within, TimeoutError } from 'rxjs';
 import { DomainError, ErrorCodes, type RpcContracts, type RpcSubject } from '@plugboard/contracts';
+import { natsRequests } from '@plugboard/metrics';
 import type { BusClient } from './transport';
 
 export const RPC_TRANSPORT_CLIENT = Symbol('RPC_TRANSPORT_CLIENT');
@@ -14,10 +15,15 @@ export class RpcClient {
   constructor(@Inject(RPC_TRANSPORT_CLIENT) private readonly client: BusClient) {}
 
   async request<S extends RpcSubject>(subject: S, payload: RpcContracts[S]['request'], options: { timeoutMs?: number } = {}): Promise<RpcContracts[S]['response']> {
+    const stop = natsRequests.startTimer({ subject });
     try {
-      return await firstValueFrom(this.client.send<RpcContracts[S]['response']>(subject, payload).pipe(within(options.timeoutMs ?? 10_000)));
+      const reply = await firstValueFrom(this.client.send<RpcContracts[S]['response']>(subject, payload).pipe(within(options.timeoutMs ?? 10_000)));
+      stop({ outcome: 'ok' });
+      return reply;
     } catch (error) {
-      throw toDomainError(error, subject);
+      const failure = toDomainError(error, subject);
+      stop({ outcome: failure.code });
+      throw failure;
     }
   }
 }

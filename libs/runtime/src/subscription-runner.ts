@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap, type Provider, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CatchUpSubscription, EventLogNotifier, EventStore, projectionHandler, type Projection, type SubscriptionHandler, type SubscriptionOptions } from '@plugboard/event-store';
+import { projectionEvents, projectionLag } from '@plugboard/metrics';
 import { LOGGER } from './platform.module';
 
 export const SUBSCRIPTIONS = Symbol('SUBSCRIPTIONS');
@@ -34,6 +35,12 @@ export class SubscriptionRunner implements OnApplicationBootstrap, BeforeApplica
   async add(handler: SubscriptionHandler, options: SubscriptionOptions = {}): Promise<CatchUpSubscription> {
     const subscription = new CatchUpSubscription(this.store, handler, this.notifier, {
       onError: (error, name) => this.logger.error({ err: error, subscription: name }, 'subscription batch failed; it will be retried'),
+      onBatch: (events, name) => {
+        // Per-process cache tails carry a random suffix: one series for all of them.
+        const subscription = options.ephemeral ? name.replace(/:[0-9a-f-]{36}$/, '') : name;
+        projectionEvents.inc({ subscription }, events.length);
+        projectionLag.set({ subscription }, (Date.now() - Date.parse(events[events.length - 1].recordedAt)) / 1000);
+      },
       ...options,
     });
     await subscription.start();

@@ -66,13 +66,13 @@ export class ProxyHandler {
         await sleep(delay);
         upstream = await this.send(req, target, url, body);
       }
-      this.log.record({ actor, connection: linkName, method, url, status: upstream.statusCode ?? null, errorCode: null, started });
+      this.log.record({ entry: 'proxy', actor, connection: linkName, method, url, status: upstream.statusCode ?? null, errorCode: null, started });
       await this.relay(upstream, res);
     } catch (error) {
       const failure = error instanceof DomainError ? error.toBody() : null;
       if (!failure) this.logger.error({ err: error }, 'proxy call failed');
       if (!res.headersSent) {
-        this.log.record({ actor, connection: linkName, method, url, status: null, errorCode: failure?.code ?? ErrorCodes.internal, started });
+        this.log.record({ entry: 'proxy', actor, connection: linkName, method, url, status: null, errorCode: failure?.code ?? ErrorCodes.internal, started });
         answer(res, failure ?? { code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' });
       } else res.destroy();
       req.resume();

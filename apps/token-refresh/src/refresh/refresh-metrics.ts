@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { observe } from '@plugboard/metrics';
 import type { FailureClass } from './refresh-policy';
 
 export interface RefreshMetricsSnapshot {
@@ -17,12 +18,11 @@ export interface RefreshMetricsSnapshot {
   verificationInconclusive: number;
 }
 
-/**
- * The refresh counters of this replica, kept in memory. A later issue exposes them on /metrics; until then tests
- * and the bench read them here.
- */
+/** The refresh counters of this replica: tests and the bench read them here, Prometheus on /metrics. */
 @Injectable()
-export class RefreshMetrics {
+export class RefreshMetrics implements OnModuleInit, OnModuleDestroy {
+  private readonly stops: (() => void)[] = [];
+
   refreshed = 0;
   alreadyFresh = 0;
   coalesced = 0;
@@ -33,6 +33,30 @@ export class RefreshMetrics {
   verificationRevoked = 0;
   verificationInconclusive = 0;
   readonly failed: Record<FailureClass, number> = { transient: 0, definitive: 0, protocol: 0, configuration: 0 };
+
+  onModuleInit(): void {
+    const one = (value: number, labels: Record<string, string> = {}) => [{ labels, value }];
+    this.stops.push(
+      observe('counter', 'plugboard_refresh_total', 'Refresh requests by outcome: refreshed, already fresh (another worker had), coalesced in process.', ['outcome'], () => [
+        ...one(this.refreshed, { outcome: 'refreshed' }),
+        ...one(this.alreadyFresh, { outcome: 'already_fresh' }),
+        ...one(this.coalesced, { outcome: 'coalesced' }),
+      ]),
+      observe('counter', 'plugboard_refresh_failures_total', 'Failed refreshes by class.', ['class'], () => Object.entries(this.failed).map(([kind, value]) => ({ labels: { class: kind }, value }))),
+      observe('counter', 'plugboard_refresh_lease_contention_total', 'Refreshes that found the credential leased by another worker.', [], () => one(this.leaseContention)),
+      observe('counter', 'plugboard_refresh_cas_conflicts_total', 'Token writes that lost a compare-and-swap (should stay 0).', [], () => one(this.casConflicts)),
+      observe('gauge', 'plugboard_refresh_overdue_credentials', 'Credentials whose token has expired, at the scheduler’s last look.', [], () => one(this.overdue)),
+      observe('counter', 'plugboard_verifications_total', 'Scheduled verification calls by outcome.', ['outcome'], () => [
+        ...one(this.verified, { outcome: 'accepted' }),
+        ...one(this.verificationRevoked, { outcome: 'revoked' }),
+        ...one(this.verificationInconclusive, { outcome: 'inconclusive' }),
+      ]),
+    );
+  }
+
+  onModuleDestroy(): void {
+    for (const stop of this.stops) stop();
+  }
 
   fail(kind: FailureClass): void {
     this.failed[kind] += 1;

@@ -25,6 +25,8 @@ export interface SubscriptionOptions {
   /** Safety net for a lost notification; live delivery comes from the notifier. */
   pollIntervalMs?: number;
   onError?: (error: unknown, subscription: string) => void;
+  /** After a batch is committed (for metrics: how many, how late). */
+  onBatch?: (events: RecordedEvent[], subscription: string) => void;
   /**
    * A per-process tail of the log (e.g. to invalidate a cache): starts at the head, keeps its position in memory,
    * takes no lock and writes no checkpoint. Every replica sees every event.
@@ -130,6 +132,7 @@ export class CatchUpSubscription {
     let more = false;
     let heldBack = false;
     let handled = false;
+    let batch: RecordedEvent[] = [];
     await this.store.dataSource.transaction(async (manager) => {
       // Another replica is applying a batch of this subscription: let it, and look again when woken.
       const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
@@ -142,6 +145,7 @@ export class CatchUpSubscription {
       const read = await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
       heldBack = read.heldBack;
       if (read.events.length === 0) return;
+      batch = read.events;
       const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
       if (wanted.length > 0) {
         await this.handler.handle(wanted, manager);
@@ -155,6 +159,7 @@ export class CatchUpSubscription {
       );
       more = read.events.length === batchSize;
     });
+    if (batch.length > 0) this.options.onBatch?.(batch, this.name);
     if (handled && this.handler.appends) this.notifier?.poke();
     // Events committed behind an older, still-open transaction: look again shortly rather than at the next poll.
     if (heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();
@@ -168,6 +173,7 @@ export class CatchUpSubscription {
       const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
       if (wanted.length > 0) await this.handler.handle(wanted, this.store.dataSource.manager);
       this.memory = read.events[read.events.length - 1];
+      this.options.onBatch?.(read.events, this.name);
     }
     const more = read.events.length === batchSize;
     if (read.heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();

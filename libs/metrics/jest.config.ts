@@ -1,0 +1,5 @@
+export default {
+  displayName: 'metrics',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
