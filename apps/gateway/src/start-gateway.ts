@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -5,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Request } from 'express';
 import pinoHttp from 'pino-http';
+import { CorrelationIdSchema } from '@plugboard/contracts';
 import { httpRequests } from '@plugboard/metrics';
 import type { Logger } from 'pino';
 import { NestPinoLogger, type PlatformConfig } from '@plugboard/runtime';
@@ -18,6 +20,14 @@ function measureRequests(req: Request, res: ServerResponse, next: () => void): v
   const stop = httpRequests.startTimer({ method: req.method });
   res.on('finish', () => stop({ route: req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: String(res.statusCode) }));
   next();
+}
+
+/** The caller's X-Request-Id when it is a sane id, else a new one; answered back in the same header. */
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && CorrelationIdSchema.safeParse(given).success ? given : randomUUID();
+  res.setHeader('x-request-id', id);
+  return id;
 }
 
 const proxyElsewhere: RequestListener = (_req, res) => {
@@ -47,6 +57,7 @@ export async function startGateway(config: PlatformConfig, logger: Logger, proxy
     pinoHttp({
       logger,
       autoLogging: { ignore: (req) => req.url === '/health' },
+      genReqId: requestId,
       // Method and path only: query values (an OAuth code, a state, a token someone put in a URL) and headers can be secrets.
       serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }) },
     }),

@@ -48,7 +48,7 @@ const clientCredentialsService = {
 };
 
 describe('services through the gateway', () => {
-  let sys: TestSystem;
+  let sys: TestSystem & { publicUrl: string };
   let alice: string;
   let reader: string;
   let globex: string;
@@ -245,5 +245,24 @@ describe('services through the gateway', () => {
       const again = await sys.call('POST', '/v1/services', alice, clientCredentialsService);
       expect(again.status).toBe(201);
     });
+  });
+
+  it('carries a request id from the gateway, over the bus, into the events it caused and the logs', async () => {
+    const create = (linkName: string, requestId?: string) =>
+      fetch(`${sys.publicUrl}/v1/services`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
+        body: JSON.stringify({ ...basicService, linkName }),
+      });
+    const given = await create('traced_one', 'trace-7f2c.1');
+    expect({ status: given.status, id: given.headers.get('x-request-id') }).toEqual({ status: 201, id: 'trace-7f2c.1' });
+    const generated = (await create('traced_two', 'not a valid id!')).headers.get('x-request-id');
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    const events = await sys.sql(`SELECT data->>'linkName' AS service, metadata->>'correlationId' AS correlation FROM events WHERE type = 'ServiceCreated' AND data->>'linkName' LIKE 'traced_%' ORDER BY global_position`);
+    expect(events).toEqual([
+      { service: 'traced_one', correlation: 'trace-7f2c.1' },
+      { service: 'traced_two', correlation: generated },
+    ]);
+    expect(sys.logs()).toContain('"id":"trace-7f2c.1"');
   });
 });

@@ -16,6 +16,14 @@ export const UserIdSchema = z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/, 'must 
 export const RoleSchema = z.enum(['admin', 'member', 'read_only']);
 export type Role = z.infer<typeof RoleSchema>;
 
+/** The id that follows one request from the gateway, over the bus, into the metadata of the events it caused. */
+export const CorrelationIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/);
+
 /** Who asks: every command and query is scoped to one org and made by one user. */
-export const ActorSchema = z.object({ orgId: OrgIdSchema, userId: UserIdSchema });
+export const ActorSchema = z.object({ orgId: OrgIdSchema, userId: UserIdSchema, correlationId: CorrelationIdSchema.optional() });
 export type Actor = z.infer<typeof ActorSchema>;
+
+/** The metadata of events an actor's command records. */
+export function actorMetadata(actor: Actor): { orgId: string; userId: string; correlationId?: string } {
+  return { orgId: actor.orgId, userId: actor.userId, ...(actor.correlationId ? { correlationId: actor.correlationId } : {}) };
+}

@@ -20,7 +20,14 @@ export const REDACTED_PATHS = [
 
 /** JSON lines on stdout (or `destination`, which tests use to read what was logged). */
 export function createLogger(app: string, level = 'info', destination?: pino.DestinationStream): Logger {
-  const options = { name: app, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { app } };
+  const options = {
+    name: app,
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // A URL's query string can hold a token (access_token=, code=, state=): logged URLs keep their path only.
+    serializers: { url: (url: unknown) => String(url).split('?')[0] },
+    base: { app },
+  };
   return destination ? pino(options, destination) : pino(options);
 }
 

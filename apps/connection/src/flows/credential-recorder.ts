@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { connectionStreamId, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
+import { actorMetadata, connectionStreamId, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
 import { connectionDecider } from '@plugboard/connection-domain';
 import { EventStore, handleCommand } from '@plugboard/event-store';
 import { Vault } from '@plugboard/vault';
@@ -29,7 +29,7 @@ export class CredentialRecorder {
         data: { orgId: actor.orgId, userId: actor.userId, linkName, credentialRef, grantedScopes: grant.scopes, expiresAt: grant.expiresAt, now: new Date().toISOString() },
       },
       {
-        metadata: { orgId: actor.orgId, userId: actor.userId },
+        metadata: actorMetadata(actor),
         alsoWrite: async (manager, events) => {
           await this.vault.put(manager, { id: credentialRef, orgId: actor.orgId, purpose: `connection.${linkName}.credential`, value: credential });
           for (const event of events) {

@@ -1,10 +1,11 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
-  connectionStreamId,
   ConnectionRequestSchema,
   EditConnectionRequestSchema,
   Subjects,
+  actorMetadata,
+  connectionStreamId,
   type ConnectionRequest,
   type ConnectionView,
   type EditConnectionRequest,
@@ -39,7 +40,7 @@ export class ChangeConnectionHandler {
       connectionStreamId(actor.orgId, linkName),
       connectionDecider,
       { type: 'EditConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, changes, serviceScopes, now: new Date().toISOString() } },
-      { metadata: { orgId: actor.orgId, userId: actor.userId } },
+      { metadata: actorMetadata(actor) },
     );
     return this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
   }
@@ -56,7 +57,7 @@ export class ChangeConnectionHandler {
       connectionStreamId(actor.orgId, linkName),
       connectionDecider,
       { type: 'RevokeConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, reason: 'user', now: new Date().toISOString() } },
-      { metadata: { orgId: actor.orgId, userId: actor.userId } },
+      { metadata: actorMetadata(actor) },
     );
     if (result.state.status === 'active' && result.state.connection.service.authType === 'oauth2') {
       const retired: RetiredCredential[] = [];
@@ -88,7 +89,7 @@ export class ChangeConnectionHandler {
       connectionDecider,
       { type: 'DeleteConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, now: new Date().toISOString() } },
       {
-        metadata: { orgId: actor.orgId, userId: actor.userId },
+        metadata: actorMetadata(actor),
         alsoWrite: async (manager, events) => {
           // Run again from scratch when the append is retried after a concurrent write.
           retired = [];

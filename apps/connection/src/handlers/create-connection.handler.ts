@@ -1,6 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { connectionStreamId, CreateConnectionRequestSchema, Subjects, type ConnectionView, type CreateConnectionInput } from '@plugboard/contracts';
+import {
+  CreateConnectionRequestSchema,
+  Subjects,
+  actorMetadata,
+  connectionStreamId,
+  type ConnectionView,
+  type CreateConnectionInput,
+} from '@plugboard/contracts';
 import { connectionDecider } from '@plugboard/connection-domain';
 import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
@@ -27,7 +34,7 @@ export class CreateConnectionHandler {
       connectionStreamId(actor.orgId, input.linkName),
       connectionDecider,
       { type: 'CreateConnection', data: { orgId: actor.orgId, owner: actor.userId, input, service, now: new Date().toISOString() } },
-      { metadata: { orgId: actor.orgId, userId: actor.userId } },
+      { metadata: actorMetadata(actor) },
     );
     return this.reader.afterWrite(result.logPosition, actor.orgId, input.linkName, actor.userId);
   }

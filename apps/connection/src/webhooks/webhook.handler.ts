@@ -3,12 +3,13 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import {
-  invalidField,
   ListWebhookDeliveriesRequestSchema,
   RegisterWebhookRequestSchema,
   Subjects,
-  webhookStreamId,
   WebhookRequestSchema,
+  actorMetadata,
+  invalidField,
+  webhookStreamId,
   type Actor,
   type Page,
   type RegisterWebhookRequest,
@@ -63,7 +64,7 @@ export class WebhookHandler {
   async remove(@Payload(new ContractPipe(WebhookRequestSchema)) request: WebhookRequest): Promise<{ deleted: true }> {
     const { actor } = request;
     await handleCommand(this.store, webhookStreamId(actor.orgId), webhookDecider, { type: 'RemoveWebhook', data: { orgId: actor.orgId, userId: actor.userId, now: new Date().toISOString() } }, {
-      metadata: { orgId: actor.orgId, userId: actor.userId },
+      metadata: actorMetadata(actor),
       alsoWrite: async (manager, events) => {
         for (const event of events) if (event.type === 'WebhookRemoved') await this.vault.erase(manager, event.data.secretRef, actor.orgId);
       },
@@ -80,7 +81,7 @@ export class WebhookHandler {
   private async withNewSecret(actor: Actor, command: WebhookCommand): Promise<WebhookWithSecret> {
     const secret = generateWebhookSecret();
     const result = await handleCommand(this.store, webhookStreamId(actor.orgId), webhookDecider, command, {
-      metadata: { orgId: actor.orgId, userId: actor.userId },
+      metadata: actorMetadata(actor),
       alsoWrite: async (manager, events) => {
         for (const event of events as WebhookEvent[]) {
           if (event.type === 'WebhookRegistered' || event.type === 'WebhookSecretRotated') {

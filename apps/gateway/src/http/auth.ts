@@ -31,7 +31,8 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const { principal, actor } = await authenticate(this.apiKeys, request.headers, this.reflector.getAllAndOverride<Role>(ROLE, targets) ?? 'read_only');
     request.principal = principal;
-    request.actor = actor;
+    // pino-http gave the request its id (X-Request-Id or a new one): it follows the command into its events.
+    request.actor = { ...actor, correlationId: String((request as { id?: unknown }).id ?? '') || undefined };
     return true;
   }
 }

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { findCatalogEntry } from '@plugboard/catalog';
-import { CreateServiceRequestSchema, serviceStreamId, Subjects, type CreateServiceRequest, type ServiceView } from '@plugboard/contracts';
+import {
+  CreateServiceRequestSchema,
+  Subjects,
+  actorMetadata,
+  serviceStreamId,
+  type CreateServiceRequest,
+  type ServiceView,
+} from '@plugboard/contracts';
 import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { serviceDecider } from '@plugboard/registry-domain';
@@ -32,7 +39,7 @@ export class CreateServiceHandler {
         data: { orgId: actor.orgId, owner: actor.userId, input, secretRef, predefinedName: findCatalogEntry(input.linkName)?.name ?? null, now: new Date().toISOString() },
       },
       {
-        metadata: { orgId: actor.orgId, userId: actor.userId },
+        metadata: actorMetadata(actor),
         alsoWrite: secret && secretRef ? (manager) => this.vault.put(manager, { id: secretRef, orgId: actor.orgId, purpose: `service.${input.linkName}.secret`, value: secret }) : undefined,
       },
     );

@@ -1,7 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { findCatalogEntry } from '@plugboard/catalog';
-import { DeleteServiceRequestSchema, DomainError, ErrorCodes, serviceStreamId, Subjects, type DeleteServiceRequest } from '@plugboard/contracts';
+import {
+  DeleteServiceRequestSchema,
+  DomainError,
+  ErrorCodes,
+  Subjects,
+  actorMetadata,
+  serviceStreamId,
+  type DeleteServiceRequest,
+} from '@plugboard/contracts';
 import { EventStore, handleCommand, waitForCheckpoint } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { serviceDecider } from '@plugboard/registry-domain';
@@ -31,7 +39,7 @@ export class DeleteServiceHandler {
       streamId,
       serviceDecider,
       { type: 'DeleteService', data: { orgId: actor.orgId, userId: actor.userId, linkName, connectionCount: await this.reader.connectionCount(actor.orgId, linkName), now: new Date().toISOString() } },
-      { metadata: { orgId: actor.orgId, userId: actor.userId }, alsoWrite: secretRef ? (manager) => this.vault.erase(manager, secretRef, actor.orgId) : undefined },
+      { metadata: actorMetadata(actor), alsoWrite: secretRef ? (manager) => this.vault.erase(manager, secretRef, actor.orgId) : undefined },
     );
     if (result.logPosition) await waitForCheckpoint(this.store, 'projection:services', result.logPosition);
     return { deleted: true };

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { findCatalogEntry } from '@plugboard/catalog';
-import { DomainError, EditServiceRequestSchema, ErrorCodes, serviceStreamId, Subjects, type EditServiceRequest, type ServiceView } from '@plugboard/contracts';
+import {
+  DomainError,
+  EditServiceRequestSchema,
+  ErrorCodes,
+  Subjects,
+  actorMetadata,
+  serviceStreamId,
+  type EditServiceRequest,
+  type ServiceView,
+} from '@plugboard/contracts';
 import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { serviceDecider } from '@plugboard/registry-domain';
@@ -49,7 +58,7 @@ export class EditServiceHandler {
       serviceDecider,
       { type: 'EditService', data: { orgId: actor.orgId, userId: actor.userId, linkName, changes, secretRef, now: new Date().toISOString() } },
       {
-        metadata: { orgId: actor.orgId, userId: actor.userId },
+        metadata: actorMetadata(actor),
         alsoWrite:
           secretRef && newSecret && oldRef
             ? async (manager) => {
