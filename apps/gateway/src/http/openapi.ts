@@ -13,6 +13,11 @@ const ServiceSchema: Json = {
     authType: { type: 'string', enum: ['api_key', 'basic', 'oauth1', 'oauth2'] },
     baseUrl: { type: 'string', nullable: true },
     allowedHosts: { type: 'array', items: { type: 'string' } },
+    verify: {
+      type: 'object',
+      description: 'The call that proves a credential works, relative to baseUrl (401/403: it does not).',
+      properties: { method: { type: 'string', enum: ['GET'] }, path: { type: 'string' } },
+    },
     apiKey: { type: 'object' },
     oauth1: { type: 'object' },
     oauth2: { type: 'object' },
