@@ -6,6 +6,7 @@ import { accessMigrations, ApiKeys } from '@plugboard/access';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { IntegrationEventsPublisher } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
+import { DashboardRoutes, dashboardProviders } from './dashboard';
 import { ApiKeyGuard } from './http/auth';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { ConnectionsRoutes } from './routes/connections.routes';
@@ -48,7 +49,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes],
+      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, DashboardRoutes],
       providers: [
         // Verified keys are remembered for 10 s: a revoked key stops working within that time.
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },
@@ -56,6 +57,7 @@ export class GatewayModule {
         { provide: APP_FILTER, useFactory: (logger: Logger) => new HttpErrorFilter(logger), inject: [LOGGER] },
         SubscriptionRunner,
         IntegrationEventsRelay,
+        ...dashboardProviders,
       ],
     };
   }

@@ -5,7 +5,8 @@
 //   {"ready":true,"issuer":"http://127.0.0.1:PORT","routes":{...}}
 // Configuration arrives as JSON in the PLUGBOARD_TEST_AS_CONFIG environment variable:
 //   { redirectUris: string[], accessTokenTtlSeconds: number, refreshTokenTtlSeconds: number,
-//     clients: [{ client_id, client_secret, token_endpoint_auth_method }] }
+//     clients: [{ client_id, client_secret, token_endpoint_auth_method }],
+//     accounts?: { "<account id>": { "<claim>": value, … } } }
 //
 // Test-only extras, served next to the provider on the same port:
 //   GET  /__test/stats  → {"tokenRequests": n, "revocationRequests": n}  (requests that reached the endpoints)
@@ -13,6 +14,9 @@
 //   GET  /interaction/:uid  → browserless interaction: logs in the fixed account "test-user" and consents to
 //        every requested scope, or denies with access_denied when the authorization request carried
 //        `test_decision=deny` (an extraParam the provider is configured to keep).
+//        With `accounts` configured, the login step is a real form instead (GET shows it, POST
+//        /interaction/:uid/login signs in the account typed in), for tests that drive a browser; the userinfo
+//        endpoint then answers each account's claims (scopes `profile` and `plugboard`).
 // The process exits when its stdin closes (the parent died) or on SIGTERM/SIGINT.
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -24,6 +28,7 @@ const redirectUris = config.redirectUris ?? ['http://127.0.0.1/callback'];
 const accessTokenTtl = config.accessTokenTtlSeconds ?? 60;
 const refreshTokenTtl = config.refreshTokenTtlSeconds ?? 3600;
 const clients = config.clients;
+const accounts = config.accounts ?? null;
 const ACCOUNT_ID = 'test-user';
 
 const routes = {
@@ -69,6 +74,10 @@ async function handle(req, res) {
     await interact(req, res);
     return;
   }
+  if (accounts && /^\/interaction\/[^/]+\/login$/.test(url.pathname) && req.method === 'POST') {
+    await submitLogin(req, res);
+    return;
+  }
   provider.callback()(req, res);
 }
 
@@ -88,6 +97,10 @@ async function interact(req, res) {
   }
 
   if (prompt.name === 'login') {
+    if (accounts) {
+      loginForm(res, details.uid, '');
+      return;
+    }
     await provider.interactionFinished(req, res, { login: { accountId: ACCOUNT_ID } }, { mergeWithLastSubmission: false });
     return;
   }
@@ -112,6 +125,28 @@ async function interact(req, res) {
   res.end(`prompt ${prompt.name} not implemented`);
 }
 
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function loginForm(res, uid, problem) {
+  res.statusCode = problem ? 401 : 200;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(`<!doctype html><html><head><title>Sign in · test identity provider</title></head><body>
+<h1>Test identity provider</h1>${problem ? `<p role="alert">${escapeHtml(problem)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login"><label>Account <input name="login" autofocus></label> <button type="submit">Sign in</button></form></body></html>`);
+}
+
+async function submitLogin(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const login = new URLSearchParams(Buffer.concat(chunks).toString()).get('login') ?? '';
+  if (!Object.hasOwn(accounts, login)) {
+    loginForm(res, details.uid, 'No such account.');
+    return;
+  }
+  await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+}
+
 await new Promise((resolve, reject) => {
   server.once('error', reject);
   server.listen(0, '127.0.0.1', resolve);
@@ -129,15 +164,17 @@ provider = new Provider(issuer, {
     redirect_uris: redirectUris,
     grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types: ['code'],
-    scope: 'openid offline_access api:read api:write',
+    scope: 'openid offline_access api:read api:write profile plugboard',
   })),
-  scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
+  scopes: ['openid', 'offline_access', 'api:read', 'api:write', 'profile', 'plugboard'],
+  // What the userinfo endpoint may answer, per scope: the accounts' own claims (org and role for Plugboard's operators).
+  claims: { openid: ['sub'], profile: ['name', 'preferred_username'], plugboard: ['plugboard_org', 'plugboard_role'] },
   // Kept in the interaction's params so the browserless interaction can be told to deny.
   extraParams: ['test_decision'],
   routes,
   jwks: { keys: [{ ...signingKey, kid: 'test-key', use: 'sig', alg: 'RS256' }] },
   cookies: { keys: ['plugboard-test-authorization-server'] },
-  findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+  findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ ...(accounts?.[sub] ?? {}), sub }) }),
   // Every client must use PKCE with S256 for the authorization code grant.
   pkce: { required: () => true },
   // Refresh tokens for every authorization code grant of a client allowed to refresh, as most OAuth 2

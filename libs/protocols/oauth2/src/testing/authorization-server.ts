@@ -17,6 +17,12 @@ export interface AuthorizationServerOptions {
   refreshTokenTtlSeconds?: number;
   /** How long to wait for the child to be ready. Default 20 000 ms. */
   startTimeoutMs?: number;
+  /**
+   * Accounts and the claims userinfo answers for each (scopes `profile`: name, preferred_username; `plugboard`:
+   * plugboard_org, plugboard_role). When given, logging in is a form a browser fills in with the account id,
+   * instead of the automatic login of the fixed account `test-user`.
+   */
+  accounts?: Record<string, Record<string, string>>;
 }
 
 export interface TestClient {
@@ -33,9 +39,10 @@ export interface TestAuthorizationServer {
   tokenUrl: string;
   revokeUrl: string;
   introspectUrl: string;
+  userinfoUrl: string;
   /**
    * Both clients may use authorization_code (PKCE S256 required), refresh_token (rotated on every use) and
-   * client_credentials, with scopes `openid offline_access api:read api:write`.
+   * client_credentials, with scopes `openid offline_access api:read api:write profile plugboard`.
    */
   clients: { basic: TestClient; post: TestClient };
   /** POST requests that reached the token endpoint since start or the last `resetCounters()`. */
@@ -49,7 +56,7 @@ export interface TestAuthorizationServer {
 interface ReadyLine {
   ready: true;
   issuer: string;
-  routes: { authorization: string; token: string; revocation: string; introspection: string };
+  routes: { authorization: string; token: string; revocation: string; introspection: string; userinfo: string };
 }
 
 const SCRIPT = join(__dirname, 'authorization-server.mjs');
@@ -63,6 +70,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     redirectUris: options.redirectUris,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 60,
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 3600,
+    accounts: options.accounts,
     clients: Object.values(clients).map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,
@@ -91,6 +99,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     tokenUrl: `${issuer}${routes.token}`,
     revokeUrl: `${issuer}${routes.revocation}`,
     introspectUrl: `${issuer}${routes.introspection}`,
+    userinfoUrl: `${issuer}${routes.userinfo}`,
     clients,
     tokenRequests: async () => (await stats()).tokenRequests,
     revocationRequests: async () => (await stats()).revocationRequests,

@@ -1,0 +1,264 @@
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
+import { freePort } from '@plugboard/runtime';
+import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
+import { startTestSystem, type TestSystem } from './test-support/test-system';
+import { startUpstream, type Upstream } from './test-support/upstream';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SESSION_SECRET = `dashboard-session-${'s'.repeat(24)}`;
+const API_KEY_VALUE = 'crm-secret-key-0042';
+const BASIC_PASSWORD = 'billing-pw-secret-7';
+
+/*
+ * The ops dashboard in a real browser (Debian's Chromium, driven by playwright-core): real operations first, then an
+ * operator signs in through a real oidc-provider and reads what the page shows; then the ways in that must not work.
+ */
+describe('ops dashboard', () => {
+  let sys: TestSystem;
+  let base: string;
+  let up: Upstream;
+  let as: TestAuthorizationServer;
+  let browser: Browser;
+  let alice: string;
+  let aliceReadOnly: string;
+  let globex: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (apt-get install -y --no-install-recommends chromium; .ci/run does it)`);
+    up = await startUpstream();
+    // The gateway's port is needed before it starts: the provider registers its callback, and it learns the provider's URLs.
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    as = await startAuthorizationServer({
+      redirectUris: [`${base}/dashboard/callback`],
+      // Long-lived client-credentials tokens: one shows as expiring within the hour, and none is refreshed while the test looks.
+      accessTokenTtlSeconds: 1800,
+      accounts: {
+        ada: { name: 'Ada Operator', plugboard_org: 'acme', plugboard_role: 'admin' },
+        grace: { name: 'Grace Globex', plugboard_org: 'globex', plugboard_role: 'read_only' },
+        norole: { name: 'No Role', plugboard_org: 'acme' },
+      },
+    });
+    const oidc = { authorizeUrl: as.authorizeUrl, tokenUrl: as.tokenUrl, userinfoUrl: as.userinfoUrl, clientId: as.clients.post.clientId, clientSecret: as.clients.post.clientSecret, scope: 'openid profile plugboard' };
+    sys = await startTestSystem({ PORT: String(port), PLUGBOARD_PUBLIC_URL: base, PLUGBOARD_OPERATOR_OIDC: JSON.stringify(oidc), PLUGBOARD_DASHBOARD_SESSION_SECRET: SESSION_SECRET });
+    alice = await sys.key('acme', 'member');
+    aliceReadOnly = await sys.key('acme', 'read_only');
+    globex = await sys.key('globex', 'admin');
+    await scenario();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await as?.stop();
+    await sys?.close();
+    await up?.close();
+  });
+
+  /** What an org does in a day: services, connections, calls (some failing), a revocation, an edit the saga answers. */
+  async function scenario(): Promise<void> {
+    const ok = async (method: string, path: string, body?: unknown) => {
+      const reply = await sys.call(method, path, alice, body);
+      if (reply.status >= 300) throw new Error(`${method} ${path} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+      return reply.body;
+    };
+    await ok('POST', '/v1/services', { name: 'CRM', linkName: 'crm', authType: 'api_key', baseUrl: `${up.base}/v1`, apiKey: { params: [{ name: 'X-Api-Key', displayName: 'Key', paramType: 'header' }] } });
+    await ok('POST', '/v1/services', { name: 'Billing', linkName: 'billing', authType: 'basic', baseUrl: up.base });
+    await ok('POST', '/v1/services', {
+      name: 'Machine API',
+      linkName: 'machine_api',
+      authType: 'oauth2',
+      baseUrl: up.base,
+      oauth2: { grantType: 'client_credentials', clientId: as.clients.basic.clientId, clientSecret: as.clients.basic.clientSecret, accessTokenUrl: as.tokenUrl, paramType: 'header', scopes: [{ name: 'api:read', displayName: 'Read' }] },
+    });
+    for (const [linkName, service] of [['crm_main', 'crm'], ['crm_backup', 'crm'], ['crm_pending', 'crm'], ['billing_main', 'billing'], ['machine', 'machine_api']]) {
+      await ok('POST', '/v1/connections', { name: linkName.replace('_', ' '), linkName, service });
+    }
+    await ok('POST', '/v1/connections/crm_main/authorize', { values: { 'X-Api-Key': API_KEY_VALUE } });
+    await ok('POST', '/v1/connections/crm_backup/authorize', { values: { 'X-Api-Key': API_KEY_VALUE } });
+    await ok('POST', '/v1/connections/billing_main/authorize', { username: 'ada', password: BASIC_PASSWORD });
+    await ok('POST', '/v1/connections/machine/authorize', {});
+    // Five calls through crm_main, two of them refused by the API: an error rate of 40 %.
+    for (const path of ['/records', '/records', '/records', '/unauthorized', '/unauthorized']) {
+      expect((await ok('POST', '/v1/invoke', { connection: 'crm_main', method: 'GET', url: path === '/unauthorized' ? `${up.base}/unauthorized` : path })).status).toBe(path === '/records' ? 200 : 401);
+    }
+    await ok('POST', '/v1/invoke', { connection: 'machine', method: 'GET', url: '/status' });
+    await ok('POST', '/v1/connections/crm_backup/revoke', {});
+    // Editing the service makes the revocation saga revoke billing_main with reason service_edited.
+    await ok('PATCH', '/v1/services/billing', { name: 'Billing v2' });
+    await eventually(async () => expect((await sys.call('GET', '/v1/connections/billing_main', alice)).body).toMatchObject({ status: 'revoked', revokedReason: 'service_edited' }));
+    await eventually(async () => expect((await sys.sql(`SELECT count(*)::int AS n FROM invocations WHERE org_id = 'acme'`))[0].n).toBe(6));
+    await eventually(async () => expect(await sys.sql(`SELECT link_name FROM refresh_schedule WHERE org_id = 'acme'`)).toEqual([{ link_name: 'machine' }]));
+  }
+
+  async function signIn(context: BrowserContext, account: string, path = '/dashboard'): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(`${base}${path}`);
+    // Redirected to the provider's own login form: a person types their account there.
+    await page.waitForSelector('input[name=login]');
+    expect(page.url()).toContain(new URL(as.issuer).host);
+    await page.fill('input[name=login]', account);
+    await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+    return page;
+  }
+
+  const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).trim();
+  const secrets = () => [API_KEY_VALUE, BASIC_PASSWORD, as.clients.post.clientSecret, as.clients.basic.clientSecret, SESSION_SECRET, alice, aliceReadOnly, globex];
+
+  it('shows an operator what happened in their org, after signing in through the identity provider', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await signIn(context, 'ada', '/dashboard?connection=billing_main');
+    // Back where the operator was going, signed in.
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/dashboard?connection=billing_main');
+    expect(await text(page, 'header')).toContain('Plugboard · acme');
+    expect(await text(page, 'header .who')).toBe('Ada Operator · admin');
+
+    // Counts: five connections, two connected, one pending, two revoked.
+    expect(await text(page, '#tile-connections b')).toBe('5');
+    expect(await text(page, '#tile-connected b')).toBe('2');
+    expect(await text(page, '#tile-pending b')).toBe('1');
+    expect(await text(page, '#tile-revoked b')).toBe('2');
+    expect(await page.locator('#connections svg .bar-row').count()).toBeGreaterThanOrEqual(3);
+
+    // The revoked connections, and why.
+    expect(await text(page, 'tr[data-connection=billing_main]')).toMatch(/revoked\s+service_edited/);
+    expect(await text(page, 'tr[data-connection=crm_backup]')).toMatch(/revoked\s+user/);
+    expect(await text(page, 'tr[data-revocation=billing_main] .reason')).toBe('service_edited');
+    expect(await text(page, 'tr[data-revocation=crm_backup] .reason')).toBe('user');
+
+    // Invocations: 5 calls through crm_main, 2 errors, 40 %; latencies shown.
+    expect(await text(page, 'tr[data-invocations=crm_main] .calls')).toBe('5');
+    expect(await text(page, 'tr[data-invocations=crm_main] .errors')).toBe('2');
+    expect(await text(page, 'tr[data-invocations=crm_main] .error-rate')).toBe('40 %');
+    expect(await text(page, 'tr[data-invocations=crm_main]')).toMatch(/\d+ ms\s+\d+ ms/);
+    expect(await text(page, 'tr[data-invocations=machine] .error-rate')).toBe('0 %');
+
+    // The client-credentials token expires within the hour.
+    expect(await text(page, 'tr[data-expiring=machine]')).toMatch(/soon/);
+
+    // The timeline of billing_main: created, authorized, revoked by the saga.
+    expect(await page.locator('#timeline ol li').evaluateAll((items) => items.map((li) => li.getAttribute('data-event-type')))).toEqual(['ConnectionCreated', 'ConnectionAuthorized', 'ConnectionRevoked']);
+    expect(await text(page, '#timeline table')).toContain('"reason":"service_edited"');
+
+    // The log tail, newest first, with the service edit; the admin also sees the webhook panel.
+    expect(await page.locator('#events tr[data-event-type=ServiceEdited]').count()).toBe(1);
+    expect(await page.locator('#webhooks').count()).toBe(1);
+
+    // The session is a signed, HttpOnly, SameSite=Lax cookie; no secret anywhere in the page.
+    const cookie = (await context.cookies()).find((c) => c.name === 'plugboard_dashboard');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/dashboard' });
+    expect((await context.cookies()).some((c) => c.name === 'plugboard_dashboard.sig')).toBe(true);
+    const content = await page.content();
+    for (const secret of secrets()) expect(content).not.toContain(secret);
+
+    // Another connection's timeline, from its link in the table.
+    await page.goto(`${base}/dashboard`);
+    await Promise.all([page.waitForLoadState('load'), page.click('tr[data-connection=crm_main] a')]);
+    expect(await page.locator('#timeline ol li').evaluateAll((items) => items.map((li) => li.getAttribute('data-event-type')))).toEqual(['ConnectionCreated', 'ConnectionAuthorized']);
+
+    await page.goto(`${base}/dashboard?connection=billing_main`);
+    mkdirSync(join(WORKSPACE_ROOT, 'docs'), { recursive: true });
+    await page.screenshot({ path: join(WORKSPACE_ROOT, 'docs', 'dashboard.png'), fullPage: true });
+
+    // Signing out drops the session: the next visit goes to the sign-in again.
+    await Promise.all([page.waitForLoadState('load'), page.click('header button[type=submit]')]);
+    expect(await text(page, 'h1')).toBe('Signed out');
+    expect((await context.cookies()).find((c) => c.name === 'plugboard_dashboard')).toBeUndefined();
+    await context.close();
+  }, 60_000);
+
+  it('shows another org operator their org only', async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context, 'grace', '/dashboard?connection=crm_main');
+    expect(await text(page, 'header')).toContain('Plugboard · globex');
+    expect(await text(page, 'header .who')).toBe('Grace Globex · read_only');
+    expect(await text(page, '#tile-connections b')).toBe('0');
+    // The same link name in another org is another stream: nothing of acme's.
+    expect(await text(page, '#timeline')).toContain('No events.');
+    // Not an admin: no webhook delivery log.
+    expect(await page.locator('#webhooks').count()).toBe(0);
+    const content = await page.content();
+    for (const word of ['crm_backup', 'billing_main', 'ServiceEdited', 'acme', 'ConnectionCreated']) expect(content).not.toContain(word);
+    await context.close();
+  }, 60_000);
+
+  it('refuses an account without a Plugboard role', async () => {
+    const context = await browser.newContext();
+    const page = await signIn(context, 'norole');
+    expect(await text(page, 'h1')).toBe('Not signed in');
+    expect(await text(page, 'body')).toContain('has no Plugboard role');
+    expect((await context.cookies()).find((c) => c.name === 'plugboard_dashboard')).toBeUndefined();
+    await context.close();
+  }, 60_000);
+
+  it('sends a visitor without a session to the sign-in, and refuses forged or tampered session cookies', async () => {
+    const anonymous = await fetch(`${base}/dashboard`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.get('location')).toBe('/dashboard/login?next=%2Fdashboard');
+    const login = await fetch(`${base}/dashboard/login`, { redirect: 'manual' });
+    expect(login.status).toBe(302);
+    expect(login.headers.get('location')).toMatch(new RegExp(`^${as.authorizeUrl}\\?.*code_challenge_method=S256`));
+    const json = await fetch(`${base}/dashboard/data.json`);
+    expect(json.status).toBe(401);
+    expect((await json.json()).error.code).toBe('unauthenticated');
+
+    const session = Buffer.from(JSON.stringify({ operator: { orgId: 'acme', role: 'admin', subject: 'mallory', displayName: 'Mallory' }, expiresAt: Date.now() + 3600_000 })).toString('base64');
+    const sign = (value: string, key: string) => createHmac('sha256', key).update(`plugboard_dashboard=${value}`).digest('base64url');
+    const tries = {
+      unsigned: `plugboard_dashboard=${session}`,
+      'signed with another key': `plugboard_dashboard=${session}; plugboard_dashboard.sig=${sign(session, 'not-the-secret')}`,
+      'garbage signature': `plugboard_dashboard=${session}; plugboard_dashboard.sig=AAAA`,
+    };
+    for (const [what, cookie] of Object.entries(tries)) {
+      const reply = await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie } });
+      expect({ what, status: reply.status }).toEqual({ what, status: 302 });
+    }
+    // The same payload signed with the real secret is accepted: the refusals above are the signature's doing.
+    const genuine = await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie: `plugboard_dashboard=${session}; plugboard_dashboard.sig=${sign(session, Buffer.from(SESSION_SECRET).toString('base64'))}` } });
+    expect(genuine.status).toBe(200);
+    // An expired session is refused even with a valid signature.
+    const stale = Buffer.from(JSON.stringify({ operator: { orgId: 'acme', role: 'admin', subject: 'x', displayName: 'X' }, expiresAt: Date.now() - 1 })).toString('base64');
+    expect((await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie: `plugboard_dashboard=${stale}; plugboard_dashboard.sig=${sign(stale, Buffer.from(SESSION_SECRET).toString('base64'))}` } })).status).toBe(302);
+    // Only dashboard paths are places to come back to.
+    const away = await fetch(`${base}/dashboard/login?next=${encodeURIComponent('https://evil.example/')}`, { redirect: 'manual' });
+    expect(away.status).toBe(302);
+  });
+
+  it('lets programs read it with an API key, for their org only', async () => {
+    const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+    const page = await fetch(`${base}/dashboard`, { headers: bearer(aliceReadOnly), redirect: 'manual' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('tr data-connection="crm_main"');
+    for (const secret of secrets()) expect(html).not.toContain(secret);
+
+    const data = await (await fetch(`${base}/dashboard/data.json?connection=crm_main`, { headers: bearer(alice) })).json();
+    expect(data.orgId).toBe('acme');
+    expect(data.connections.map((c: { linkName: string; status: string }) => `${c.linkName}:${c.status}`)).toEqual(['billing_main:revoked', 'crm_backup:revoked', 'crm_main:connected', 'crm_pending:pending', 'machine:connected']);
+    expect(data.invocations.find((i: { connection: string }) => i.connection === 'crm_main')).toMatchObject({ calls: 5, errors: 2, errorRate: 0.4 });
+    expect(data.timeline.events.map((e: { type: string }) => e.type)).toEqual(['ConnectionCreated', 'ConnectionAuthorized']);
+    // A member is not an admin: no webhook delivery log.
+    expect(data.webhookDeliveries).toBeNull();
+
+    const other = await (await fetch(`${base}/dashboard/data.json?connection=crm_main`, { headers: bearer(globex) })).json();
+    expect(other).toMatchObject({ orgId: 'globex', connections: [], invocations: [], revocations: [], events: [], timeline: { events: [] } });
+
+    const bad = await fetch(`${base}/dashboard/data.json`, { headers: bearer('pb_not-a-key') });
+    expect(bad.status).toBe(401);
+    expect((await fetch(`${base}/dashboard/data.json?connection=Not-A-Link`, { headers: bearer(alice) })).status).toBe(400);
+    expect((await fetch(`${base}/dashboard?connection=Not-A-Link`, { headers: bearer(alice) })).status).toBe(400);
+  });
+
+  it('writes no secret to the logs', () => {
+    const logs = sys.logs();
+    for (const secret of secrets()) expect(logs).not.toContain(secret);
+  });
+});
