@@ -16,6 +16,8 @@ import { InvokeRoutes } from './routes/invoke.routes';
 import { OAuthCallbackRoutes } from './routes/oauth-callback.routes';
 import { ServicesRoutes } from './routes/services.routes';
 import { WebhookRoutes } from './routes/webhook.routes';
+import { KeysRoutes } from './routes/keys.routes';
+import { PlugboardGrpc } from './grpc/plugboard.grpc';
 
 export const GATEWAY = 'gateway';
 export const gatewayMigrations = [...eventStoreMigrations, ...accessMigrations];
@@ -49,7 +51,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, DashboardRoutes],
+      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc],
       providers: [
         // Verified keys are remembered for 10 s: a revoked key stops working within that time.
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },

@@ -14,6 +14,7 @@ import { GatewayModule } from './gateway.module';
 import { jsonBody, jsonBodyErrors } from './http/json-body';
 import { buildOpenApiDocument } from './http/openapi';
 import { forwardTo } from './http/proxy-forward';
+import { startGrpc } from './grpc/grpc-server';
 
 /** Duration by route template (never the raw path: link names would make the series unbounded). */
 function measureRequests(req: Request, res: ServerResponse, next: () => void): void {
@@ -64,6 +65,7 @@ export async function startGateway(config: PlatformConfig, logger: Logger, proxy
   );
   app.use(...jsonBody(), jsonBodyErrors);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(process.env.npm_package_version ?? '0.1.0') as never, { jsonDocumentUrl: 'docs/openapi.json' });
+  if (config.GRPC_PORT) await startGrpc(app, config.GRPC_PORT, logger);
   await app.listen(config.PORT, '0.0.0.0');
   logger.info({ url: await app.getUrl() }, 'gateway is listening');
   return app;

@@ -51,6 +51,24 @@ describe('API keys (PostgreSQL)', () => {
     await expect(keys.create('acme', 'owner' as never)).rejects.toThrow();
   });
 
+  it('lists an org’s keys without the keys, and revokes one of its own org only', async () => {
+    const cached = new ApiKeys(dataSource, 60_000);
+    const created = await cached.create('listed', 'read_only', 'reports');
+    const other = await keys.create('elsewhere', 'admin');
+    expect(await cached.verify(created.key)).not.toBeNull();
+    const listed = await keys.list('listed');
+    expect(listed).toEqual([{ id: created.keyId, role: 'read_only', prefix: created.key.slice(0, 9), label: 'reports', createdAt: expect.any(String), revokedAt: null }]);
+    expect(JSON.stringify(listed)).not.toContain(created.key);
+    expect(await keys.revoke('listed', other.keyId)).toBeNull();
+    expect(await keys.revoke('listed', 'not-a-uuid')).toBeNull();
+    expect(await keys.verify(other.key)).not.toBeNull();
+    const revoked = await cached.revoke('listed', created.keyId);
+    expect(revoked).toMatchObject({ id: created.keyId, revokedAt: expect.any(String) });
+    // The revoking instance forgets the key at once, despite its cache.
+    expect(await cached.verify(created.key)).toBeNull();
+    expect((await keys.revoke('listed', created.keyId))?.revokedAt).toBe(revoked?.revokedAt);
+  });
+
   it('ranks roles: admin ⊃ member ⊃ read_only', () => {
     expect(roleAllows('admin', 'member')).toBe(true);
     expect(roleAllows('member', 'member')).toBe(true);

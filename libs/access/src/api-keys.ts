@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { OrgIdSchema, RoleSchema, type Role } from '@plugboard/contracts';
+import { OrgIdSchema, RoleSchema, type ApiKeyView, type Role } from '@plugboard/contracts';
 
 /** Who a valid key speaks for. */
 export interface Principal {
@@ -12,9 +12,17 @@ export interface Principal {
 export interface CreatedKey extends Principal {
   /** The key itself: shown to its owner once, never stored. */
   key: string;
+  /** The key as lists show it. */
+  view: ApiKeyView;
 }
 
 const KEY_PREFIX = 'pb_';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const VIEW_COLUMNS = 'id, role, prefix, label, created_at, revoked_at';
+
+function toView(row: { id: string; role: Role; prefix: string; label: string | null; created_at: Date; revoked_at: Date | null }): ApiKeyView {
+  return { id: row.id, role: row.role, prefix: row.prefix, label: row.label, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
+}
 
 function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -38,9 +46,9 @@ export class ApiKeys {
     RoleSchema.parse(role);
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     const keyId = randomUUID();
-    await this.dataSource.transaction(async (manager) => {
+    const [row] = await this.dataSource.transaction(async (manager) => {
       await manager.query(`INSERT INTO orgs (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, [orgId]);
-      await manager.query(`INSERT INTO api_keys (id, org_id, role, key_hash, prefix, label) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      return manager.query(`INSERT INTO api_keys (id, org_id, role, key_hash, prefix, label) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${VIEW_COLUMNS}`, [
         keyId,
         orgId,
         role,
@@ -49,7 +57,7 @@ export class ApiKeys {
         label ?? null,
       ]);
     });
-    return { key, orgId, role, keyId };
+    return { key, orgId, role, keyId, view: toView(row) };
   }
 
   /** The principal of a key, or null when it is unknown or revoked. */
@@ -65,6 +73,28 @@ export class ApiKeys {
       this.recent.set(hash, { principal, until: Date.now() + this.cacheMs });
     }
     return principal;
+  }
+
+  /** The org's keys, newest first, revoked ones included; never a key or its hash. */
+  async list(orgId: string): Promise<ApiKeyView[]> {
+    const rows = await this.dataSource.query(`SELECT ${VIEW_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at DESC, id`, [orgId]);
+    return rows.map(toView);
+  }
+
+  /**
+   * Revokes a key of the org (a key of another org, or an unknown id, is null: not found). Revoking twice keeps the
+   * first time. Other gateways may still accept the key for as long as they cache verified keys.
+   */
+  async revoke(orgId: string, keyId: string): Promise<ApiKeyView | null> {
+    if (!UUID.test(keyId)) return null;
+    const [rows] = await this.dataSource.query(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND org_id = $2 RETURNING ${VIEW_COLUMNS}, key_hash`,
+      [keyId, orgId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    this.recent.delete(row.key_hash);
+    return toView(row);
   }
 
   async hasKeys(orgId: string): Promise<boolean> {

@@ -14,3 +14,5 @@ export * from './connections/credential';
 export * from './invoke/invoke.contract';
 export * from './webhooks/webhook.contract';
 export * from './webhooks/webhook.events';
+export * from './access/api-key.contract';
+export * from './grpc';

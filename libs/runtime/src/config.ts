@@ -116,6 +116,8 @@ const ConfigSchema = z.object({
   PLUGBOARD_MIGRATE_ON_START: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
   /** Distributed mode: serve /health/live and /health/ready on this port, for orchestrators' probes. Off when unset. */
   HEALTH_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0, 'must be a port number').max(65535, 'must be a port number').optional(),
+  /** The gateway's gRPC listener (libs/contracts/proto/plugboard.proto), embedded mode included. Off when unset. */
+  GRPC_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1, 'must be a port number').max(65535, 'must be a port number').optional(),
   /** How long a stopping app may take to finish its work in flight before it exits anyway. */
   PLUGBOARD_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(600_000, 'must be at most 600000 (ms)').default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -50,6 +50,12 @@ describe('configuration', () => {
     expect(problemsOf({ ...base, PLUGBOARD_MIGRATE_ON_START: 'yes', HEALTH_PORT: '70000' }).join('\n')).toMatch(/PLUGBOARD_MIGRATE_ON_START must be true or false[\s\S]*HEALTH_PORT must be a port number|HEALTH_PORT must be a port number[\s\S]*PLUGBOARD_MIGRATE_ON_START must be true or false/);
   });
 
+  it('reads the gRPC port: off when unset, a port number otherwise', () => {
+    expect(loadConfig(base).GRPC_PORT).toBeUndefined();
+    expect(loadConfig({ ...base, GRPC_PORT: '50051' }).GRPC_PORT).toBe(50051);
+    for (const bad of ['0', 'grpc', '65536']) expect(problemsOf({ ...base, GRPC_PORT: bad })).toEqual(['GRPC_PORT must be a port number']);
+  });
+
   it('accepts a master key and a rotation list', () => {
     const k1 = randomBytes(32).toString('base64');
     const k2 = randomBytes(32).toString('base64');

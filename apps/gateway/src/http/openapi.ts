@@ -80,6 +80,19 @@ const WebhookDeliverySchema: Json = {
   },
 };
 
+const ApiKeySchema: Json = {
+  type: 'object',
+  description: 'An API key of your org: never the key itself, only its first characters.',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    role: { type: 'string', enum: ['admin', 'member', 'read_only'] },
+    prefix: { type: 'string', description: 'pb_ and the next six characters of the key' },
+    label: { type: 'string', nullable: true },
+    createdAt: { type: 'string', format: 'date-time' },
+    revokedAt: { type: 'string', format: 'date-time', nullable: true },
+  },
+};
+
 const page = (item: string): Json => ({
   type: 'object',
   properties: { items: { type: 'array', items: { $ref: `#/components/schemas/${item}` } }, nextCursor: { type: 'string', nullable: true } },
@@ -157,7 +170,7 @@ export function buildOpenApiDocument(version: string) {
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An org API key: `npm run keys -- create --org <id> --role admin`.' } },
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An org API key: `npm run keys -- create --org <id> --role admin` for the first one, then `POST /v1/keys`.' } },
       schemas: {
         Service: ServiceSchema,
         ServicePage: page('Service'),
@@ -176,6 +189,16 @@ export function buildOpenApiDocument(version: string) {
         },
         WebhookDelivery: WebhookDeliverySchema,
         WebhookDeliveryPage: page('WebhookDelivery'),
+        ApiKey: ApiKeySchema,
+        ApiKeyList: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/ApiKey' } } } },
+        CreatedApiKey: {
+          type: 'object',
+          properties: { apiKey: { $ref: '#/components/schemas/ApiKey' }, key: { type: 'string', description: 'pb_…: shown this once; only its hash is kept.' } },
+        },
+        ConnectionSnippets: {
+          type: 'object',
+          properties: { curl: { type: 'string' }, proxyCurl: { type: 'string' }, typescript: { type: 'string' }, nats: { type: 'string', nullable: true } },
+        },
         Error: ErrorSchema,
       },
     },

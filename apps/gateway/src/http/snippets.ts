@@ -1,20 +1,11 @@
-import type { ConnectionView } from '@plugboard/contracts';
-
-export interface Snippets {
-  curl: string;
-  /** curl through the passthrough proxy: the API's own answer, as it answered. */
-  proxyCurl: string;
-  typescript: string;
-  /** Null in embedded mode, which has no NATS. */
-  nats: string | null;
-}
+import type { ConnectionSnippets, ConnectionView } from '@plugboard/contracts';
 
 /**
  * Ready-to-paste calls through a connection: curl and TypeScript through the gateway's POST /v1/invoke, curl through
  * /v1/proxy (the API key in $PLUGBOARD_API_KEY), and a NATS request in the format NestJS microservices speak ({id, pattern, data} →
  * {response | err}).
  */
-export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; natsUrl: string | undefined; orgId: string; userId: string }): Snippets {
+export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; natsUrl: string | undefined; orgId: string; userId: string }): ConnectionSnippets {
   const call = { connection: connection.linkName, method: 'GET', url: '/' };
   const curl = [
     `curl -s -X POST '${options.publicUrl}/v1/invoke' \\`,

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
-import { Subjects, type Actor, type AuthorizeResult, type ConnectionView, type Page } from '@plugboard/contracts';
+import { Subjects, type Actor, type AuthorizeResult, type ConnectionSnippets, type ConnectionView, type Page } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { CurrentActor, RequiresRole } from '../http/auth';
-import { buildSnippets, type Snippets } from '../http/snippets';
+import { buildSnippets } from '../http/snippets';
 
 /** `/v1/connections`: the connection app's operations over HTTP. */
 @Controller('v1/connections')
@@ -32,7 +32,7 @@ export class ConnectionsRoutes {
 
   /** Ready-to-paste examples of calling an API through this connection. */
   @Get(':linkName/snippet')
-  async snippet(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<Snippets> {
+  async snippet(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ConnectionSnippets> {
     const connection = await this.rpc.request(Subjects.connection.getConnection, { actor, linkName });
     return buildSnippets(connection, {
       publicUrl: (this.config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${this.config.PORT}`).replace(/\/$/, ''),

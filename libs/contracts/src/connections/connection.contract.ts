@@ -92,6 +92,16 @@ export interface ConnectionView {
 /** What authorizing answered: the connection, or (OAuth) the provider's page to send the user to. */
 export type AuthorizeResult = { connection: ConnectionView } | { authorizeUrl: string };
 
+/** Ready-to-paste calls through a connection (`GET /v1/connections/{linkName}/snippet`). */
+export interface ConnectionSnippets {
+  curl: string;
+  /** curl through the passthrough proxy: the API's own answer, as it answered. */
+  proxyCurl: string;
+  typescript: string;
+  /** Null in embedded mode, which has no NATS. */
+  nats: string | null;
+}
+
 /** A provider's redirect back to Plugboard, passed on by the gateway's callback routes. */
 export const CompleteAuthorizationRequestSchema = z.strictObject({
   protocol: z.enum(['oauth1', 'oauth2']),

@@ -4,6 +4,7 @@ import { InvokeInputSchema } from '../invoke/invoke.contract';
 import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnectionInputSchema } from '../connections/connection.contract';
 import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
 import { RegisterWebhookInputSchema } from '../webhooks/webhook.contract';
+import { CreateApiKeyInputSchema } from '../access/api-key.contract';
 
 /** One REST route, described once: the gateway serves it and documents it from this, and SDKs can type it. */
 export interface Endpoint {
@@ -15,13 +16,19 @@ export interface Endpoint {
   bodyExample?: unknown;
   success: number;
   /** Which response schema (in the OpenAPI components) a success returns. */
-  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health' | 'Webhook' | 'WebhookWithSecret' | 'WebhookDeliveryPage';
+  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health' | 'Webhook' | 'WebhookWithSecret' | 'WebhookDeliveryPage' | 'ApiKeyList' | 'CreatedApiKey' | 'ApiKey' | 'ConnectionSnippets';
   /** Query parameters, for lists. */
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
   public?: boolean;
   /** Served for every method (the passthrough proxy): documented once per method. */
   anyMethod?: boolean;
+}
+
+/** What `GET /health` answers: each check is `ok` or `unreachable`. */
+export interface HealthView {
+  status: 'ok' | 'degraded';
+  checks: Record<string, string>;
 }
 
 const authErrors: ErrorCode[] = ['unauthenticated', 'forbidden'];
@@ -139,6 +146,7 @@ export const Endpoints = {
     summary: 'Ready-to-paste calls through this connection: curl and TypeScript through POST /v1/invoke, curl through /v1/proxy, and a NATS request (distributed mode).',
     tag: 'connections',
     success: 200,
+    returns: 'ConnectionSnippets',
     errors: ['connection_not_found', ...authErrors],
   },
   editConnection: {
@@ -289,5 +297,34 @@ export const Endpoints = {
     success: 200,
     returns: 'WebhookDeliveryPage',
     errors: ['validation_failed', ...authErrors],
+  },
+  listKeys: {
+    method: 'GET',
+    path: '/v1/keys',
+    summary: 'List your org’s API keys, newest first, revoked ones included: id, role, label, the first characters. Never a key itself.',
+    tag: 'keys',
+    success: 200,
+    returns: 'ApiKeyList',
+    errors: [...authErrors],
+  },
+  createKey: {
+    method: 'POST',
+    path: '/v1/keys',
+    summary: 'Create an API key for your org with a role (admin, member, read_only). The key is in the answer, shown this once; only its hash is kept.',
+    tag: 'keys',
+    body: CreateApiKeyInputSchema,
+    bodyExample: { role: 'member', label: 'billing service' },
+    success: 201,
+    returns: 'CreatedApiKey',
+    errors: ['validation_failed', 'malformed_json', ...authErrors],
+  },
+  revokeKey: {
+    method: 'POST',
+    path: '/v1/keys/{keyId}/revoke',
+    summary: 'Revoke one of your org’s API keys: it stops working within 10 seconds (gateways remember a verified key that long).',
+    tag: 'keys',
+    success: 200,
+    returns: 'ApiKey',
+    errors: ['not_found', ...authErrors],
   },
 } satisfies Record<string, Endpoint>;
