@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { StoredCredential } from '@plugboard/contracts';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { freePort } from '@plugboard/runtime';
 import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
@@ -34,7 +35,7 @@ describe('ops dashboard', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     as = await startAuthorizationServer({
-      redirectUris: [`${base}/dashboard/callback`],
+      redirectUris: [`${base}/dashboard/callback`, `${base}/v1/oauth/callback`],
       // Long-lived client-credentials tokens: one shows as expiring within the hour, and none is refreshed while the test looks.
       accessTokenTtlSeconds: 1800,
       accounts: {
@@ -48,11 +49,11 @@ describe('ops dashboard', () => {
     alice = await sys.key('acme', 'member');
     aliceReadOnly = await sys.key('acme', 'read_only');
     globex = await sys.key('globex', 'admin');
-    await scenario();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    await scenario();
   }, 180_000);
 
   afterAll(async () => {
@@ -62,7 +63,10 @@ describe('ops dashboard', () => {
     await up?.close();
   });
 
-  /** What an org does in a day: services, connections, calls (some failing), a revocation, an edit the saga answers. */
+  /**
+   * What an org does in a day: services, connections, calls (some failing), a revocation, an edit the saga answers,
+   * and an OAuth 2 grant the provider ended, so that the refresh after a 401 fails for good.
+   */
   async function scenario(): Promise<void> {
     const ok = async (method: string, path: string, body?: unknown) => {
       const reply = await sys.call(method, path, alice, body);
@@ -72,13 +76,20 @@ describe('ops dashboard', () => {
     await ok('POST', '/v1/services', { name: 'CRM', linkName: 'crm', authType: 'api_key', baseUrl: `${up.base}/v1`, apiKey: { params: [{ name: 'X-Api-Key', displayName: 'Key', paramType: 'header' }] } });
     await ok('POST', '/v1/services', { name: 'Billing', linkName: 'billing', authType: 'basic', baseUrl: up.base });
     await ok('POST', '/v1/services', {
+      name: 'CRM (OAuth)',
+      linkName: 'crm_oauth',
+      authType: 'oauth2',
+      baseUrl: up.base,
+      oauth2: { grantType: 'authorization_code', clientId: as.clients.basic.clientId, clientSecret: as.clients.basic.clientSecret, authorizeUrl: as.authorizeUrl, accessTokenUrl: as.tokenUrl, paramType: 'header', scopes: [{ name: 'api:read', displayName: 'Read' }] },
+    });
+    await ok('POST', '/v1/services', {
       name: 'Machine API',
       linkName: 'machine_api',
       authType: 'oauth2',
       baseUrl: up.base,
       oauth2: { grantType: 'client_credentials', clientId: as.clients.basic.clientId, clientSecret: as.clients.basic.clientSecret, accessTokenUrl: as.tokenUrl, paramType: 'header', scopes: [{ name: 'api:read', displayName: 'Read' }] },
     });
-    for (const [linkName, service] of [['crm_main', 'crm'], ['crm_backup', 'crm'], ['crm_pending', 'crm'], ['billing_main', 'billing'], ['machine', 'machine_api']]) {
+    for (const [linkName, service] of [['crm_main', 'crm'], ['crm_backup', 'crm'], ['crm_pending', 'crm'], ['billing_main', 'billing'], ['machine', 'machine_api'], ['crm_oauth_main', 'crm_oauth']]) {
       await ok('POST', '/v1/connections', { name: linkName.replace('_', ' '), linkName, service });
     }
     await ok('POST', '/v1/connections/crm_main/authorize', { values: { 'X-Api-Key': API_KEY_VALUE } });
@@ -91,10 +102,38 @@ describe('ops dashboard', () => {
     }
     await ok('POST', '/v1/invoke', { connection: 'machine', method: 'GET', url: '/status' });
     await ok('POST', '/v1/connections/crm_backup/revoke', {});
+    // A person consents in the browser; then the provider ends the grant, the API refuses the access token, and the
+    // refresh that follows fails with invalid_grant: TokenRefreshFailed, and a revocation with reason refresh_failed.
+    const consent = await browser.newContext();
+    const tab = await consent.newPage();
+    await tab.goto((await ok('POST', '/v1/connections/crm_oauth_main/authorize', {})).authorizeUrl);
+    await tab.fill('input[name=login]', 'ada');
+    await Promise.all([tab.waitForURL(`${base}/v1/oauth/callback?**`), tab.click('button[type=submit]')]);
+    expect(await tab.locator('h1').innerText()).toBe('Connected');
+    await consent.close();
+    const [{ credential_ref }] = await sys.sql(`SELECT credential_ref FROM connection_credentials WHERE link_name = 'crm_oauth_main'`);
+    const tokens = (await sys.vaultEntry<StoredCredential>(credential_ref, 'acme')) as Extract<StoredCredential, { kind: 'oauth2' }>;
+    secretsSeen.push(tokens.accessToken, tokens.refreshToken as string);
+    const { clientId, clientSecret } = as.clients.basic;
+    const revoked = await fetch(as.revokeUrl, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.refreshToken as string, token_type_hint: 'refresh_token' }),
+    });
+    expect(revoked.status).toBe(200);
+    up.rejectedTokens.add(tokens.accessToken);
+    await sys.call('POST', '/v1/invoke', alice, { connection: 'crm_oauth_main', method: 'GET', url: '/records' });
+    await eventually(async () => expect((await sys.call('GET', '/v1/connections/crm_oauth_main', alice)).body).toMatchObject({ status: 'revoked', revokedReason: 'refresh_failed' }));
     // Editing the service makes the revocation saga revoke billing_main with reason service_edited.
     await ok('PATCH', '/v1/services/billing', { name: 'Billing v2' });
     await eventually(async () => expect((await sys.call('GET', '/v1/connections/billing_main', alice)).body).toMatchObject({ status: 'revoked', revokedReason: 'service_edited' }));
-    await eventually(async () => expect((await sys.sql(`SELECT count(*)::int AS n FROM invocations WHERE org_id = 'acme'`))[0].n).toBe(6));
+    await eventually(async () =>
+      expect(await sys.sql(`SELECT connection, count(*)::int AS n FROM invocations WHERE org_id = 'acme' GROUP BY 1 ORDER BY 1`)).toEqual([
+        { connection: 'crm_main', n: 5 },
+        { connection: 'crm_oauth_main', n: 1 },
+        { connection: 'machine', n: 1 },
+      ]),
+    );
     await eventually(async () => expect(await sys.sql(`SELECT link_name FROM refresh_schedule WHERE org_id = 'acme'`)).toEqual([{ link_name: 'machine' }]));
   }
 
@@ -110,7 +149,8 @@ describe('ops dashboard', () => {
   }
 
   const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).trim();
-  const secrets = () => [API_KEY_VALUE, BASIC_PASSWORD, as.clients.post.clientSecret, as.clients.basic.clientSecret, SESSION_SECRET, alice, aliceReadOnly, globex];
+  const secretsSeen: string[] = [];
+  const secrets = () => [API_KEY_VALUE, BASIC_PASSWORD, as.clients.post.clientSecret, as.clients.basic.clientSecret, SESSION_SECRET, alice, aliceReadOnly, globex, ...secretsSeen];
 
   it('shows an operator what happened in their org, after signing in through the identity provider', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
@@ -120,11 +160,11 @@ describe('ops dashboard', () => {
     expect(await text(page, 'header')).toContain('Plugboard · acme');
     expect(await text(page, 'header .who')).toBe('Ada Operator · admin');
 
-    // Counts: five connections, two connected, one pending, two revoked.
-    expect(await text(page, '#tile-connections b')).toBe('5');
+    // Counts: six connections, two connected, one pending, three revoked.
+    expect(await text(page, '#tile-connections b')).toBe('6');
     expect(await text(page, '#tile-connected b')).toBe('2');
     expect(await text(page, '#tile-pending b')).toBe('1');
-    expect(await text(page, '#tile-revoked b')).toBe('2');
+    expect(await text(page, '#tile-revoked b')).toBe('3');
     expect(await page.locator('#connections svg .bar-row').count()).toBeGreaterThanOrEqual(3);
 
     // The revoked connections, and why.
@@ -132,6 +172,10 @@ describe('ops dashboard', () => {
     expect(await text(page, 'tr[data-connection=crm_backup]')).toMatch(/revoked\s+user/);
     expect(await text(page, 'tr[data-revocation=billing_main] .reason')).toBe('service_edited');
     expect(await text(page, 'tr[data-revocation=crm_backup] .reason')).toBe('user');
+    expect(await text(page, 'tr[data-revocation=crm_oauth_main] .reason')).toBe('refresh_failed');
+
+    // The refresh that failed, with the provider's reason.
+    expect(await text(page, 'tr[data-refresh-failure=crm_oauth_main]')).toMatch(/invalid_grant\s+revoked \(refresh_failed\)/);
 
     // Invocations: 5 calls through crm_main, 2 errors, 40 %; latencies shown.
     expect(await text(page, 'tr[data-invocations=crm_main] .calls')).toBe('5');
@@ -242,7 +286,15 @@ describe('ops dashboard', () => {
 
     const data = await (await fetch(`${base}/dashboard/data.json?connection=crm_main`, { headers: bearer(alice) })).json();
     expect(data.orgId).toBe('acme');
-    expect(data.connections.map((c: { linkName: string; status: string }) => `${c.linkName}:${c.status}`)).toEqual(['billing_main:revoked', 'crm_backup:revoked', 'crm_main:connected', 'crm_pending:pending', 'machine:connected']);
+    expect(data.connections.map((c: { linkName: string; status: string }) => `${c.linkName}:${c.status}`)).toEqual([
+      'billing_main:revoked',
+      'crm_backup:revoked',
+      'crm_main:connected',
+      'crm_oauth_main:revoked',
+      'crm_pending:pending',
+      'machine:connected',
+    ]);
+    expect(data.refreshFailures).toMatchObject([{ linkName: 'crm_oauth_main', error: 'invalid_grant', definitive: true }]);
     expect(data.invocations.find((i: { connection: string }) => i.connection === 'crm_main')).toMatchObject({ calls: 5, errors: 2, errorRate: 0.4 });
     expect(data.timeline.events.map((e: { type: string }) => e.type)).toEqual(['ConnectionCreated', 'ConnectionAuthorized']);
     // A member is not an admin: no webhook delivery log.

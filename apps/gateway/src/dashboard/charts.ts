@@ -1,4 +1,4 @@
-import { html, type Html } from './html';
+import { html, type Html } from '../http/html';
 
 export interface Segment {
   /** The legend name of the segment (a status, a reason). */

@@ -1,7 +1,7 @@
 import type { Role } from '@plugboard/contracts';
 import { barChart, type BarRow } from './charts';
 import { EXPIRING_WITHIN_MINUTES, INVOCATION_WINDOW_HOURS, type DashboardData, type LoggedEvent } from './dashboard.queries';
-import { html, raw, type Html } from './html';
+import { html, raw, type Html } from '../http/html';
 
 /** Who looks at the page: an operator who signed in, or a program with an API key. */
 export interface Viewer {
@@ -29,7 +29,7 @@ th{color:var(--muted);font-weight:500}td.num,th.num{text-align:right;font-varian
 .chart{margin:.2rem 0 .8rem}.chart svg{max-width:100%;height:auto;font-size:12px}.chart svg text{fill:var(--fg)}.chart svg text.note{fill:var(--muted)}
 figcaption{color:var(--muted);font-size:.85rem}.key{margin-left:.6rem}.key i{display:inline-block;width:.7rem;height:.7rem;border-radius:2px;margin-right:.25rem;vertical-align:-1px}
 pre.json{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,Menlo,monospace;color:#374151;max-height:6rem;overflow:auto}
-.empty{color:var(--muted);font-style:italic}a{color:#1c64b8}.error-rate.high{color:var(--bad);font-weight:600}
+time{white-space:nowrap}.empty{color:var(--muted);font-style:italic}a{color:#1c64b8}.error-rate.high{color:var(--bad);font-weight:600}
 .login{max-width:28rem;margin:5rem auto;background:#fff;border:1px solid var(--line);border-radius:8px;padding:1.5rem 2rem}
 .login a.button{display:inline-block;background:#111827;color:#fff;padding:.5rem 1rem;border-radius:6px;text-decoration:none}
 </style>`);
@@ -39,7 +39,7 @@ function layout(title: string, body: Html, header: Html | string = ''): string {
 <title>${title} · Plugboard</title>${STYLE}</head><body>${header}${body}</body></html>`.text;
 }
 
-const when = (value: string) => (value ? value.replace('T', '\u00a0').replace(/\.\d+Z$/, 'Z') : '');
+const when = (value: string): Html => (value ? html`<time datetime="${value}">${value.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>` : html``);
 const percent = (rate: number) => `${(rate * 100).toFixed(rate > 0 && rate < 0.1 ? 1 : 0)} %`;
 
 /** "in 12 min", "3 h ago": how far `at` is from `now`. */

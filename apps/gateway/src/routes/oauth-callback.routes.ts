@@ -3,8 +3,7 @@ import type { Response } from 'express';
 import { Subjects, type CompletedAuthorization } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
 import { Public } from '../http/auth';
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml } from '../http/html';
 
 /** The small page a person sees in their browser when the provider sends them back. */
 function summaryPage(result: CompletedAuthorization): string {
