@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
+import { serviceAuthProvider } from '@plugboard/service-auth';
 import { vaultMigrations } from '@plugboard/vault';
 import { AuthorizeConnectionHandler } from './handlers/authorize-connection.handler';
 import { ChangeConnectionHandler } from './handlers/change-connection.handler';
@@ -14,7 +15,6 @@ import { CredentialRecorder } from './flows/credential-recorder';
 import { CredentialVerifier } from './flows/credential-verifier';
 import { OAuthFlows } from './flows/oauth.flows';
 import { ProviderRevoker } from './flows/provider-revoker';
-import { ServiceAuthResolver } from './read-models/service-auth.resolver';
 import { ConnectionListProjection } from './projections/connection-list.projection';
 import { ConnectionRecord, CredentialRecord } from './read-models/connection.record';
 import { ConnectionReader } from './read-models/connection.reader';
@@ -45,7 +45,7 @@ export class ConnectionModule {
         vaultProvider,
         ConnectionReader,
         ServiceLookup,
-        ServiceAuthResolver,
+        serviceAuthProvider,
         CredentialRecorder,
         CredentialVerifier,
         OAuthFlows,

@@ -4,6 +4,7 @@ import { accessMigrations, ApiKeys } from '@plugboard/access';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PlatformModule, SubscriptionRunner, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
+import { serviceAuthProvider } from '@plugboard/service-auth';
 import { vaultMigrations } from '@plugboard/vault';
 import { InvokeHandler } from './handlers/invoke.handler';
 import { InvocationLog } from './invocation-log';
@@ -41,6 +42,7 @@ export class InvokeProxyModule {
       providers: [
         vaultProvider,
         InvokeSettings,
+        serviceAuthProvider,
         TargetResolver,
         InvocationLog,
         InvokeService,

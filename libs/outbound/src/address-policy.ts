@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { DomainError, ErrorCodes } from '@plugboard/contracts';
 
 /** Addresses a credential must never be sent to: loopback, private, link-local (cloud metadata), and the like. */
 const PRIVATE = new BlockList();
@@ -69,4 +70,20 @@ export function hostAllowed(host: string, allowedHosts: readonly string[]): bool
     }
     return h === p;
   });
+}
+
+/**
+ * Where a credential may go: one of the service's hosts, over https unless the operator allowed the host, never to
+ * an address written out that is private (names are checked when they resolve: see `safeLookup`).
+ */
+export function assertDestination(url: URL, allowedHosts: readonly string[], allowLocal: readonly string[]): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DomainError(ErrorCodes.hostNotAllowed, 'Only http(s) APIs can be called.');
+  if (!hostAllowed(url.host, allowedHosts) && !hostAllowed(url.hostname, allowedHosts)) {
+    throw new DomainError(ErrorCodes.hostNotAllowed, `${url.host} is not one of the hosts this service's credentials may be sent to (${allowedHosts.join(', ') || 'none'}).`);
+  }
+  if (url.protocol === 'http:' && !allowLocal.includes(url.hostname)) throw new DomainError(ErrorCodes.hostNotAllowed, 'Credentials are only sent over https.');
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && isPrivateAddress(literal) && !allowLocal.includes(literal)) {
+    throw new DomainError(ErrorCodes.privateAddress, `${literal} is a private or local address; Plugboard does not send credentials there.`);
+  }
 }

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
-import { fillTemplate, type CatalogEntry } from '@plugboard/catalog';
-import { DomainError, ErrorCodes, type ServiceDefinition, type StoredCredential, type Verify } from '@plugboard/contracts';
-import { hostAllowed, isPrivateAddress, safeLookup } from './address-policy';
+import { fillTemplate } from '@plugboard/catalog';
+import { DomainError, ErrorCodes, type StoredCredential, type Verify } from '@plugboard/contracts';
+import { assertDestination, safeLookup } from './address-policy';
 import { injectCredentials, type Injection } from './inject-credentials';
+import { serviceTargetOf, type ServiceSource } from './service-target';
 
 /** Where and how a credential of one connection is checked. */
 export interface VerificationTarget {
@@ -12,11 +12,6 @@ export interface VerificationTarget {
   injection: Injection;
   allowedHosts: string[];
 }
-
-/** The service of a connection, as each app can load it (the catalog entry, or the custom service's definition). */
-export type VerifiableService =
-  | { type: 'predefined'; entry: CatalogEntry; parameters: Record<string, string>; oauth1Consumer?: { key: string; secret: string } | null }
-  | { type: 'custom'; definition: ServiceDefinition; oauth1ConsumerSecret?: string | null };
 
 /**
  * `accepted`: 2xx. `rejected`: 401 or 403, the credential is refused for good. `inconclusive`: anything else
@@ -39,63 +34,17 @@ function joinPath(baseUrl: string, verify: Verify): URL {
 }
 
 /**
- * The verification call of a connection's service, or null when it declares none or its credential cannot travel on
- * a GET (form data). Templated catalog URLs are filled with the connection's parameters (pattern-checked).
+ * The verification call of a connection's service, or null when it declares none, has no base URL, or its
+ * credential cannot travel on a GET (form data) or be signed (see `serviceTargetOf`).
  */
-export function verificationTargetOf(service: VerifiableService): VerificationTarget | null {
-  if (service.type === 'predefined') {
-    const { entry } = service;
-    if (!entry.verify) return null;
-    const fill = (template: string) => fillTemplate(template, entry.connectionParameters ?? [], service.parameters);
-    const url = joinPath(fill(entry.baseUrl), { method: 'GET', path: fill(entry.verify.path) });
-    const allowedHosts = entry.allowedHosts.map(fill);
-    let injection: Injection;
-    switch (entry.authType) {
-      case 'api_key':
-        if (entry.apiKey.params.some((p) => p.paramType === 'form')) return null;
-        injection = { kind: 'api_key', params: entry.apiKey.params.map((p) => ({ name: p.name, paramType: p.paramType, prefix: p.prefix })) };
-        break;
-      case 'basic':
-        injection = { kind: 'basic' };
-        break;
-      case 'oauth2':
-        injection = { kind: 'oauth2', paramType: entry.oauth2.paramType, header: entry.oauth2.accessTokenHeader };
-        break;
-      case 'oauth1':
-        if (!service.oauth1Consumer || entry.oauth1.paramType === 'form' || entry.oauth1.signatureMethod === 'RSA-SHA1') return null;
-        injection = { kind: 'oauth1', paramType: entry.oauth1.paramType, consumerKey: service.oauth1Consumer.key, consumerSecret: service.oauth1Consumer.secret, signatureMethod: entry.oauth1.signatureMethod };
-        break;
-    }
-    return { url, injection, allowedHosts };
-  }
-  const { definition: d } = service;
-  if (!d.verify || !d.baseUrl) return null;
-  let injection: Injection;
-  if (d.apiKey) {
-    if (d.apiKey.params.some((p) => p.paramType === 'form')) return null;
-    injection = { kind: 'api_key', params: d.apiKey.params };
-  } else if (d.oauth2) {
-    injection = { kind: 'oauth2', paramType: d.oauth2.paramType };
-  } else if (d.oauth1) {
-    if (!service.oauth1ConsumerSecret || d.oauth1.paramType === 'form') return null;
-    injection = { kind: 'oauth1', paramType: d.oauth1.paramType, consumerKey: d.oauth1.consumerKey, consumerSecret: service.oauth1ConsumerSecret, signatureMethod: 'HMAC-SHA1' };
-  } else {
-    injection = { kind: 'basic' };
-  }
-  return { url: joinPath(d.baseUrl, d.verify), injection, allowedHosts: d.allowedHosts };
-}
-
-/** The same destination rules as the invoke proxy: the service's hosts, https unless allowed, no private address. */
-function checkDestination(target: VerificationTarget, allowLocal: readonly string[]): void {
-  const { url } = target;
-  if (!hostAllowed(url.host, target.allowedHosts) && !hostAllowed(url.hostname, target.allowedHosts)) {
-    throw new DomainError(ErrorCodes.hostNotAllowed, `The verification call goes to ${url.host}, which is not one of the hosts this service's credentials may be sent to.`);
-  }
-  if (url.protocol === 'http:' && !allowLocal.includes(url.hostname)) throw new DomainError(ErrorCodes.hostNotAllowed, 'Credentials are only sent over https.');
-  const literal = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && isPrivateAddress(literal) && !allowLocal.includes(literal)) {
-    throw new DomainError(ErrorCodes.privateAddress, `${literal} is a private or local address; Plugboard does not send credentials there.`);
-  }
+export function verificationTargetOf(source: ServiceSource): VerificationTarget | null {
+  const target = serviceTargetOf(source);
+  const verify = source.type === 'predefined' ? source.entry.verify : source.definition.verify;
+  if (!target || !verify || !target.baseUrl) return null;
+  const injection = target.injection;
+  if ((injection.kind === 'api_key' && injection.params.some((p) => p.paramType === 'form')) || (injection.kind === 'oauth1' && injection.paramType === 'form')) return null;
+  const path = source.type === 'predefined' ? fillTemplate(verify.path, source.entry.connectionParameters ?? [], source.parameters) : verify.path;
+  return { url: joinPath(target.baseUrl, { method: 'GET', path }), injection, allowedHosts: target.allowedHosts };
 }
 
 /**
@@ -104,7 +53,7 @@ function checkDestination(target: VerificationTarget, allowLocal: readonly strin
  * every other failure is an `inconclusive` outcome whose reason holds no secret.
  */
 export async function verifyCredential(target: VerificationTarget, credential: StoredCredential, options: VerificationOptions): Promise<VerificationOutcome> {
-  checkDestination(target, options.allowLocal);
+  assertDestination(target.url, target.allowedHosts, options.allowLocal);
   const request = injectCredentials({ method: 'GET', url: target.url, headers: { accept: 'application/json', 'user-agent': 'Plugboard' }, form: null, body: null }, target.injection, credential);
   const transport = request.url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {

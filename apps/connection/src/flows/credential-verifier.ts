@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, type StoredCredential } from '@plugboard/contracts';
 import { verificationTargetOf, verifyCredential } from '@plugboard/outbound';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
-import { ServiceAuthResolver, type ServiceRef } from '../read-models/service-auth.resolver';
+import { ServiceAuth, type ServiceRef } from '@plugboard/service-auth';
 
 /** A person is waiting on the authorize request: the provider gets this long. */
 const VERIFY_TIMEOUT_MS = 10_000;
@@ -18,14 +18,14 @@ export class CredentialVerifier {
   private readonly allowLocal: string[];
 
   constructor(
-    private readonly resolver: ServiceAuthResolver,
+    private readonly resolver: ServiceAuth,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
     this.allowLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
   }
 
   async check(orgId: string, connection: ServiceRef, serviceName: string, credential: StoredCredential): Promise<void> {
-    const target = verificationTargetOf(await this.resolver.verifiable(orgId, connection));
+    const target = verificationTargetOf(await this.resolver.source(orgId, connection));
     if (!target) return;
     const call = `GET ${target.url.pathname}`;
     const outcome = await verifyCredential(target, credential, { allowLocal: this.allowLocal, timeoutMs: VERIFY_TIMEOUT_MS });

@@ -6,7 +6,7 @@ import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Err
 import { EventStore } from '@plugboard/event-store';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
-import { ServiceAuthResolver } from '../read-models/service-auth.resolver';
+import { ServiceAuth } from '@plugboard/service-auth';
 import { ConnectionReader } from '../read-models/connection.reader';
 
 /** How long a user has to finish at the provider before the authorization expires. */
@@ -49,7 +49,7 @@ export class OAuthFlows {
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
-    private readonly resolver: ServiceAuthResolver,
+    private readonly resolver: ServiceAuth,
     private readonly reader: ConnectionReader,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { StoredCredential } from '@plugboard/contracts';
 import { isOAuth2Error, revoke } from '@plugboard/oauth2';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
-import { ServiceAuthResolver, type OAuth2Settings, type ServiceRef } from '../read-models/service-auth.resolver';
+import { ServiceAuth, type OAuth2Settings, type ServiceRef } from '@plugboard/service-auth';
 
 /** The provider gets this long to answer; nobody waits for it. */
 const REVOKE_TIMEOUT_MS = 10_000;
@@ -25,7 +25,7 @@ export class ProviderRevoker implements BeforeApplicationShutdown {
   private readonly localHosts: string[];
 
   constructor(
-    private readonly resolver: ServiceAuthResolver,
+    private readonly resolver: ServiceAuth,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {

@@ -1,12 +1,8 @@
-import { isIP } from 'node:net';
 import { DomainError, ErrorCodes, invalidField } from '@plugboard/contracts';
+import { assertDestination } from '@plugboard/outbound';
 import type { InvokeTarget } from '../targets/target.resolver';
-import { hostAllowed, isPrivateAddress } from '@plugboard/outbound';
 
-/**
- * Where a call may go: one of the service's hosts, over https unless the operator allowed the host, never to an
- * address written out that is private (the DNS lookup checks names; see `safeLookup`).
- */
+/** The URL of a call: absolute or relative (POST /v1/invoke), appended (/v1/proxy), always under `assertDestination`'s rules. */
 export class DestinationPolicy {
   constructor(private readonly allowedLocal: string[]) {}
 
@@ -36,18 +32,7 @@ export class DestinationPolicy {
 
   /** The URL, when the target's credential may be sent there. */
   private allowed(target: InvokeTarget, url: URL): URL {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DomainError(ErrorCodes.hostNotAllowed, 'Only http(s) APIs can be called.');
-    if (!hostAllowed(url.host, target.allowedHosts) && !hostAllowed(url.hostname, target.allowedHosts)) {
-      throw new DomainError(ErrorCodes.hostNotAllowed, `${url.host} is not one of the hosts this service's credentials may be sent to (${target.allowedHosts.join(', ') || 'none'}).`);
-    }
-    if (url.protocol === 'http:' && !this.allowedLocal.includes(url.hostname)) {
-      throw new DomainError(ErrorCodes.hostNotAllowed, 'Credentials are only sent over https.');
-    }
-    // An address written out is connected to without a DNS lookup, so the lookup's check must be made here.
-    const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) && isPrivateAddress(literal) && !this.allowedLocal.includes(literal)) {
-      throw new DomainError(ErrorCodes.privateAddress, `${literal} is a private or local address; Plugboard does not send credentials there.`);
-    }
+    assertDestination(url, target.allowedHosts, this.allowedLocal);
     return url;
   }
 }

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { fillTemplate, findCatalogEntry } from '@plugboard/catalog';
-import { DomainError, ErrorCodes, serviceStreamId, Subjects, type Actor, type RecordedEvent, type StoredCredential } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, Subjects, type Actor, type RecordedEvent, type StoredCredential } from '@plugboard/contracts';
 import { EventStore, type SubscriptionHandler } from '@plugboard/event-store';
 import { RpcClient } from '@plugboard/messaging';
-import { serviceDecider } from '@plugboard/registry-domain';
 import { Vault } from '@plugboard/vault';
-import type { Injection } from '@plugboard/outbound';
+import { serviceTargetOf, type Injection } from '@plugboard/outbound';
+import { ServiceAuth } from '@plugboard/service-auth';
 
 /** Everything a call through one connection needs, decrypted credential included. Lives only in this process. */
 export interface InvokeTarget {
@@ -47,6 +46,7 @@ export class TargetResolver implements SubscriptionHandler {
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
+    private readonly services: ServiceAuth,
     private readonly rpc: RpcClient,
   ) {}
 
@@ -113,7 +113,10 @@ export class TargetResolver implements SubscriptionHandler {
     if (row.status === 'revoked') throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" is revoked. Authorize it again to use it.`);
     const stored = await this.vault.getVersioned<StoredCredential>(this.store.dataSource.manager, row.credential_ref, actor.orgId);
     if (!stored) throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" has no usable credential. Authorize it again.`);
-    const service = row.service_type === 'predefined' ? this.predefined(row) : await this.custom(actor.orgId, row.service);
+    const service = serviceTargetOf(await this.services.source(actor.orgId, { service: row.service, serviceType: row.service_type, parameters: row.parameters }));
+    if (!service) {
+      throw new DomainError(ErrorCodes.serviceNotConfigured, `The OAuth 1.0a consumer of the service "${row.service}" is not configured in this Plugboard (PLUGBOARD_PREDEFINED_CLIENTS).`);
+    }
     return {
       orgId: actor.orgId,
       linkName,
@@ -124,38 +127,5 @@ export class TargetResolver implements SubscriptionHandler {
       credential: stored.value,
       ...service,
     };
-  }
-
-  private predefined(row: Row): Pick<InvokeTarget, 'injection' | 'baseUrl' | 'allowedHosts'> {
-    const entry = findCatalogEntry(row.service);
-    if (!entry) throw new DomainError(ErrorCodes.serviceNotFound, `The service "${row.service}" of this connection is no longer in the catalog.`);
-    const fill = (template: string) => fillTemplate(template, entry.connectionParameters ?? [], row.parameters);
-    const baseUrl = fill(entry.baseUrl);
-    const allowedHosts = entry.allowedHosts.map(fill);
-    switch (entry.authType) {
-      case 'api_key':
-        return { baseUrl, allowedHosts, injection: { kind: 'api_key', params: entry.apiKey.params.map((p) => ({ name: p.name, paramType: p.paramType, prefix: p.prefix })) } };
-      case 'basic':
-        return { baseUrl, allowedHosts, injection: { kind: 'basic' } };
-      case 'oauth2':
-        return { baseUrl, allowedHosts, injection: { kind: 'oauth2', paramType: entry.oauth2.paramType, header: entry.oauth2.accessTokenHeader } };
-      case 'oauth1':
-        throw new DomainError(ErrorCodes.serviceNotConfigured, `Calls through predefined OAuth 1.0a services need the deployment's consumer key; not available in this version.`);
-    }
-  }
-
-  private async custom(orgId: string, linkName: string): Promise<Pick<InvokeTarget, 'injection' | 'baseUrl' | 'allowedHosts'>> {
-    const { state } = await this.store.aggregateStream(serviceStreamId(orgId, linkName), serviceDecider);
-    if (state.status !== 'active') throw new DomainError(ErrorCodes.serviceNotFound, `The service "${linkName}" of this connection no longer exists.`);
-    const s = state.service;
-    const base = { baseUrl: s.baseUrl, allowedHosts: s.allowedHosts };
-    if (s.apiKey) return { ...base, injection: { kind: 'api_key', params: s.apiKey.params } };
-    if (s.oauth2) return { ...base, injection: { kind: 'oauth2', paramType: s.oauth2.paramType } };
-    if (s.oauth1) {
-      const consumerSecret = await this.vault.get<string>(this.store.dataSource.manager, s.oauth1.consumerSecretRef, orgId);
-      if (consumerSecret === null) throw new Error('the service secret is missing from the vault');
-      return { ...base, injection: { kind: 'oauth1', paramType: s.oauth1.paramType, consumerKey: s.oauth1.consumerKey, consumerSecret, signatureMethod: 'HMAC-SHA1' } };
-    }
-    return { ...base, injection: { kind: 'basic' } };
   }
 }

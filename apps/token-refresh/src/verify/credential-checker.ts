@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { findCatalogEntry } from '@plugboard/catalog';
-import { connectionStreamId, DomainError, serviceStreamId, type ConnectionCreated, type StoredCredential } from '@plugboard/contracts';
+import { connectionStreamId, DomainError, type ConnectionCreated, type StoredCredential } from '@plugboard/contracts';
 import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
 import { EventStore, WrongExpectedVersionError } from '@plugboard/event-store';
-import { verificationTargetOf, verifyCredential, type VerifiableService, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
-import { serviceDecider } from '@plugboard/registry-domain';
+import { verificationTargetOf, verifyCredential, type ServiceSource, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { ServiceAuth } from '@plugboard/service-auth';
 import { Vault } from '@plugboard/vault';
 import { RefreshMetrics } from '../refresh/refresh-metrics';
 import { backoffDelayMs } from '../refresh/refresh-policy';
@@ -24,11 +23,11 @@ export type CheckOutcome = 'valid' | 'revoked' | 'inconclusive' | 'unverifiable'
 @Injectable()
 export class CredentialChecker {
   private readonly allowLocal: string[];
-  private readonly predefinedClients: Record<string, { clientId: string; clientSecret: string }>;
 
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
+    private readonly services: ServiceAuth,
     private readonly schedule: VerifySchedule,
     private readonly metrics: RefreshMetrics,
     @Inject(REFRESH_SETTINGS) private readonly settings: RefreshSettings,
@@ -36,7 +35,6 @@ export class CredentialChecker {
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
     this.allowLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
-    this.predefinedClients = config.PLUGBOARD_PREDEFINED_CLIENTS ? JSON.parse(config.PLUGBOARD_PREDEFINED_CLIENTS) : {};
   }
 
   async check(due: DueCheck): Promise<CheckOutcome> {
@@ -120,18 +118,8 @@ export class CredentialChecker {
     }
   }
 
-  private async serviceOf(orgId: string, connection: ConnectionCreated['data']): Promise<VerifiableService> {
-    const { linkName, type } = connection.service;
-    if (type === 'predefined') {
-      const entry = findCatalogEntry(linkName);
-      if (!entry) throw new Error(`the predefined service ${linkName} is no longer in the catalog`);
-      const client = this.predefinedClients[linkName];
-      return { type: 'predefined', entry, parameters: connection.parameters, oauth1Consumer: client ? { key: client.clientId, secret: client.clientSecret } : null };
-    }
-    const { state } = await this.store.aggregateStream(serviceStreamId(orgId, linkName), serviceDecider);
-    if (state.status !== 'active') throw new Error(`the service ${linkName} no longer exists`);
-    const definition = state.service;
-    const oauth1ConsumerSecret = definition.oauth1 ? await this.vault.get<string>(this.store.dataSource.manager, definition.oauth1.consumerSecretRef, orgId) : null;
-    return { type: 'custom', definition, oauth1ConsumerSecret };
+  private serviceOf(orgId: string, connection: ConnectionCreated['data']): Promise<ServiceSource> {
+    return this.services.source(orgId, { service: connection.service.linkName, serviceType: connection.service.type, parameters: connection.parameters });
   }
+
 }

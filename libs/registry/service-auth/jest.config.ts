@@ -1,0 +1,5 @@
+export default {
+  displayName: 'service-auth',
+  preset: '../../../jest.preset.js',
+  rootDir: '.',
+};
