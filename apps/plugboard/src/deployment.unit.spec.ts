@@ -20,7 +20,9 @@ import { testMasterKey, WORKSPACE_ROOT } from '@plugboard/testing';
  * docker-compose / kubectl check the files too where they are installed.
  */
 const file = (name: string) => readFileSync(path.join(WORKSPACE_ROOT, name), 'utf8');
-const APPS = readdirSync(path.join(WORKSPACE_ROOT, 'apps')).filter((app) => app !== 'plugboard' && existsSync(path.join(WORKSPACE_ROOT, 'apps', app, 'src/main.ts')));
+// Not deployed as services: the embedded composition, and the command line (apps/cli), which runs where its user is.
+const NOT_SERVICES = ['plugboard', 'cli'];
+const APPS = readdirSync(path.join(WORKSPACE_ROOT, 'apps')).filter((app) => !NOT_SERVICES.includes(app) && existsSync(path.join(WORKSPACE_ROOT, 'apps', app, 'src/main.ts')));
 const SCALED_OUT = ['invoke-proxy', 'token-refresh'];
 const HTTP_APPS = ['gateway', 'invoke-proxy'];
 
