@@ -220,7 +220,10 @@ describe('ops dashboard', () => {
 
   it('shows another org operator their org only', async () => {
     const context = await browser.newContext();
-    const page = await signIn(context, 'grace', '/dashboard?connection=crm_main');
+    // A sign-in asked to land off the dashboard lands on it.
+    const page = await signIn(context, 'grace', `/dashboard/login?next=${encodeURIComponent('https://evil.example/')}`);
+    expect(page.url()).toBe(`${base}/dashboard`);
+    await page.goto(`${base}/dashboard?connection=crm_main`);
     expect(await text(page, 'header')).toContain('Plugboard · globex');
     expect(await text(page, 'header .who')).toBe('Grace Globex · read_only');
     expect(await text(page, '#tile-connections b')).toBe('0');
@@ -270,9 +273,13 @@ describe('ops dashboard', () => {
     // An expired session is refused even with a valid signature.
     const stale = Buffer.from(JSON.stringify({ operator: { orgId: 'acme', role: 'admin', subject: 'x', displayName: 'X' }, expiresAt: Date.now() - 1 })).toString('base64');
     expect((await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie: `plugboard_dashboard=${stale}; plugboard_dashboard.sig=${sign(stale, Buffer.from(SESSION_SECRET).toString('base64'))}` } })).status).toBe(302);
-    // Only dashboard paths are places to come back to.
-    const away = await fetch(`${base}/dashboard/login?next=${encodeURIComponent('https://evil.example/')}`, { redirect: 'manual' });
-    expect(away.status).toBe(302);
+    // The callback without a code or an error (someone typed it) is a page that says so, not a new authorization.
+    const typed = await fetch(`${base}/dashboard/callback`, { redirect: 'manual' });
+    expect(typed.status).toBe(403);
+    expect(await typed.text()).toContain('start at /dashboard');
+    // A callback whose state the browser never started is refused.
+    const stray = await fetch(`${base}/dashboard/callback?code=abc&state=forged`, { redirect: 'manual' });
+    expect(stray.status).toBe(403);
   });
 
   it('lets programs read it with an API key, for their org only', async () => {

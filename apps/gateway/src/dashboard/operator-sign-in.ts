@@ -100,8 +100,8 @@ export class OperatorSignIn {
     const session = await this.sessionOf(req, res);
     session.next = next;
     await new Promise<void>((resolve, reject) => {
-      this.authenticator.authenticate(STRATEGY, { session: false })(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
       res.once('finish', () => resolve());
+      this.authenticator.authenticate(STRATEGY, { session: false })(req, res, (err?: unknown) => (err ? reject(err) : resolve()));
     });
   }
 
@@ -109,7 +109,17 @@ export class OperatorSignIn {
   async finish(req: Request, res: Response): Promise<SignInOutcome> {
     const session = await this.sessionOf(req, res);
     const next = session.next ?? '/dashboard';
-    const outcome = await new Promise<SignInOutcome>((resolve) => {
+    // Without a code or an error, passport-oauth2 would start a new authorization instead of finishing one.
+    const arrived = typeof req.query.code === 'string' || typeof req.query.error === 'string';
+    const outcome: SignInOutcome = arrived ? await this.exchange(req, res, next) : { refused: 'This address is where the identity provider sends you back after signing in; start at /dashboard.' };
+    // A new session either way: the sign-in's state and verifier are used up.
+    (req as { session?: DashboardSession | null }).session = 'operator' in outcome ? { operator: outcome.operator, expiresAt: Date.now() + SESSION_HOURS * 3600_000 } : null;
+    return outcome;
+  }
+
+  /** The code for tokens, the tokens for userinfo claims, the claims for an operator (or the reason there is none). */
+  private exchange(req: Request, res: Response, next: string): Promise<SignInOutcome> {
+    return new Promise<SignInOutcome>((resolve) => {
       const done = (err: unknown, user: Operator | false, info?: { message?: string }) => {
         if (err) resolve({ refused: 'The identity provider did not complete the sign-in. Try again, or ask your administrator.' });
         else if (!user) resolve({ refused: info?.message && !/state|verifier/i.test(info.message) ? info.message : 'The sign-in could not be verified (it expired, or was started in another browser). Try again.' });
@@ -117,9 +127,6 @@ export class OperatorSignIn {
       };
       this.authenticator.authenticate(STRATEGY, { session: false }, done)(req, res, ((err: unknown) => done(err, false)) as NextFunction);
     });
-    // A new session either way: the sign-in's state and verifier are used up.
-    (req as { session?: DashboardSession | null }).session = 'operator' in outcome ? { operator: outcome.operator, expiresAt: Date.now() + SESSION_HOURS * 3600_000 } : null;
-    return outcome;
   }
 
   async signOut(req: Request, res: Response): Promise<void> {
