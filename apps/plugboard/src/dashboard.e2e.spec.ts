@@ -149,6 +149,7 @@ describe('ops dashboard', () => {
   }
 
   const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).trim();
+  const body = (response: Response): Promise<any> => response.json();
   const secretsSeen: string[] = [];
   const secrets = () => [API_KEY_VALUE, BASIC_PASSWORD, as.clients.post.clientSecret, as.clients.basic.clientSecret, SESSION_SECRET, alice, aliceReadOnly, globex, ...secretsSeen];
 
@@ -254,7 +255,7 @@ describe('ops dashboard', () => {
     expect(login.headers.get('location')).toMatch(new RegExp(`^${as.authorizeUrl}\\?.*code_challenge_method=S256`));
     const json = await fetch(`${base}/dashboard/data.json`);
     expect(json.status).toBe(401);
-    expect((await json.json()).error.code).toBe('unauthenticated');
+    expect((await body(json)).error.code).toBe('unauthenticated');
 
     const session = Buffer.from(JSON.stringify({ operator: { orgId: 'acme', role: 'admin', subject: 'mallory', displayName: 'Mallory' }, expiresAt: Date.now() + 3600_000 })).toString('base64');
     const sign = (value: string, key: string) => createHmac('sha256', key).update(`plugboard_dashboard=${value}`).digest('base64url');
@@ -291,7 +292,7 @@ describe('ops dashboard', () => {
     expect(html).toContain('tr data-connection="crm_main"');
     for (const secret of secrets()) expect(html).not.toContain(secret);
 
-    const data = await (await fetch(`${base}/dashboard/data.json?connection=crm_main`, { headers: bearer(alice) })).json();
+    const data = await body(await fetch(`${base}/dashboard/data.json?connection=crm_main`, { headers: bearer(alice) }));
     expect(data.orgId).toBe('acme');
     expect(data.connections.map((c: { linkName: string; status: string }) => `${c.linkName}:${c.status}`)).toEqual([
       'billing_main:revoked',
@@ -307,7 +308,7 @@ describe('ops dashboard', () => {
     // A member is not an admin: no webhook delivery log.
     expect(data.webhookDeliveries).toBeNull();
 
-    const other = await (await fetch(`${base}/dashboard/data.json?connection=crm_main`, { headers: bearer(globex) })).json();
+    const other = await body(await fetch(`${base}/dashboard/data.json?connection=crm_main`, { headers: bearer(globex) }));
     expect(other).toMatchObject({ orgId: 'globex', connections: [], invocations: [], revocations: [], events: [], timeline: { events: [] } });
 
     const bad = await fetch(`${base}/dashboard/data.json`, { headers: bearer('pb_not-a-key') });
