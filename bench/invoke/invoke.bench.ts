@@ -1,6 +1,7 @@
 /**
  * Invoke overhead, all in one run on one machine: the same GET to a local upstream made directly, through a bare
- * Node reverse proxy (keep-alive forwarding, no auth work: the yardstick), through `/v1/proxy/{linkName}`, through
+ * Node reverse proxy (keep-alive forwarding, no auth work: the yardstick), through `/v1/proxy/{linkName}` (embedded,
+ * and an invoke-proxy app in its own process), through
  * `POST /v1/invoke` (gateway → NATS → invoke proxy), and as a NATS invoke request from another product.
  * HTTP paths are driven by wrk (Debian package `wrk`): one connection for latency, many for throughput.
  *   npm run bench:invoke -- --seconds 10 --connections 32
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Subjects } from '@plugboard/contracts';
 import { freePort } from '@plugboard/runtime';
+import { runEntry, TEST_NATS_URL, testMasterKey, testNamespace } from '@plugboard/testing';
 import { startTestSystem } from '../../apps/plugboard/src/test-support/test-system';
 
 const run = promisify(execFile);
@@ -89,8 +91,14 @@ async function main(): Promise<void> {
   const [upstreamPort, barePort] = [await freePort(), await freePort()];
   const children = [await node(UPSTREAM, { PORT: String(upstreamPort) }), await node(BARE_PROXY, { PORT: String(barePort), TARGET: String(upstreamPort) })];
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-  const sys = await startTestSystem({ LOG_LEVEL: 'warn' });
+  // The same deployment seen two ways: every app in one process (embedded: the gateway answers /v1/proxy), and an
+  // invoke-proxy app in a process of its own on the same database and bus (distributed: its own /v1/proxy port).
+  const shared = { PLUGBOARD_NAMESPACE: testNamespace(), PLUGBOARD_MASTER_KEY: testMasterKey(), PLUGBOARD_INVOKE_ALLOW_HOSTS: '127.0.0.1' };
+  const sys = await startTestSystem({ LOG_LEVEL: 'warn', ...shared });
+  const proxyPort = await freePort();
+  const invokeProxy = runEntry('apps/invoke-proxy/src/main.ts', { ...shared, DATABASE_URL: sys.db.url, NATS_URL: TEST_NATS_URL, PORT: String(proxyPort) });
   try {
+    await invokeProxy.waitForOutput(/listening for \/v1\/proxy/, 120_000);
     const key = await sys.key('bench', 'member');
     const auth = { authorization: `Bearer ${key}`, 'x-user-id': 'bench' };
     await sys.call('POST', '/v1/services', key, { name: 'Bench', linkName: 'bench', authType: 'api_key', baseUrl: upstreamUrl, apiKey: { params: [{ name: 'X-Key', displayName: 'Key', paramType: 'header' }] } }, 'bench');
@@ -102,7 +110,8 @@ async function main(): Promise<void> {
     const paths: [string, (c: number) => Promise<Figures>][] = [
       ['direct', (c) => wrk(`${upstreamUrl}/ping`, seconds, c, {})],
       ['bare node proxy', (c) => wrk(`http://127.0.0.1:${barePort}/ping`, seconds, c, {})],
-      ['/v1/proxy/bench', (c) => wrk(`${sys.publicUrl}/v1/proxy/bench/ping`, seconds, c, auth)],
+      ['/v1/proxy, embedded', (c) => wrk(`${sys.publicUrl}/v1/proxy/bench/ping`, seconds, c, auth)],
+      ['/v1/proxy, own process', (c) => wrk(`http://127.0.0.1:${proxyPort}/v1/proxy/bench/ping`, seconds, c, auth)],
       ['POST /v1/invoke', (c) => wrk(`${sys.publicUrl}/v1/invoke`, seconds, c, { ...auth, 'content-type': 'application/json' }, invokeBody)],
       ['NATS invoke.request', (c) => loop(seconds, c, natsCall)],
     ];
@@ -112,13 +121,15 @@ async function main(): Promise<void> {
     const [direct, bare] = results;
     const cell = (value: string, width: number) => value.padStart(width);
     process.stdout.write(`${seconds} s per figure; latency with 1 connection, throughput with ${connections}\n`);
-    process.stdout.write(`${'path'.padEnd(22)}${cell('p50 ms', 9)}${cell('p99 ms', 9)}${cell('added p50', 11)}${cell('added p99', 11)}${cell('req/s', 9)}${cell('vs bare', 9)}\n`);
+    process.stdout.write(`${'path'.padEnd(24)}${cell('p50 ms', 9)}${cell('p99 ms', 9)}${cell('added p50', 11)}${cell('added p99', 11)}${cell('req/s', 9)}${cell('vs bare', 9)}\n`);
     for (const r of results) {
       process.stdout.write(
-        `${r.label.padEnd(22)}${cell(r.one.p50.toFixed(2), 9)}${cell(r.one.p99.toFixed(2), 9)}${cell((r.one.p50 - direct.one.p50).toFixed(2), 11)}${cell((r.one.p99 - direct.one.p99).toFixed(2), 11)}${cell(String(Math.round(r.many.rps)), 9)}${cell(`${Math.round((100 * r.many.rps) / bare.many.rps)}%`, 9)}\n`,
+        `${r.label.padEnd(24)}${cell(r.one.p50.toFixed(2), 9)}${cell(r.one.p99.toFixed(2), 9)}${cell((r.one.p50 - direct.one.p50).toFixed(2), 11)}${cell((r.one.p99 - direct.one.p99).toFixed(2), 11)}${cell(String(Math.round(r.many.rps)), 9)}${cell(`${Math.round((100 * r.many.rps) / bare.many.rps)}%`, 9)}\n`,
       );
     }
   } finally {
+    invokeProxy.child.kill('SIGTERM');
+    await invokeProxy.exited;
     await sys.close();
     for (const child of children) child.kill();
   }

@@ -17,7 +17,18 @@ export interface Invocation {
   started: number;
 }
 
-type Row = [orgId: string, userId: string, connection: string, method: string, host: string | null, path: string | null, status: number | null, errorCode: string | null, latencyMs: number, at: Date];
+interface Row {
+  org_id: string;
+  user_id: string;
+  connection: string;
+  method: string;
+  host: string | null;
+  path: string | null;
+  status: number | null;
+  error_code: string | null;
+  latency_ms: number;
+  at: string;
+}
 
 /** Rows are written together, a few times a second: one INSERT per call would cost more than the call itself. */
 const FLUSH_EVERY_MS = 250;
@@ -39,7 +50,18 @@ export class InvocationLog implements OnModuleDestroy {
     const now = Date.now();
     invocations.observe({ entry: call.entry, outcome: outcomeOf(call.status, call.errorCode) }, (now - call.started) / 1000);
     if (!call.actor) return; // not authenticated: not an invocation of anyone's connection
-    this.pending.push([call.actor.orgId, call.actor.userId, call.connection, call.method, call.url?.host ?? null, call.url?.pathname ?? null, call.status, call.errorCode, now - call.started, new Date(now)]);
+    this.pending.push({
+      org_id: call.actor.orgId,
+      user_id: call.actor.userId,
+      connection: call.connection,
+      method: call.method,
+      host: call.url?.host ?? null,
+      path: call.url?.pathname ?? null,
+      status: call.status,
+      error_code: call.errorCode,
+      latency_ms: now - call.started,
+      at: new Date(now).toISOString(),
+    });
     if (this.pending.length >= FLUSH_AT_ROWS) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS);
   }
@@ -50,12 +72,13 @@ export class InvocationLog implements OnModuleDestroy {
     const rows = this.pending;
     this.pending = [];
     if (rows.length === 0) return;
-    const column = (i: number) => rows.map((row) => row[i]);
+    // One JSON parameter: JSON.stringify is native, where array parameters are escaped value by value in JavaScript.
     await this.store.dataSource
       .query(
         `INSERT INTO invocations (org_id, user_id, connection, method, host, path, status, error_code, latency_ms, at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::int[], $10::timestamptz[])`,
-        Array.from({ length: 10 }, (_, i) => column(i)),
+         SELECT org_id, user_id, connection, method, host, path, status, error_code, latency_ms, at
+           FROM json_to_recordset($1::json) AS r(org_id text, user_id text, connection text, method text, host text, path text, status int, error_code text, latency_ms int, at timestamptz)`,
+        [JSON.stringify(rows)],
       )
       .catch((error) => this.logger.warn({ err: error, rows: rows.length }, 'could not record invocations'));
   }

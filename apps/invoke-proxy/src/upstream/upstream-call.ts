@@ -27,15 +27,16 @@ type NodeHeaders = Record<string, string | string[] | undefined>;
 
 /** The headers that may go on to the next hop: no hop-by-hop ones, nor those the Connection header names. */
 export function forwardable(headers: NodeHeaders, { fromCaller }: { fromCaller: boolean }): Record<string, string> {
-  const hopOnly = new Set(
-    Object.entries(headers)
-      .filter(([name]) => name.toLowerCase() === 'connection')
-      .flatMap(([, value]) => String(value).split(',').map((t) => t.trim().toLowerCase())),
-  );
+  // Plain loops: this runs twice per proxied call.
+  let hopOnly: Set<string> | null = null;
+  for (const name in headers) {
+    if (name.length === 10 && name.toLowerCase() === 'connection') hopOnly = new Set(String(headers[name]).split(',').map((t) => t.trim().toLowerCase()));
+  }
   const out: Record<string, string> = {};
-  for (const [given, value] of Object.entries(headers)) {
+  for (const given in headers) {
+    const value = headers[given];
     const name = given.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(name) || hopOnly.has(name) || (fromCaller && CALLER_ONLY.has(name))) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || hopOnly?.has(name) || (fromCaller && CALLER_ONLY.has(name))) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
