@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBoots
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { accessMigrations, ApiKeys } from '@plugboard/access';
+import { accessMigrations, ApiKeys, VERIFIED_KEY_CACHE_MS } from '@plugboard/access';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { IntegrationEventsPublisher } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
@@ -53,8 +53,7 @@ export class GatewayModule {
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
       controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc],
       providers: [
-        // Verified keys are remembered for 10 s: a revoked key stops working within that time.
-        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },
+        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useFactory: (logger: Logger) => new HttpErrorFilter(logger), inject: [LOGGER] },
         SubscriptionRunner,

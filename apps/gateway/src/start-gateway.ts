@@ -60,7 +60,11 @@ export async function startGateway(config: PlatformConfig, logger: Logger, proxy
       autoLogging: { ignore: (req) => req.url === '/health' },
       genReqId: requestId,
       // Method and path only: query values (an OAuth code, a state, a token someone put in a URL) and headers can be secrets.
-      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }) },
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
+        // The status only: response headers carry Set-Cookie (the dashboard's session).
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(...jsonBody(), jsonBodyErrors);

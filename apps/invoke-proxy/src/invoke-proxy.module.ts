@@ -1,6 +1,6 @@
 import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { accessMigrations, ApiKeys } from '@plugboard/access';
+import { accessMigrations, ApiKeys, VERIFIED_KEY_CACHE_MS } from '@plugboard/access';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PlatformModule, SubscriptionRunner, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
@@ -47,8 +47,7 @@ export class InvokeProxyModule {
         InvocationLog,
         InvokeService,
         ProxyHandler,
-        // Verified keys are remembered for 10 s, as in the gateway.
-        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, 10_000), inject: [DataSource] },
+        { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
         SubscriptionRunner,
         CacheInvalidation,
       ],

@@ -18,7 +18,7 @@ export class InvokeSettings {
   readonly retry: RetrySettings;
 
   constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
-    this.allowedLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.allowedLocal = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
     this.lookup = safeLookup(this.allowedLocal);
     this.destinations = new DestinationPolicy(this.allowedLocal);
     this.timeoutMs = config.PLUGBOARD_INVOKE_TIMEOUT_MS;

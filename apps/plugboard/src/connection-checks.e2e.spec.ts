@@ -115,6 +115,29 @@ describe('connection checks with the provider', () => {
     expect(await active(tokens.accessToken)).toBe(true);
   }, 60_000);
 
+  it('never sends a client secret inside the deployment: private token URLs are refused before any request', async () => {
+    const inside = (linkName: string, tokenUrl: string) => ({
+      name: linkName,
+      linkName,
+      authType: 'oauth2',
+      baseUrl: 'https://api.example.com',
+      oauth2: { grantType: 'client_credentials', clientId: 'c', clientSecret: 'inside-secret-1', accessTokenUrl: tokenUrl, paramType: 'header', scopes: [{ name: 'a', displayName: 'A' }] },
+    });
+    for (const [linkName, tokenUrl] of [
+      ['metadata', 'https://169.254.169.254/token'],
+      ['loopback_v6', 'https://[::1]:9/token'],
+    ]) {
+      expect((await sys.call('POST', '/v1/services', alice, inside(linkName, tokenUrl))).status).toBe(201);
+      expect((await sys.call('POST', '/v1/connections', alice, { name: linkName, linkName, service: linkName })).status).toBe(201);
+      const started = Date.now();
+      const refused = await sys.call('POST', `/v1/connections/${linkName}/authorize`, alice, {});
+      expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 502, code: 'authorization_failed' });
+      expect(refused.body.error.message).toMatch(/private or local address/);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect((await sys.call('GET', `/v1/connections/${linkName}`, alice)).body.status).toBe('pending');
+    }
+  });
+
   describe('callbacks per region', () => {
     it('OAuth 2: the provider sends the user back to the region’s callback URL, and the code exchange presents the same', async () => {
       expect((await sys.call('POST', '/v1/connections', alice, { name: 'EU CRM', linkName: 'eu_crm', service: 'plain_oauth' })).status).toBe(201);

@@ -317,8 +317,17 @@ describe('ops dashboard', () => {
     expect((await fetch(`${base}/dashboard?connection=Not-A-Link`, { headers: bearer(alice) })).status).toBe(400);
   });
 
-  it('writes no secret to the logs', () => {
+  it('writes no secret to the logs, session cookies included', () => {
     const logs = sys.logs();
     for (const secret of secrets()) expect(logs).not.toContain(secret);
+    expect(logs).toContain('/dashboard/callback');
+    expect(logs).not.toMatch(/plugboard_dashboard(\.sig)?=/);
+  });
+
+  it('shows no text the callback URL brings (error_description is anyone’s to write)', async () => {
+    const page = await fetch(`${base}/dashboard/callback?error=server_error&error_description=Call%20555-0100%20to%20restore%20access`);
+    const text = await page.text();
+    expect(text).not.toContain('555-0100');
+    expect(text).toContain('did not complete the sign-in');
   });
 });

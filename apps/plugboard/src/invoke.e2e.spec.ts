@@ -157,6 +157,10 @@ describe('invoke through a connection', () => {
     const bob = await invoke({ connection: 'mine', method: 'GET', url: '/' }, alice, 'bob');
     expect(bob.body.error).toEqual({ code: 'user_not_authorized', message: expect.stringContaining('/v1/connections/mine/authorize') });
     expect((await invoke({ connection: 'keys', method: 'FETCH', url: '/' })).body.error.code).toBe('validation_failed');
+    for (const headers of [{ 'x bad': '1' }, { 'x-split': 'a\r\nx-injected: 1' }]) {
+      const bad = await invoke({ connection: 'keys', method: 'GET', url: '/', headers });
+      expect({ status: bad.status, code: bad.body.error.code }).toEqual({ status: 400, code: 'validation_failed' });
+    }
   });
 
   it('retries idempotent calls on 429/503 as configured, honouring Retry-After, and never a POST', async () => {
@@ -194,10 +198,10 @@ describe('invoke through a connection', () => {
       expect(Object.fromEntries(new URLSearchParams(seen.body))).toEqual({ name: 'widget', token: 'form-secret-2' });
       expect(Number(seen.headers['content-length'])).toBe(Buffer.byteLength(seen.body));
 
-      expect((await proxy('PUT', 'basic/me', { headers: { 'content-type': 'application/json', cookie: 'session=caller' }, body: '{"a":1}' })).status).toBe(200);
+      expect((await proxy('PUT', 'basic/me', { headers: { 'content-type': 'application/json', cookie: 'session=caller', 'x-forwarded-for': '10.0.0.7', forwarded: 'for=10.0.0.7' }, body: '{"a":1}' })).status).toBe(200);
       expect(last()).toMatchObject({ method: 'PUT', path: '/me', body: '{"a":1}' });
       expect(last().headers.authorization).toBe(`Basic ${Buffer.from('ada:pw-secret-3').toString('base64')}`);
-      for (const dropped of ['cookie', 'x-user-id']) expect(last().headers[dropped]).toBeUndefined();
+      for (const dropped of ['cookie', 'x-user-id', 'x-forwarded-for', 'forwarded']) expect(last().headers[dropped]).toBeUndefined();
 
       expect((await proxy('GET', 'bearer/data')).status).toBe(200);
       expect(last().headers.authorization).toMatch(/^Bearer \S{20,}$/);

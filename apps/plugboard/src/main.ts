@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import path from 'node:path';
-import { ConfigError, createLogger } from '@plugboard/runtime';
+import { ConfigError, createLogger, publicUrlOf } from '@plugboard/runtime';
 import { embeddedConfig, ensureAdminKey, masterKey, startAllApps } from './embedded';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   }
   const system = await startAllApps(config, logger);
   const admin = await ensureAdminKey(config, home);
-  const publicUrl = config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  const publicUrl = publicUrlOf(config);
   process.stdout.write(
     [
       '',

@@ -17,6 +17,9 @@ export interface CreatedKey extends Principal {
 }
 
 const KEY_PREFIX = 'pb_';
+
+/** How long a process that authenticates callers remembers a verified key: a revoked key stops working within it. */
+export const VERIFIED_KEY_CACHE_MS = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VIEW_COLUMNS = 'id, role, prefix, label, created_at, revoked_at';
 

@@ -25,7 +25,13 @@ for (const [network, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-  ['::ffff:0:0', 96],
+  // No ::ffff:0:0/96 here: BlockList already checks IPv4-mapped addresses against the IPv4 rules, and that subnet
+  // would match every IPv4 address, public ones included.
+  // Prefixes that carry an IPv4 address inside (NAT64, 6to4, Teredo): the address within could be a private one.
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['2002::', 16],
+  ['2001::', 32],
 ] as const) {
   PRIVATE.addSubnet(network, prefix, 'ipv6');
 }
@@ -33,6 +39,11 @@ for (const [network, prefix] of [
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
   return PRIVATE.check(address, family);
+}
+
+/** Refusals carry the code EPRIVATE, which the HTTP callers turn into `private_address`. */
+function privateAddressError(message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code: 'EPRIVATE' });
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -48,11 +59,7 @@ export function safeLookup(allowed: readonly string[]) {
       if (error) return callback(error, []);
       const list = addresses as LookupAddress[];
       const usable = allowed.includes(hostname) ? list : list.filter((a) => allowed.includes(a.address) || !isPrivateAddress(a.address));
-      if (usable.length === 0) {
-        const refused: NodeJS.ErrnoException = new Error(`${hostname} resolves to a private or local address; Plugboard does not send credentials there.`);
-        refused.code = 'EPRIVATE';
-        return callback(refused, []);
-      }
+      if (usable.length === 0) return callback(privateAddressError(`${hostname} resolves to a private or local address; Plugboard does not send credentials there.`), []);
       if (options.all) return callback(null, usable);
       return callback(null, usable[0].address, usable[0].family);
     });
@@ -86,4 +93,24 @@ export function assertDestination(url: URL, allowedHosts: readonly string[], all
   if (isIP(literal) && isPrivateAddress(literal) && !allowLocal.includes(literal)) {
     throw new DomainError(ErrorCodes.privateAddress, `${literal} is a private or local address; Plugboard does not send credentials there.`);
   }
+}
+
+/**
+ * `fetch` for the OAuth clients (token, refresh, revocation, OAuth 1.0a request-token calls), whose URLs a custom
+ * service's owner chooses: the host is resolved first and refused when it is, or resolves to, a private address
+ * (unless allowed). The check precedes the connection, unlike `safeLookup`'s; it keeps a service from being pointed
+ * inside the deployment.
+ */
+export function publicOnlyFetch(allowed: readonly string[]): typeof fetch {
+  const lookup = safeLookup(allowed);
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!allowed.includes(host)) {
+      if (isIP(host) && isPrivateAddress(host)) throw privateAddressError(`${host} is a private or local address; Plugboard does not send credentials there.`);
+      // A name that does not resolve is left to fetch, which reports it as the network error it is.
+      if (!isIP(host)) await new Promise<void>((resolve, reject) => lookup(host, { all: true }, (error) => (error?.code === 'EPRIVATE' ? reject(error) : resolve())));
+    }
+    return fetch(input, init);
+  };
 }

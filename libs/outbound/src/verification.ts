@@ -1,8 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { fillTemplate } from '@plugboard/catalog';
-import { DomainError, ErrorCodes, type StoredCredential, type Verify } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, type StoredCredential } from '@plugboard/contracts';
 import { assertDestination, safeLookup } from './address-policy';
+import { appendPath } from './http';
 import { injectCredentials, type Injection } from './inject-credentials';
 import { serviceTargetOf, type ServiceSource } from './service-target';
 
@@ -25,14 +26,6 @@ export interface VerificationOptions {
   timeoutMs: number;
 }
 
-function joinPath(baseUrl: string, verify: Verify): URL {
-  const url = new URL(baseUrl);
-  const [path, search] = verify.path.split('?', 2);
-  url.pathname = `${url.pathname.replace(/\/$/, '')}${path}`;
-  url.search = search ?? '';
-  return url;
-}
-
 /**
  * The verification call of a connection's service, or null when it declares none, has no base URL, or its
  * credential cannot travel on a GET (form data) or be signed (see `serviceTargetOf`).
@@ -44,7 +37,8 @@ export function verificationTargetOf(source: ServiceSource): VerificationTarget 
   const injection = target.injection;
   if ((injection.kind === 'api_key' && injection.params.some((p) => p.paramType === 'form')) || (injection.kind === 'oauth1' && injection.paramType === 'form')) return null;
   const path = source.type === 'predefined' ? fillTemplate(verify.path, source.entry.connectionParameters ?? [], source.parameters) : verify.path;
-  return { url: joinPath(target.baseUrl, { method: 'GET', path }), injection, allowedHosts: target.allowedHosts };
+  const [pathname, search] = path.split('?', 2);
+  return { url: appendPath(target.baseUrl, pathname, search), injection, allowedHosts: target.allowedHosts };
 }
 
 /**

@@ -60,7 +60,11 @@ const ConfigSchema = z.object({
       return parsed.regions;
     })
     .optional(),
-  PLUGBOARD_INVOKE_ALLOW_HOSTS: z.string().optional(),
+  /** Hosts or addresses every outgoing call may reach despite being private or plain http (tests: 127.0.0.1). */
+  PLUGBOARD_INVOKE_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((host) => host.trim()).filter(Boolean)),
   PLUGBOARD_INVOKE_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100 (ms)').max(300_000, 'must be at most 300000 (ms)').default(30_000),
   /** Retries of idempotent calls after a 429 or 502/503/504: off unless set. */
   PLUGBOARD_INVOKE_RETRIES: z.coerce.number().int().min(0).max(5, 'must be at most 5').default(0),
@@ -147,4 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, required: RequiredVariable[] 
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
+}
+
+/** Where callers reach the gateway, without a trailing slash: PLUGBOARD_PUBLIC_URL, or localhost on PORT. */
+export function publicUrlOf(config: PlatformConfig): string {
+  return (config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
 }

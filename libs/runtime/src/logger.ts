@@ -8,6 +8,9 @@ import pino, { type Logger } from 'pino';
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.secret',
+  '*.tokenSecret',
   '*.password',
   '*.clientSecret',
   '*.consumerSecret',

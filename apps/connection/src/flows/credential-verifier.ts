@@ -21,7 +21,7 @@ export class CredentialVerifier {
     private readonly resolver: ServiceAuth,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.allowLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.allowLocal = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
   }
 
   async check(orgId: string, connection: ServiceRef, serviceName: string, credential: StoredCredential): Promise<void> {

@@ -4,9 +4,10 @@ import { DomainError, ErrorCodes, invalidField, type Actor, type ConnectionView,
 import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken } from '@plugboard/oauth1';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse } from '@plugboard/oauth2';
 import { EventStore } from '@plugboard/event-store';
-import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 import { ServiceAuth } from '@plugboard/service-auth';
+import { publicOnlyFetch } from '@plugboard/outbound';
 import { ConnectionReader } from '../read-models/connection.reader';
 
 /** How long a user has to finish at the provider before the authorization expires. */
@@ -45,6 +46,8 @@ export class OAuthFlows {
   private readonly publicUrl: string;
   private readonly regionUrls: Record<string, string>;
   private readonly localHosts: string[];
+  /** Token and request-token calls go to URLs a service's owner chose: never inside the deployment. */
+  private readonly fetch: typeof fetch;
 
   constructor(
     private readonly store: EventStore,
@@ -53,9 +56,10 @@ export class OAuthFlows {
     private readonly reader: ConnectionReader,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.publicUrl = (config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, '');
+    this.publicUrl = publicUrlOf(config);
     this.regionUrls = config.PLUGBOARD_REGION_URLS ?? {};
-    this.localHosts = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.localHosts = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
+    this.fetch = publicOnlyFetch(this.localHosts);
   }
 
   /**
@@ -85,7 +89,7 @@ export class OAuthFlows {
     const redirectUri = this.callbackUrl(OAUTH2_CALLBACK_PATH, region);
     if (settings.grantType === 'client_credentials') {
       const tokens = await this.guard(() =>
-        clientCredentials({ ...settings, scopes: connection.scopes, extraParams: settings.extraTokenParams, allowInsecureLocalhost }),
+        clientCredentials({ ...settings, scopes: connection.scopes, extraParams: settings.extraTokenParams, allowInsecureLocalhost, fetch: this.fetch }),
       );
       return { credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
     }
@@ -109,7 +113,7 @@ export class OAuthFlows {
     const redirectUri = this.callbackUrl(OAUTH1_CALLBACK_PATH, region);
     const settings = await this.resolver.oauth1(actor.orgId, connection);
     const consumer = { key: settings.consumerKey, secret: settings.consumerSecret };
-    const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod }));
+    const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod, fetch: this.fetch }));
     await this.remember('oauth1', requestToken.token, actor, connection.linkName, redirectUri, returnUrl, { token: requestToken.token, tokenSecret: requestToken.tokenSecret });
     return { authorizeUrl: oauth1AuthorizeUrl(settings.authorizeUrl, requestToken.token, settings.extraAuthorizeParams) };
   }
@@ -144,6 +148,7 @@ export class OAuthFlows {
           codeVerifier: pending?.codeVerifier ?? null,
           extraParams: settings.extraTokenParams,
           allowInsecureLocalhost: this.insecureAllowed(settings.tokenUrl),
+          fetch: this.fetch,
         });
         return { outcome: 'connected', ...base, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
       }
@@ -154,6 +159,7 @@ export class OAuthFlows {
         requestToken: { key: pending?.token ?? key, secret: pending?.tokenSecret ?? '' },
         verifier: params.oauth_verifier ?? '',
         signatureMethod: settings.signatureMethod,
+        fetch: this.fetch,
       });
       return { outcome: 'connected', ...base, credential: { kind: 'oauth1', token: access.token, tokenSecret: access.tokenSecret }, grant: { scopes: null, expiresAt: null } };
     } catch (error) {

@@ -4,6 +4,7 @@ import type { StoredCredential } from '@plugboard/contracts';
 import { isOAuth2Error, revoke } from '@plugboard/oauth2';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth, type OAuth2Settings, type ServiceRef } from '@plugboard/service-auth';
+import { publicOnlyFetch } from '@plugboard/outbound';
 
 /** The provider gets this long to answer; nobody waits for it. */
 const REVOKE_TIMEOUT_MS = 10_000;
@@ -23,13 +24,16 @@ export interface RetiredCredential {
 export class ProviderRevoker implements BeforeApplicationShutdown {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly localHosts: string[];
+  /** The revocation URL is a service owner's choice: never inside the deployment. */
+  private readonly fetch: typeof fetch;
 
   constructor(
     private readonly resolver: ServiceAuth,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.localHosts = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.localHosts = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
+    this.fetch = publicOnlyFetch(this.localHosts);
   }
 
   /** Starts the calls and returns at once. */
@@ -61,7 +65,7 @@ export class ProviderRevoker implements BeforeApplicationShutdown {
       const token = credential.refreshToken ?? credential.accessToken;
       const tokenTypeHint = credential.refreshToken ? 'refresh_token' : 'access_token';
       try {
-        await revoke({ revokeUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, clientAuth: settings.clientAuth, token, tokenTypeHint, allowInsecureLocalhost, timeoutMs: REVOKE_TIMEOUT_MS });
+        await revoke({ revokeUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, clientAuth: settings.clientAuth, token, tokenTypeHint, allowInsecureLocalhost, timeoutMs: REVOKE_TIMEOUT_MS, fetch: this.fetch });
         this.logger.info({ orgId, linkName, credentialRef, tokenTypeHint }, 'the provider revoked the token');
       } catch (error) {
         // OAuth2Error carries no token, secret or response body; only its classification is logged.

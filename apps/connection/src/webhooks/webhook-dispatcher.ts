@@ -6,7 +6,8 @@ import { LOGGER } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 import { WebhookDeliveries, type ClaimedDelivery } from './webhook-deliveries';
 import { postWebhook } from './webhook-sender';
-import { parseRetryAfter, retryDelayMs, WEBHOOK_SETTINGS, webhookUrlProblem, type WebhookSettings } from './webhook-settings';
+import { parseRetryAfter } from '@plugboard/outbound';
+import { retryDelayMs, WEBHOOK_SETTINGS, webhookUrlProblem, type WebhookSettings } from './webhook-settings';
 import { webhookSignature } from './webhook-signature';
 
 /**

@@ -27,7 +27,7 @@ export function webhookSettings(config: PlatformConfig): WebhookSettings {
     pollMs: config.PLUGBOARD_WEBHOOK_POLL_MS,
     concurrency: 8,
     claimMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS + 5_000,
-    allowedHosts: (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    allowedHosts: config.PLUGBOARD_INVOKE_ALLOW_HOSTS,
   };
 }
 
@@ -53,12 +53,4 @@ export function webhookUrlProblem(url: string, settings: Pick<WebhookSettings, '
 export function retryDelayMs(attempts: number, settings: Pick<WebhookSettings, 'retryBaseMs' | 'retryMaxMs'>, retryAfterMs: number | null = null, random = Math.random()): number {
   const backoff = Math.min(settings.retryBaseMs * 2 ** Math.min(attempts - 1, 30), settings.retryMaxMs) * (0.8 + 0.4 * random);
   return Math.round(Math.min(Math.max(backoff, retryAfterMs ?? 0), settings.retryMaxMs));
-}
-
-/** Retry-After in milliseconds: seconds, or an HTTP date; null when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }

@@ -1,4 +1,5 @@
-import { parseRetryAfter, retryDelayMs, webhookUrlProblem } from './webhook-settings';
+import { parseRetryAfter } from '@plugboard/outbound';
+import { retryDelayMs, webhookUrlProblem } from './webhook-settings';
 
 describe('webhook retry and URL rules', () => {
   const settings = { retryBaseMs: 1_000, retryMaxMs: 60_000 };

@@ -62,7 +62,10 @@ export class DashboardQueries {
         refreshFailures: await this.refreshFailures(m, orgId),
         revocations: await this.revocations(m, orgId),
         invocations: await this.invocations(m, orgId),
-        events: (await m.query(`SELECT ${EVENT_COLUMNS} FROM events WHERE metadata->>'orgId' = $1 ORDER BY global_position DESC LIMIT ${TAIL}`, [orgId])).map(toEvent),
+        // Webhook registrations name the org's webhook URL: admins only, as GET /v1/webhook.
+        events: (
+          await m.query(`SELECT ${EVENT_COLUMNS} FROM events WHERE metadata->>'orgId' = $1 AND ($2 OR stream_id NOT LIKE 'webhook-%') ORDER BY global_position DESC LIMIT ${TAIL}`, [orgId, options.withWebhooks === true])
+        ).map(toEvent),
         timeline: options.connection ? { linkName: options.connection, events: await this.timeline(m, orgId, options.connection) } : null,
         webhookDeliveries: options.withWebhooks ? await this.webhookDeliveries(m, orgId) : null,
       };

@@ -5,7 +5,7 @@ import Keygrip from 'keygrip';
 import passport from 'passport';
 import OAuth2Strategy from 'passport-oauth2';
 import { OrgIdSchema, RoleSchema, type Role } from '@plugboard/contracts';
-import type { OperatorOidc, PlatformConfig } from '@plugboard/runtime';
+import { publicUrlOf, type OperatorOidc, type PlatformConfig } from '@plugboard/runtime';
 import { Keyring } from '@plugboard/vault';
 
 /** Someone who signed in to the dashboard through the operators' identity provider. */
@@ -85,7 +85,7 @@ export class OperatorSignIn {
   static fromConfig(config: PlatformConfig): OperatorSignIn | null {
     const oidc = config.PLUGBOARD_OPERATOR_OIDC;
     if (!oidc) return null;
-    return new OperatorSignIn(oidc, config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${config.PORT}`, sessionSecret(config));
+    return new OperatorSignIn(oidc, publicUrlOf(config), sessionSecret(config));
   }
 
   /** The signed-in operator, or null (no cookie, a bad signature, or an expired session). */
@@ -112,8 +112,10 @@ export class OperatorSignIn {
     // Without a code or an error, passport-oauth2 would start a new authorization instead of finishing one.
     const arrived = typeof req.query.code === 'string' || typeof req.query.error === 'string';
     const outcome: SignInOutcome = arrived ? await this.exchange(req, res, next) : { refused: 'This address is where the identity provider sends you back after signing in; start at /dashboard.' };
-    // A new session either way: the sign-in's state and verifier are used up.
-    (req as { session?: DashboardSession | null }).session = 'operator' in outcome ? { operator: outcome.operator, expiresAt: Date.now() + SESSION_HOURS * 3600_000 } : null;
+    // The sign-in's state and verifier are used up either way; a refused callback (a link anyone can send) leaves an
+    // operator already signed in as they were.
+    const kept = session.operator && (session.expiresAt ?? 0) > Date.now() ? { operator: session.operator, expiresAt: session.expiresAt } : null;
+    (req as { session?: DashboardSession | null }).session = 'operator' in outcome ? { operator: outcome.operator, expiresAt: Date.now() + SESSION_HOURS * 3600_000 } : kept;
     return outcome;
   }
 
@@ -121,7 +123,9 @@ export class OperatorSignIn {
   private exchange(req: Request, res: Response, next: string): Promise<SignInOutcome> {
     return new Promise<SignInOutcome>((resolve) => {
       const done = (err: unknown, user: Operator | false, info?: { message?: string }) => {
-        if (err) resolve({ refused: 'The identity provider did not complete the sign-in. Try again, or ask your administrator.' });
+        // The provider's error_description comes from the URL, which anyone can write: never shown.
+        if (typeof req.query.error === 'string') resolve({ refused: req.query.error === 'access_denied' ? 'The sign-in was cancelled at the identity provider.' : 'The identity provider did not complete the sign-in. Try again, or ask your administrator.' });
+        else if (err) resolve({ refused: 'The identity provider did not complete the sign-in. Try again, or ask your administrator.' });
         else if (!user) resolve({ refused: info?.message && !/state|verifier/i.test(info.message) ? info.message : 'The sign-in could not be verified (it expired, or was started in another browser). Try again.' });
         else resolve({ operator: user, next });
       };

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { Subjects, type Actor, type AuthorizeResult, type ConnectionSnippets, type ConnectionView, type Page } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
-import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { CurrentActor, RequiresRole } from '../http/auth';
 import { buildSnippets } from '../http/snippets';
 
@@ -35,7 +35,7 @@ export class ConnectionsRoutes {
   async snippet(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ConnectionSnippets> {
     const connection = await this.rpc.request(Subjects.connection.getConnection, { actor, linkName });
     return buildSnippets(connection, {
-      publicUrl: (this.config.PLUGBOARD_PUBLIC_URL ?? `http://localhost:${this.config.PORT}`).replace(/\/$/, ''),
+      publicUrl: publicUrlOf(this.config),
       namespace: this.config.PLUGBOARD_NAMESPACE,
       natsUrl: this.config.NATS_URL,
       orgId: actor.orgId,

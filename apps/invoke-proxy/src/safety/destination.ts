@@ -1,5 +1,5 @@
 import { DomainError, ErrorCodes, invalidField } from '@plugboard/contracts';
-import { assertDestination } from '@plugboard/outbound';
+import { appendPath, assertDestination } from '@plugboard/outbound';
 import type { InvokeTarget } from '../targets/target.resolver';
 
 /** The URL of a call: absolute or relative (POST /v1/invoke), appended (/v1/proxy), always under `assertDestination`'s rules. */
@@ -24,10 +24,7 @@ export class DestinationPolicy {
    */
   append(target: InvokeTarget, path: string, search: string): URL {
     if (!target.baseUrl) throw new DomainError(ErrorCodes.serviceNotConfigured, `The service of "${target.linkName}" has no API base URL; call it with POST /v1/invoke and an absolute URL.`);
-    const url = new URL(target.baseUrl);
-    url.pathname = `${url.pathname.replace(/\/$/, '')}${path}`;
-    url.search = search;
-    return this.allowed(target, url);
+    return this.allowed(target, appendPath(target.baseUrl, path, search));
   }
 
   /** The URL, when the target's credential may be sent there. */

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { parseRetryAfter } from '@plugboard/outbound';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const RETRYABLE = new Set([429, 502, 503, 504]);
@@ -18,14 +19,6 @@ export interface RetrySettings {
 export function retryDelay(settings: RetrySettings, method: string, status: number, headers: IncomingHttpHeaders | Record<string, string>, attempt: number): number | null {
   if (attempt >= settings.retries || !IDEMPOTENT.has(method) || !RETRYABLE.has(status)) return null;
   const backoff = settings.baseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
-  const delay = Math.max(backoff, retryAfterMs(headers['retry-after']) ?? 0);
+  const delay = Math.max(backoff, parseRetryAfter(headers['retry-after']) ?? 0);
   return delay <= settings.maxDelayMs ? delay : null;
-}
-
-/** Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterMs(value: string | string[] | undefined): number | null {
-  if (typeof value !== 'string') return null;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }

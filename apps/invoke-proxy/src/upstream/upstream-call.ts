@@ -20,8 +20,8 @@ const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }), 
 
 /** Headers that belong to one hop, never forwarded either way (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
-/** The caller's own credentials and Plugboard's headers: never sent to the API. */
-const CALLER_ONLY = new Set(['authorization', 'cookie', 'x-user-id']);
+/** The caller's own credentials, Plugboard's headers and what the hops in front of it added: never sent to the API. */
+const CALLER_ONLY = new Set(['authorization', 'cookie', 'x-user-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'forwarded', 'via']);
 
 type NodeHeaders = Record<string, string | string[] | undefined>;
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConnectionCreated } from '@plugboard/contracts';
 import type { ClientAuthMethod, ScopeDelimiter } from '@plugboard/oauth2';
+import { publicOnlyFetch } from '@plugboard/outbound';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth } from '@plugboard/service-auth';
 
@@ -17,6 +18,8 @@ export interface RefreshClientSettings {
   extraTokenParams: Record<string, string>;
   /** Plain http, for hosts the operator allowed in PLUGBOARD_INVOKE_ALLOW_HOSTS (tests and benches on 127.0.0.1). */
   allowInsecureLocalhost: boolean;
+  /** Token URLs are a service owner's choice: never inside the deployment. */
+  fetch: typeof fetch;
 }
 
 /** Long enough to spare a stampede thousands of identical look-ups, short enough that an edit is seen soon. */
@@ -26,13 +29,15 @@ const CACHE_TTL_MS = 10_000;
 @Injectable()
 export class OAuthSettingsResolver {
   private readonly localHosts: string[];
+  private readonly fetch: typeof fetch;
   private readonly cache = new Map<string, { until: number; settings: Promise<RefreshClientSettings> }>();
 
   constructor(
     private readonly services: ServiceAuth,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.localHosts = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.localHosts = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
+    this.fetch = publicOnlyFetch(this.localHosts);
   }
 
   resolve(orgId: string, connection: ConnectionCreated['data']): Promise<RefreshClientSettings> {
@@ -61,6 +66,7 @@ export class OAuthSettingsResolver {
       scopeDelimiter: o.scopeDelimiter,
       extraTokenParams: o.extraTokenParams,
       allowInsecureLocalhost: this.insecureAllowed(o.tokenUrl, refreshUrl),
+      fetch: this.fetch,
     };
   }
 

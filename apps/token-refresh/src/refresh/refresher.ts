@@ -194,6 +194,7 @@ export class Refresher {
       clientAuth: client.clientAuth,
       extraParams: client.extraTokenParams,
       allowInsecureLocalhost: client.allowInsecureLocalhost,
+      fetch: client.fetch,
       timeoutMs: this.settings.tokenTimeoutMs,
     };
   }

@@ -34,7 +34,7 @@ export class CredentialChecker {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.allowLocal = (config.PLUGBOARD_INVOKE_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    this.allowLocal = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
   }
 
   async check(due: DueCheck): Promise<CheckOutcome> {

@@ -13,7 +13,12 @@ export const InvokeInputSchema = z.strictObject({
     .pipe(z.enum(HTTP_METHODS, { error: `must be one of ${HTTP_METHODS.join(', ')}` })),
   /** Absolute (on one of the service's allowed hosts) or relative to the service's API base URL. */
   url: z.string().min(1).max(8192),
-  headers: z.record(z.string().max(200), z.string().max(8192)).optional(),
+  headers: z
+    .record(
+      z.string().max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'),
+      z.string().max(8192).regex(/^[^\r\n\0]*$/, 'must not hold line breaks'),
+    )
+    .optional(),
   query: z.record(z.string().max(200), z.string().max(8192)).optional(),
   /** JSON (sent as application/json unless a content-type says otherwise) or a string sent as is. */
   body: z.unknown().optional(),

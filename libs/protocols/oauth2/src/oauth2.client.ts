@@ -8,6 +8,7 @@
 import * as oauth from 'oauth4webapi';
 
 import { OAuth2Error, OAuth2ErrorKind, OAuth2Operation } from './oauth2.error';
+import { parseRetryAfter as parseRetryAfterMs } from '@plugboard/outbound';
 
 export type ScopeDelimiter = 'comma' | 'space' | 'plus';
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
@@ -603,6 +604,8 @@ function classifyLocal(err: unknown): Classified {
     // oauth4webapi's argument checks; their messages name the argument, never its value.
     return { kind: 'protocol', code: 'INVALID_INPUT', detail: typeof err.message === 'string' ? err.message : undefined };
   }
+  // A caller's fetch that refuses the address (see @plugboard/outbound publicOnlyFetch): its message names the host only.
+  if (isRecord(err) && err.code === 'EPRIVATE' && typeof err.message === 'string') return { kind: 'protocol', code: 'PRIVATE_ADDRESS', detail: err.message };
   return { kind: 'protocol', code: 'UNEXPECTED', detail: err instanceof Error ? err.name : undefined };
 }
 
@@ -643,12 +646,8 @@ async function readErrorBody(response: Response): Promise<{ error?: string; erro
 
 /** `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 10.2.3); null when absent or unparsable. */
 export function parseRetryAfter(value: string | null, now: () => Date = () => new Date()): number | null {
-  if (value === null) return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number.parseInt(trimmed, 10);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return null;
-  return Math.max(0, Math.ceil((date - now().getTime()) / 1000));
+  const ms = parseRetryAfterMs(value, now().getTime());
+  return ms === null ? null : Math.ceil(ms / 1000);
 }
 
 function redactor(secrets: Array<string | null | undefined>): (text: string) => string {
