@@ -6,7 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Request } from 'express';
 import pinoHttp from 'pino-http';
-import { CorrelationIdSchema } from '@plugboard/contracts';
+import { CorrelationIdSchema, ErrorCodes, HTTP_STATUS } from '@plugboard/contracts';
 import { httpRequests } from '@plugboard/metrics';
 import type { Logger } from 'pino';
 import { NestPinoLogger, type PlatformConfig } from '@plugboard/runtime';
@@ -32,8 +32,8 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 const proxyElsewhere: RequestListener = (_req, res) => {
-  const error = { code: 'not_found', message: 'This gateway does not serve /v1/proxy: call the invoke-proxy app, or set PLUGBOARD_INVOKE_PROXY_URL on the gateway.' };
-  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+  const error = { code: ErrorCodes.notFound, message: 'This gateway does not serve /v1/proxy: call the invoke-proxy app, or set PLUGBOARD_INVOKE_PROXY_URL on the gateway.' };
+  res.writeHead(HTTP_STATUS[error.code], { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
 };
 
 /**

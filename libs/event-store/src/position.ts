@@ -15,13 +15,3 @@ export function compareLogPositions(a: LogPosition, b: LogPosition): number {
   if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
   return a.position - b.position;
 }
-
-/** Opaque cursor for `GET /v1/events?after=`. */
-export function encodeCursor(p: LogPosition): string {
-  return Buffer.from(`${p.transactionId}:${p.position}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): LogPosition | null {
-  const match = /^(\d{1,20}):(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return match ? { transactionId: match[1], position: Number(match[2]) } : null;
-}

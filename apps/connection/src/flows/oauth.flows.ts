@@ -13,8 +13,8 @@ import { ConnectionReader } from '../read-models/connection.reader';
 /** How long a user has to finish at the provider before the authorization expires. */
 const PENDING_TTL_MS = 10 * 60 * 1000;
 
-export const OAUTH2_CALLBACK_PATH = '/v1/oauth/callback';
-export const OAUTH1_CALLBACK_PATH = '/v1/oauth1/callback';
+const OAUTH2_CALLBACK_PATH = '/v1/oauth/callback';
+const OAUTH1_CALLBACK_PATH = '/v1/oauth1/callback';
 
 function hash(value: string): string {
   return createHash('sha256').update(value).digest('hex');

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream';
+import { ErrorCodes, HTTP_STATUS } from '@plugboard/contracts';
 
 /**
  * Distributed mode: /v1/proxy belongs to the invoke-proxy app, which authenticates and streams by itself; the
@@ -18,7 +19,8 @@ export function forwardTo(base: string): RequestListener {
     });
     forwarded.on('error', () => {
       if (res.headersSent) return void res.destroy();
-      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"unavailable","message":"The invoke proxy cannot be reached. Try again shortly."}}');
+      const error = { code: ErrorCodes.unavailable, message: 'The invoke proxy cannot be reached. Try again shortly.' };
+      res.writeHead(HTTP_STATUS[error.code], { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
     });
     pipeline(req, forwarded, () => undefined);
   };
