@@ -8,4 +8,5 @@ export * from './subscription-runner';
 export * from './microservice';
 export * from './run-app';
 export * from './net';
+export * from './polling-loop';
 export * from './vault.provider';

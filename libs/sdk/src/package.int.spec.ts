@@ -31,7 +31,7 @@ describe('@plugboard/sdk as published', () => {
     const script = `
       const { Plugboard, PlugboardError } = require('@plugboard/sdk');
       const pb = new Plugboard({ baseUrl: 'http://127.0.0.1:9', apiKey: 'pb_secret_value' });
-      pb.services.list().catch((e) => console.log(JSON.stringify({ isError: e instanceof PlugboardError, code: e.code, status: e.status, message: e.message })));`;
+      pb.services.list().catch((e) => process.stdout.write(JSON.stringify({ isError: e instanceof PlugboardError, code: e.code, status: e.status, message: e.message }) + '\\n'));`;
     const { stdout } = await run(process.execPath, ['-e', script], { cwd: consumer });
     const error = JSON.parse(stdout);
     expect(error).toMatchObject({ isError: true, code: 'network_error', status: 0 });

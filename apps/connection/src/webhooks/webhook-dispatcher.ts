@@ -2,7 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, type WebhookPayload } from '@plugboard/contracts';
-import { LOGGER } from '@plugboard/runtime';
+import { LOGGER, PollingLoop } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 import { WebhookDeliveries, type ClaimedDelivery } from './webhook-deliveries';
 import { postWebhook } from './webhook-sender';
@@ -16,9 +16,7 @@ import { webhookSignature } from './webhook-signature';
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private running = false;
-  private loop?: Promise<void>;
-  private wakeUp?: () => void;
+  private readonly poller: PollingLoop;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -27,37 +25,27 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly vault: Vault,
     @Inject(WEBHOOK_SETTINGS) private readonly settings: WebhookSettings,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.poller = new PollingLoop(() => this.claimAndSend(), (error) => this.logger.error({ err: error }, 'webhook dispatcher could not read the outbox; it will look again'), settings.pollMs);
+  }
 
   onApplicationBootstrap(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.poller.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wakeUp?.();
-    await this.loop;
+    await this.poller.stop();
     // Attempts under way end within their timeout; their results are recorded before the database closes.
     await Promise.all(this.inFlight);
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let full = false;
-      try {
-        const free = this.settings.concurrency - this.inFlight.size;
-        if (free > 0) {
-          const claimed = await this.deliveries.claim(free);
-          full = claimed.length === free;
-          for (const delivery of claimed) this.start(delivery);
-        }
-      } catch (error) {
-        this.logger.error({ err: error }, 'webhook dispatcher could not read the outbox; it will look again');
-      }
-      if (!this.running) break;
-      await this.sleep(full ? 0 : this.settings.pollMs);
-    }
+  /** Claims what fits in the free slots and sends it; with every slot filled, looks again at once. */
+  private async claimAndSend(): Promise<number> {
+    const free = this.settings.concurrency - this.inFlight.size;
+    if (free <= 0) return this.settings.pollMs;
+    const claimed = await this.deliveries.claim(free);
+    for (const delivery of claimed) this.start(delivery);
+    return claimed.length === free ? 0 : this.settings.pollMs;
   }
 
   private start(delivery: ClaimedDelivery): void {
@@ -65,7 +53,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       .catch((error) => this.logger.error({ err: error, orgId: delivery.orgId, eventId: delivery.eventId }, 'webhook attempt failed unexpectedly; it is retried after its claim runs out'))
       .finally(() => {
         this.inFlight.delete(work);
-        this.wakeUp?.();
+        this.poller.wake();
       });
     this.inFlight.add(work);
   }
@@ -97,16 +85,5 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const retryIn = retryDelayMs(d.attempt, this.settings, parseRetryAfter(result.retryAfter));
     await this.deliveries.failed(d, result.status, result.error, retryIn);
     this.logger.info({ ...log, status: result.status, error: result.error, retryInMs: d.attempt >= this.settings.maxAttempts ? null : retryIn }, 'webhook attempt failed');
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    }).finally(() => (this.wakeUp = undefined));
   }
 }

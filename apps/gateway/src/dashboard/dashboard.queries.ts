@@ -124,12 +124,13 @@ export class DashboardQueries {
     };
   }
 
+  /** The org's latest events of one type, newest first. */
+  private recent(m: EntityManager, orgId: string, type: string): Promise<{ data: Record<string, never>; recorded_at: Date }[]> {
+    return m.query(`SELECT data, recorded_at FROM events WHERE type = $2 AND metadata->>'orgId' = $1 ORDER BY global_position DESC LIMIT ${RECENT}`, [orgId, type]);
+  }
+
   private async refreshFailures(m: EntityManager, orgId: string): Promise<DashboardData['refreshFailures']> {
-    const rows = await m.query(
-      `SELECT data, recorded_at FROM events WHERE type = 'TokenRefreshFailed' AND metadata->>'orgId' = $1 ORDER BY global_position DESC LIMIT ${RECENT}`,
-      [orgId],
-    );
-    return rows.map((r: { data: Record<string, never>; recorded_at: Date }) => ({
+    return (await this.recent(m, orgId, 'TokenRefreshFailed')).map((r) => ({
       linkName: r.data.linkName,
       userId: r.data.userId,
       error: r.data.error,
@@ -139,11 +140,7 @@ export class DashboardQueries {
   }
 
   private async revocations(m: EntityManager, orgId: string): Promise<DashboardData['revocations']> {
-    const rows = await m.query(
-      `SELECT data, recorded_at FROM events WHERE type = 'ConnectionRevoked' AND metadata->>'orgId' = $1 ORDER BY global_position DESC LIMIT ${RECENT}`,
-      [orgId],
-    );
-    return rows.map((r: { data: Record<string, never>; recorded_at: Date }) => ({
+    return (await this.recent(m, orgId, 'ConnectionRevoked')).map((r) => ({
       linkName: r.data.linkName,
       userId: r.data.userId,
       reason: r.data.reason,

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { ConnectionEvent, RecordedEvent } from '@plugboard/contracts';
+import type { RecordedEvent } from '@plugboard/contracts';
 import type { Projection } from '@plugboard/event-store';
 import { RefreshSchedule } from '../refresh/refresh-schedule';
+import { credentialChange, CREDENTIAL_EVENTS } from './credential-change';
 
 /**
  * Keeps `refresh_schedule` from the connection streams: every credential that expires (an OAuth 2 token with an
@@ -13,49 +14,18 @@ import { RefreshSchedule } from '../refresh/refresh-schedule';
 export class RefreshScheduleProjection implements Projection {
   readonly name = 'refresh-schedule';
   readonly category = 'connection';
-  readonly handles: ConnectionEvent['type'][] = ['ConnectionAuthorized', 'TokenRefreshed', 'ConnectionRevoked', 'ConnectionDeleted'];
+  readonly handles = CREDENTIAL_EVENTS;
   readonly tables = ['refresh_schedule'];
 
   constructor(private readonly schedule: RefreshSchedule) {}
 
   async apply(recorded: RecordedEvent, manager: EntityManager): Promise<void> {
-    const event = { type: recorded.type, data: recorded.data } as ConnectionEvent;
-    switch (event.type) {
-      case 'ConnectionAuthorized': {
-        const d = event.data;
-        if (d.replacesCredentialRef) await this.schedule.remove(d.replacesCredentialRef, manager);
-        if (d.expiresAt) {
-          await this.schedule.authorized(manager, {
-            credentialRef: d.credentialRef,
-            orgId: d.orgId,
-            linkName: d.linkName,
-            userId: d.userId,
-            expiresAt: new Date(d.expiresAt),
-            issuedAt: new Date(d.authorizedAt),
-          });
-        }
-        return;
-      }
-      case 'TokenRefreshed': {
-        const d = event.data;
-        if (!d.expiresAt) return this.schedule.remove(d.credentialRef, manager);
-        await this.schedule.refreshedInLog(manager, {
-          streamId: recorded.streamId,
-          credentialRef: d.credentialRef,
-          orgId: d.orgId,
-          linkName: d.linkName,
-          userId: d.userId,
-          expiresAt: new Date(d.expiresAt),
-          issuedAt: new Date(d.refreshedAt),
-        });
-        return;
-      }
-      case 'ConnectionRevoked':
-        return this.schedule.remove(event.data.credentialRef, manager);
-      case 'ConnectionDeleted':
-        return this.schedule.removeAll(manager, event.data.credentialRefs);
-      default:
-        return;
-    }
+    const { retired, issued } = credentialChange(recorded);
+    if (retired.length > 0) await this.schedule.removeAll(manager, retired);
+    if (!issued) return;
+    if (!issued.expiresAt) return this.schedule.remove(issued.credentialRef, manager);
+    const due = { ...issued, expiresAt: issued.expiresAt };
+    if (issued.by === 'authorization') await this.schedule.authorized(manager, due);
+    else await this.schedule.refreshedInLog(manager, due);
   }
 }

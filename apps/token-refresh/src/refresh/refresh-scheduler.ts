@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { LOGGER } from '@plugboard/runtime';
+import { LOGGER, PollingLoop } from '@plugboard/runtime';
 import { RefreshMetrics } from './refresh-metrics';
 import { RefreshSchedule, type ClaimedCredential } from './refresh-schedule';
 import { REFRESH_SETTINGS, type RefreshSettings } from './refresh-settings';
@@ -13,10 +13,7 @@ import { Refresher } from './refresher';
  */
 @Injectable()
 export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private running = false;
-  private loop?: Promise<void>;
-  private wakeUp?: () => void;
-  private woken = false;
+  private readonly poller: PollingLoop;
   private backlog = false;
   private overdueCountedAt = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -27,31 +24,24 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     private readonly metrics: RefreshMetrics,
     @Inject(REFRESH_SETTINGS) private readonly settings: RefreshSettings,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.poller = new PollingLoop(
+      async () => {
+        await this.tick();
+        return this.backlog ? this.settings.intervalMs * 10 : this.settings.intervalMs * (0.8 + Math.random() * 0.4);
+      },
+      (error) => this.logger.error({ err: error }, 'refresh scheduler could not read the schedule; it will look again'),
+      settings.intervalMs,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    if (!this.settings.schedulerEnabled) return;
-    this.running = true;
-    this.loop = this.run();
+    if (this.settings.schedulerEnabled) this.poller.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
+    await this.poller.stop();
     await Promise.all(this.inFlight);
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.logger.error({ err: error }, 'refresh scheduler could not read the schedule; it will look again');
-      }
-      if (!this.running) break;
-      await this.sleep(this.backlog ? this.settings.intervalMs * 10 : this.settings.intervalMs * (0.8 + Math.random() * 0.4));
-    }
   }
 
   /** One look at the schedule: claim what fits in the free slots and start it. */
@@ -73,7 +63,7 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     const work = this.refreshOne(credential).finally(() => {
       this.inFlight.delete(work);
       // More is due than fits: claim again as soon as half the slots are free (claims in batches, not one by one).
-      if (this.backlog && this.inFlight.size <= this.settings.concurrency / 2) this.wake();
+      if (this.backlog && this.inFlight.size <= this.settings.concurrency / 2) this.poller.wake();
     });
     this.inFlight.add(work);
   }
@@ -95,29 +85,5 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
       // The claim runs out after a lease's length and the credential is tried again then.
       this.logger.error({ err: error, orgId: credential.orgId, linkName: credential.linkName, credentialRef: credential.credentialRef }, 'scheduled refresh failed unexpectedly');
     }
-  }
-
-  private wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
-  }
-
-  /** Waits `ms`, or less when woken (also by a wake that came while it was not waiting). */
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    }).finally(() => {
-      this.wakeUp = undefined;
-      this.woken = false;
-    });
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { LOGGER } from '@plugboard/runtime';
+import { LOGGER, PollingLoop } from '@plugboard/runtime';
 import { REFRESH_SETTINGS, type RefreshSettings } from '../refresh/refresh-settings';
 import { CredentialChecker } from './credential-checker';
 import { VerifySchedule } from './verify-schedule';
@@ -11,44 +11,30 @@ import { VerifySchedule } from './verify-schedule';
  */
 @Injectable()
 export class VerifyScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private running = false;
-  private loop?: Promise<void>;
-  private timer?: NodeJS.Timeout;
-  private wake?: () => void;
+  private readonly poller: PollingLoop;
 
   constructor(
     private readonly schedule: VerifySchedule,
     private readonly checker: CredentialChecker,
     @Inject(REFRESH_SETTINGS) private readonly settings: RefreshSettings,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.poller = new PollingLoop(
+      async () => {
+        await this.tick();
+        return this.settings.intervalMs * (0.8 + Math.random() * 0.4);
+      },
+      (error) => this.logger.error({ err: error }, 'verify scheduler could not read its schedule; it will look again'),
+      settings.intervalMs,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    if (!this.settings.schedulerEnabled) return;
-    this.running = true;
-    this.loop = this.run();
+    if (this.settings.schedulerEnabled) this.poller.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.logger.error({ err: error }, 'verify scheduler could not read its schedule; it will look again');
-      }
-      if (!this.running) break;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.timer = setTimeout(resolve, this.settings.intervalMs * (0.8 + Math.random() * 0.4));
-      });
-    }
+  beforeApplicationShutdown(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One look: claim what is due and check it; returns how many were checked. */

@@ -32,6 +32,11 @@ export interface HealthView {
 }
 
 const authErrors: ErrorCode[] = ['unauthenticated', 'forbidden'];
+/** The query parameters of every list: `{items, nextCursor}` pages. */
+const pageQuery: NonNullable<Endpoint['query']> = [
+  { name: 'limit', description: 'page size, 1–200 (50)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+  { name: 'cursor', description: 'the nextCursor of the previous page', schema: { type: 'string' } },
+];
 
 export const Endpoints = {
   health: {
@@ -70,8 +75,7 @@ export const Endpoints = {
       { name: 'type', description: 'predefined or custom', schema: { type: 'string', enum: ['predefined', 'custom'] } },
       { name: 'authType', description: 'api_key, basic, oauth1 or oauth2', schema: { type: 'string', enum: ['api_key', 'basic', 'oauth1', 'oauth2'] } },
       { name: 'q', description: 'text in the name, link name or description', schema: { type: 'string', example: 'crm' } },
-      { name: 'limit', description: 'page size, 1–200 (50)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
-      { name: 'cursor', description: 'the nextCursor of the previous page', schema: { type: 'string' } },
+      ...pageQuery,
     ],
     success: 200,
     returns: 'ServicePage',
@@ -113,8 +117,7 @@ export const Endpoints = {
     tag: 'connections',
     query: [
       { name: 'view', description: 'own (default), shared or internal', schema: { type: 'string', enum: ['own', 'shared', 'internal'] } },
-      { name: 'limit', description: 'page size, 1–200 (50)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
-      { name: 'cursor', description: 'the nextCursor of the previous page', schema: { type: 'string' } },
+      ...pageQuery,
     ],
     success: 200,
     returns: 'ConnectionPage',
@@ -291,8 +294,7 @@ export const Endpoints = {
     summary: 'The delivery log, newest first: each event sent to your webhook, its status, attempts, last HTTP status and error. No bodies.',
     tag: 'webhooks',
     query: [
-      { name: 'limit', description: 'page size, 1–200 (50)', schema: { type: 'integer', minimum: 1, maximum: 200 } },
-      { name: 'cursor', description: 'the nextCursor of the previous page', schema: { type: 'string' } },
+      ...pageQuery,
     ],
     success: 200,
     returns: 'WebhookDeliveryPage',
