@@ -41,6 +41,11 @@ interface EventRow {
   recorded_at: Date;
 }
 
+/*
+ * `transaction_id` comes back as text under its own name, so an `ORDER BY transaction_id` would sort that text output
+ * column ("99" after "557") rather than the xid8: every ORDER BY here names `events.` columns, which PostgreSQL never
+ * takes for an output alias.
+ */
 const COLUMNS = `event_id, stream_id, stream_version, global_position, transaction_id::text AS transaction_id, type, data, metadata, recorded_at`;
 
 function toRecorded(row: EventRow): RecordedEvent {
@@ -99,7 +104,7 @@ export class EventStore {
 
   async readStream(streamId: string, manager?: EntityManager): Promise<RecordedEvent[]> {
     const rows: EventRow[] = await (manager ?? this.dataSource.manager).query(
-      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY events.stream_version`,
       [streamId],
     );
     return rows.map(toRecorded);
@@ -121,7 +126,7 @@ export class EventStore {
   async head(category?: string): Promise<LogPosition | null> {
     const [row] = await this.dataSource.query(
       `SELECT transaction_id::text AS transaction_id, global_position FROM events ${category ? 'WHERE category = $1' : ''}
-       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+       ORDER BY events.transaction_id DESC, events.global_position DESC LIMIT 1`,
       category ? [category] : [],
     );
     return row ? { transactionId: row.transaction_id, position: Number(row.global_position) } : null;
@@ -142,7 +147,7 @@ export class EventStore {
       `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
        SELECT ${COLUMNS}, false AS held_back FROM events, horizon
         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin ${categoryFilter}
-        ORDER BY transaction_id, global_position LIMIT $3`,
+        ORDER BY events.transaction_id, events.global_position LIMIT $3`,
       params,
     );
     let heldBack = false;
