@@ -93,8 +93,10 @@ export class WebhookDeliveries {
   /** The org's delivery log, newest first. */
   async list(orgId: string, request: Pick<ListWebhookDeliveriesRequest, 'cursor'> & { limit: number }): Promise<Page<WebhookDeliveryView>> {
     const before = decodeCursor(request.cursor);
+    // `seq` stays a bigint (node-postgres hands it over as a string anyway): a `seq::text AS seq` would make the
+    // ORDER BY sort text, "999" before "1015", and the log would end after the first page.
     const rows: DeliveryRow[] = await this.dataSource.query(
-      `SELECT seq::text AS seq, event_id, event_type, status, attempts, last_status, last_error, last_attempt_at, next_attempt_at, delivered_at, created_at
+      `SELECT seq, event_id, event_type, status, attempts, last_status, last_error, last_attempt_at, next_attempt_at, delivered_at, created_at
          FROM webhook_deliveries WHERE org_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint) ORDER BY seq DESC LIMIT $3`,
       [orgId, before, request.limit + 1],
     );

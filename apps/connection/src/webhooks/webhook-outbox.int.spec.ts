@@ -118,4 +118,26 @@ describe('webhook outbox and claims (PostgreSQL)', () => {
     const [row] = await dataSource.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [last.eventId]);
     expect(row.status).toBe('failed');
   });
+
+  it('pages the delivery log newest first by number, across a power of ten, with no gap and no repeat', async () => {
+    // seq 990…1015: read as text, "999" would come before "1015" and the log would stop after ten.
+    const seqs = Array.from({ length: 26 }, (_, i) => 990 + i);
+    await dataSource.query(
+      `INSERT INTO webhook_deliveries (seq, org_id, event_id, event_type, status, next_attempt_at)
+       SELECT s, 'paged', gen_random_uuid(), 'ConnectionRevoked', 'delivered', now() FROM unnest($1::bigint[]) AS s`,
+      [seqs],
+    );
+    const deliveries = new WebhookDeliveries(dataSource, { claimMs: 300, maxAttempts: 3 } as WebhookSettings);
+    const byEvent = new Map<string, number>(
+      (await dataSource.query(`SELECT event_id, seq FROM webhook_deliveries WHERE org_id = 'paged'`)).map((r: { event_id: string; seq: string }) => [r.event_id, Number(r.seq)]),
+    );
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await deliveries.list('paged', { cursor, limit: 10 });
+      seen.push(...page.items.map((d) => byEvent.get(d.eventId) ?? -1));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual([...seqs].reverse());
+  });
 });
