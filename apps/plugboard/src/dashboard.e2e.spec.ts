@@ -6,10 +6,10 @@ import type { StoredCredential } from '@plugboard/contracts';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { freePort } from '@plugboard/runtime';
 import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
+import { CHROMIUM } from './test-support/test-services';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
 import { startUpstream, type Upstream } from './test-support/upstream';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SESSION_SECRET = `dashboard-session-${'s'.repeat(24)}`;
 const API_KEY_VALUE = 'crm-secret-key-0042';
 const BASIC_PASSWORD = 'billing-pw-secret-7';
@@ -29,7 +29,7 @@ describe('ops dashboard', () => {
   let globex: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (apt-get install -y --no-install-recommends chromium; .ci/run does it)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the dashboard's browser test needs Debian's chromium (npm test installs it on Debian as root, and names the command elsewhere)`);
     up = await startUpstream();
     // The gateway's port is needed before it starts: the provider registers its callback, and it learns the provider's URLs.
     const port = await freePort();
