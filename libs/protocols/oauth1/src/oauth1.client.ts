@@ -54,27 +54,35 @@ export type OAuth1ErrorCode =
   | 'provider_refused' // non-2xx answer
   | 'callback_not_confirmed' // request token issued without oauth_callback_confirmed=true
   | 'invalid_response' // 2xx answer without the expected fields
+  | 'address_refused' // the caller's fetch refused the address (a private one, or plain http where not allowed)
   | 'timeout'
   | 'network';
 
-/** Raised by this module. Carries the HTTP status and the provider's answer (≤ 300 chars), never a secret. */
+/**
+ * Raised by this module. Carries the HTTP status and, when the answer names one, the provider's problem code
+ * (`oauth_problem`, RFC 5849's Problem Reporting extension): never the answer's text, which could be anything the
+ * address answered, nor a secret.
+ */
 export class OAuth1Error extends Error {
   override readonly name = 'OAuth1Error';
   constructor(
     readonly code: OAuth1ErrorCode,
     message: string,
     readonly status?: number,
-    readonly body?: string,
+    readonly problem: string | null = null,
   ) {
     super(message);
   }
 }
 
+/** A fetch-compatible function, e.g. an egress policy's. */
+export type OAuth1Fetch = (url: string, init: RequestInit) => Promise<Response>;
+
 export interface OAuth1CallOptions {
   /** Per-request timeout; default 10 s. */
   timeoutMs?: number;
-  /** Replaces the global fetch (tests, proxies). */
-  fetch?: typeof fetch;
+  /** Replaces the global fetch (Plugboard passes its egress policy's). Redirects are never followed either way. */
+  fetch?: OAuth1Fetch;
   realm?: string;
   includeVersion?: boolean;
 }
@@ -109,7 +117,8 @@ export interface AccessToken {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
-const MAX_ERROR_BODY = 300;
+/** What a problem code may look like; anything else in an answer is not repeated. */
+const PROBLEM_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 // Protocol parameters this module generates itself; callers may not override them.
 const RESERVED = new Set([
   'oauth_consumer_key',
@@ -241,7 +250,6 @@ export async function getRequestToken(options: RequestTokenOptions): Promise<Req
       'callback_not_confirmed',
       'request token: the provider did not confirm the callback (oauth_callback_confirmed is not true)',
       answer.status,
-      answer.safeBody,
     );
   }
   const { token, tokenSecret } = answer;
@@ -281,7 +289,6 @@ interface TokenAnswer {
   tokenSecret: string;
   fields: URLSearchParams;
   status: number;
-  safeBody: string;
 }
 
 async function tokenRequest(
@@ -291,7 +298,7 @@ async function tokenRequest(
   sign: SignRequestOptions,
 ): Promise<TokenAnswer> {
   const request = signRequest(sign);
-  const doFetch = call.fetch ?? fetch;
+  const doFetch: OAuth1Fetch = call.fetch ?? fetch;
   let status: number;
   let text: string;
   try {
@@ -299,31 +306,63 @@ async function tokenRequest(
       method: request.method,
       headers: request.headers,
       body: request.body,
+      // A redirect is an answer, not an instruction: following it would POST the signed request (and then show
+      // the answer) wherever the provider points, inside the deployment included.
+      redirect: 'manual',
       signal: AbortSignal.timeout(call.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
     status = response.status;
+    if (status >= 300 && status < 400) {
+      await response.body?.cancel();
+      throw new OAuth1Error('provider_refused', `${step}: the provider answered with a redirect (HTTP ${status}), which Plugboard does not follow`, status);
+    }
     text = await response.text();
   } catch (error) {
+    if (error instanceof OAuth1Error) throw error;
     const name = (error as Error | undefined)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
       throw new OAuth1Error('timeout', `${step}: no answer within ${call.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`);
     }
     const reason = redact(String((error as Error | undefined)?.message ?? error), secrets);
+    const code = (error as { code?: unknown } | undefined)?.code;
+    // The egress policy's refusals name the host only.
+    if (code === 'EPRIVATE' || code === 'EINSECURE') throw new OAuth1Error('address_refused', `${step}: ${reason}`);
     throw new OAuth1Error('network', `${step}: request failed: ${reason}`);
   }
 
   const fields = new URLSearchParams(text);
-  // The answer may carry a fresh secret (the one being issued); keep it out of errors too.
-  const safeBody = truncate(redact(text, [...secrets, ...fields.getAll('oauth_token_secret')]));
   if (status < 200 || status > 299) {
-    throw new OAuth1Error('provider_refused', `${step}: the provider answered HTTP ${status}: ${safeBody}`, status, safeBody);
+    const code = problemOf(text, fields);
+    // A provider that reflects what it was sent could put a secret there.
+    const problem = code !== null && redact(code, secrets) === code ? code : null;
+    throw new OAuth1Error('provider_refused', `${step}: the provider answered HTTP ${status}${problem ? ` (${problem})` : ''}`, status, problem);
   }
   const token = fields.get('oauth_token');
   const tokenSecret = fields.get('oauth_token_secret');
   if (!token || tokenSecret === null) {
-    throw new OAuth1Error('invalid_response', `${step}: the answer lacks oauth_token or oauth_token_secret`, status, safeBody);
+    throw new OAuth1Error('invalid_response', `${step}: the answer lacks oauth_token or oauth_token_secret`, status);
   }
-  return { token, tokenSecret, fields, status, safeBody };
+  return { token, tokenSecret, fields, status };
+}
+
+/**
+ * The problem code of a refusal: `oauth_problem` of a form-encoded answer (the Problem Reporting extension), or the
+ * `oauth_problem`, `problem` or `error` string of a JSON one, when it looks like a code. Null otherwise.
+ */
+function problemOf(text: string, fields: URLSearchParams): string | null {
+  let candidate: unknown = fields.get('oauth_problem');
+  if (candidate === null) {
+    try {
+      const json: unknown = JSON.parse(text);
+      if (json && typeof json === 'object') {
+        const record = json as Record<string, unknown>;
+        candidate = record.oauth_problem ?? record.problem ?? record.error;
+      }
+    } catch {
+      candidate = null;
+    }
+  }
+  return typeof candidate === 'string' && PROBLEM_CODE.test(candidate) ? candidate : null;
 }
 
 /** Removes every secret, raw or percent-encoded once or twice (PLAINTEXT signatures are encoded secrets). */
@@ -334,8 +373,4 @@ function redact(text: string, secrets: string[]): string {
   // Longest first, so a secret that contains another is removed whole.
   for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) result = result.split(form).join('[redacted]');
   return result;
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_ERROR_BODY ? `${text.slice(0, MAX_ERROR_BODY - 1)}…` : text;
 }

@@ -20,7 +20,7 @@ const callbackUrl = 'https://app.plugboard.test/oauth1/callback?state=s-42';
 function expectNoSecrets(error: unknown, secrets: string[]) {
   expect(error).toBeInstanceOf(OAuth1Error);
   const e = error as OAuth1Error;
-  const surfaces = [e.message, e.body ?? '', e.stack ?? '', JSON.stringify(e), inspect(e), String(e)];
+  const surfaces = [e.message, e.problem ?? '', e.stack ?? '', JSON.stringify(e), inspect(e), String(e)];
   for (const secret of secrets) {
     for (const surface of surfaces) {
       expect(surface).not.toContain(secret);
@@ -162,7 +162,8 @@ describe('OAuth 1.0a three-legged flow against the local provider', () => {
       getRequestToken({ requestTokenUrl: endpoints().requestTokenUrl, consumer: { ...consumer, secret: 'WRONG-SECRET-0000' }, callbackUrl, signatureMethod: 'HMAC-SHA1' }),
     );
     expect(error).toMatchObject({ code: 'provider_refused', status: 401 });
-    expect(error.body).toContain('signature_invalid');
+    expect(error.problem).toBe('signature_invalid');
+    expect(error.message).toMatch(/HTTP 401 \(signature_invalid\)$/);
     expectNoSecrets(error, [consumer.secret, 'WRONG-SECRET-0000']);
 
     // PLAINTEXT puts the secret on the wire; it still stays out of the error.
@@ -178,7 +179,8 @@ describe('OAuth 1.0a three-legged flow against the local provider', () => {
       getRequestToken({ requestTokenUrl: endpoints().requestTokenUrl, consumer: { key: 'nobody', secret: 'NOBODY-SECRET' }, callbackUrl, signatureMethod: 'HMAC-SHA1' }),
     );
     expect(error).toMatchObject({ status: 401 });
-    expect(error.body).toContain('consumer_key_unknown');
+    expect(error.problem).toBe('consumer_key_unknown');
+    expect(error.message).toMatch(/HTTP 401 \(consumer_key_unknown\)$/);
     expectNoSecrets(error, ['NOBODY-SECRET']);
   });
 
@@ -196,7 +198,8 @@ describe('OAuth 1.0a three-legged flow against the local provider', () => {
       }),
     );
     expect(error).toMatchObject({ code: 'provider_refused', status: 401 });
-    expect(error.body).toContain('token_rejected');
+    expect(error.problem).toBe('token_rejected');
+    expect(error.message).toMatch(/HTTP 401 \(token_rejected\)$/);
     expectNoSecrets(error, [consumer.secret, requestToken.tokenSecret]);
   });
 
@@ -213,7 +216,8 @@ describe('OAuth 1.0a three-legged flow against the local provider', () => {
     await expect(exchange()).resolves.toMatchObject({ extra: { user_id: '1001' } });
     const error = await caught(exchange());
     expect(error).toMatchObject({ status: 401 });
-    expect(error.body).toContain('token_used');
+    expect(error.problem).toBe('token_used');
+    expect(error.message).toMatch(/HTTP 401 \(token_used\)$/);
     expectNoSecrets(error, [consumer.secret, requestToken.tokenSecret]);
   });
 
@@ -229,8 +233,8 @@ describe('OAuth 1.0a three-legged flow against the local provider', () => {
       });
     const wrong = await caught(exchange(`${verifier}x`));
     expect(wrong.status).toBe(401);
-    expect(wrong.body).toContain('verifier_invalid');
-    expect((await caught(exchange(verifier))).body).toContain('token_used');
+    expect(wrong.problem).toBe('verifier_invalid');
+    expect((await caught(exchange(verifier))).problem).toBe('token_used');
   });
 
   it('refuses a replayed nonce, a stale timestamp, tampering, a foreign token and unsigned calls', async () => {
@@ -286,7 +290,7 @@ describe('OAuth 1.0a client against misbehaving providers', () => {
     }
   });
 
-  it('keeps secrets a provider echoes back out of the error, and truncates the body to 300 characters', async () => {
+  it('keeps secrets a provider echoes back out of the error, and repeats none of its answer', async () => {
     // A provider that reflects the PLAINTEXT signature (the secrets themselves) in a long error page.
     const fake = await fakeProvider((req, res) => {
       res.writeHead(401, { 'Content-Type': 'text/plain' });
@@ -298,8 +302,8 @@ describe('OAuth 1.0a client against misbehaving providers', () => {
         getAccessToken({ accessTokenUrl: `${fake.url}/at`, consumer, requestToken, verifier: 'v', signatureMethod: 'PLAINTEXT' }),
       );
       expect(error).toMatchObject({ code: 'provider_refused', status: 401 });
-      expect(error.body).toContain('[redacted]');
-      expect(error.body?.length).toBeLessThanOrEqual(300);
+      expect(error.problem).toBeNull();
+      expect(error.message).toBe('access token: the provider answered HTTP 401');
       expectNoSecrets(error, [...secrets, requestToken.secret]);
     } finally {
       await fake.close();
@@ -340,5 +344,40 @@ describe('OAuth 1.0a client against misbehaving providers', () => {
     const error = await caught(getRequestToken({ requestTokenUrl: `${url}/rt`, consumer, signatureMethod: 'PLAINTEXT' }));
     expect(error.code).toBe('network');
     expectNoSecrets(error, secrets);
+  });
+});
+
+describe('OAuth 1.0a client and redirects', () => {
+  /** Something inside the deployment (127.0.0.2): it records what reaches it and answers with what it holds. */
+  async function internalService(): Promise<{ url: string; hits: string[]; close: () => Promise<void> }> {
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'Content-Type': 'application/x-www-form-urlencoded' });
+      res.end('INTERNAL-ONLY-DATA=1&oauth_token=t&oauth_token_secret=s&oauth_callback_confirmed=true');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+    return { url: `http://127.0.0.2:${(server.address() as AddressInfo).port}`, hits, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it('does not follow a provider’s 307 to an internal address, and shows nothing of what is there', async () => {
+    const internal = await internalService();
+    const provider = new OAuth1Provider({ consumers: [consumer], redirectTokenCallsTo: internal.url });
+    const { baseUrl } = await provider.start();
+    try {
+      const requestToken = await caught(getRequestToken({ requestTokenUrl: `${baseUrl}/oauth/request_token`, consumer, callbackUrl, signatureMethod: 'HMAC-SHA1' }));
+      expect(requestToken).toMatchObject({ code: 'provider_refused', status: 307, problem: null });
+      expect(requestToken.message).toBe('request token: the provider answered with a redirect (HTTP 307), which Plugboard does not follow');
+      const accessToken = await caught(
+        getAccessToken({ accessTokenUrl: `${baseUrl}/oauth/access_token`, consumer, requestToken: { key: 'rt', secret: 'RT-SECRET-1' }, verifier: 'v', signatureMethod: 'HMAC-SHA1' }),
+      );
+      expect(accessToken).toMatchObject({ code: 'provider_refused', status: 307 });
+      expect(provider.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /oauth/request_token 307', 'POST /oauth/access_token 307']);
+      expect(internal.hits).toEqual([]);
+      for (const error of [requestToken, accessToken]) expect(inspect(error)).not.toContain('INTERNAL-ONLY-DATA');
+    } finally {
+      await provider.stop();
+      await internal.close();
+    }
   });
 });

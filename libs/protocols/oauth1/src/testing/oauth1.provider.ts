@@ -27,6 +27,8 @@ export interface OAuth1ProviderOptions {
   now?: () => number;
   /** Extra fields of the access-token answer. */
   user?: Record<string, string>;
+  /** When set, signed token requests are answered `307` to this origin (same path): a provider pointing its clients elsewhere. */
+  redirectTokenCallsTo?: string;
 }
 
 /** One request as the provider received it, with the outcome. */
@@ -184,8 +186,11 @@ export class OAuth1Provider {
   private readonly recorded: RecordedRequest[] = [];
   private server?: Server;
   private url?: string;
+  /** See OAuth1ProviderOptions.redirectTokenCallsTo; tests may change it between calls. */
+  redirectTokenCallsTo: string | null;
 
   constructor(options: OAuth1ProviderOptions) {
+    this.redirectTokenCallsTo = options.redirectTokenCallsTo ?? null;
     for (const consumer of options.consumers) this.addConsumer(consumer);
     this.methods = new Set(options.signatureMethods ?? ['HMAC-SHA1', 'HMAC-SHA256', 'PLAINTEXT']);
     this.maxSkew = options.maxClockSkewSeconds ?? 300;
@@ -277,17 +282,21 @@ export class OAuth1Provider {
     switch (path) {
       case '/oauth/request_token':
         if (method !== 'POST') throw new Problem(405, 'method_not_allowed', 'use POST');
-        return this.requestToken(this.verify(req, body, 'none'));
+        return this.redirected(path) ?? this.requestToken(this.verify(req, body, 'none'));
       case '/oauth/authorize':
         return this.authorize(req);
       case '/oauth/access_token':
         if (method !== 'POST') throw new Problem(405, 'method_not_allowed', 'use POST');
-        return this.accessToken(this.verify(req, body, 'request'));
+        return this.redirected(path) ?? this.accessToken(this.verify(req, body, 'request'));
       case '/api/echo':
         return this.echo(method, this.verify(req, body, 'access'));
       default:
         throw new Problem(404, 'not_found', `no route ${path}`);
     }
+  }
+
+  private redirected(path: string): Reply | null {
+    return this.redirectTokenCallsTo ? { status: 307, headers: { location: new URL(path, this.redirectTokenCallsTo).toString() }, body: '' } : null;
   }
 
   private requestToken(verified: Verified): Reply {
