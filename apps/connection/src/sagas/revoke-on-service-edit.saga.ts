@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { RecordedEvent, ServiceEdited } from '@plugboard/contracts';
-import { connectionDecider } from '@plugboard/connection-domain';
-import { EventStore, type SubscriptionHandler } from '@plugboard/event-store';
+import type { ConnectionEvent, RecordedEvent, ServiceEdited } from '@plugboard/contracts';
+import { connectionDecider, type ConnectionState } from '@plugboard/connection-domain';
+import { compareLogPositions, EventStore, type SubscriptionHandler } from '@plugboard/event-store';
 
 /** Who the log names as revoking, when a rule rather than a person revokes. */
 export const SYSTEM_ACTOR = 'plugboard';
 
 /**
- * Editing a custom service revokes every connection made with it (seed 004), each credential once. The revocations
- * are appended in the saga's own transaction, with its checkpoint: a crash midway rolls back the whole batch and the
- * restart does it again, and the decider records nothing for a credential already revoked.
+ * Editing a custom service revokes the credentials of its connections that were authorized before the edit (seed
+ * 004), each once; one authorized after it, in log order, was made with the edited service and stays. Log order is
+ * the order readers meet the log in, (transaction id, position): by the time the saga reads the edit, every event
+ * before it has committed, so the same credentials are revoked however late the saga runs or however often it is
+ * replayed. The revocations are appended in the saga's own transaction, with its checkpoint: a crash midway rolls
+ * back the whole batch and the restart does it again, and the decider records nothing for a credential already revoked.
  */
 @Injectable()
 export class RevokeOnServiceEditSaga implements SubscriptionHandler {
@@ -33,14 +36,23 @@ export class RevokeOnServiceEditSaga implements SubscriptionHandler {
         [orgId, linkName, event.transactionId, event.position],
       );
       for (const { stream_id: streamId } of streams) {
-        const { state, version } = await this.store.aggregateStream(streamId, connectionDecider, manager);
-        if (state.status !== 'active') continue;
+        const recorded = await this.store.readStream(streamId, manager);
+        const atEdit = fold(recorded.filter((e) => compareLogPositions(e, event) < 0));
+        const current = fold(recorded);
+        if (atEdit.status !== 'active' || current.status !== 'active') continue;
+        const inForce = Object.values(atEdit.credentials).filter((c) => c.status === 'connected').map((c) => c.credentialRef);
+        if (inForce.length === 0) continue;
         const revocations = connectionDecider.decide(
-          { type: 'RevokeConnection', data: { orgId, userId: SYSTEM_ACTOR, linkName: state.connection.linkName, reason: 'service_edited', now: event.recordedAt } },
-          state,
+          { type: 'RevokeConnection', data: { orgId, userId: SYSTEM_ACTOR, linkName: current.connection.linkName, reason: 'service_edited', credentialRefs: inForce, now: event.recordedAt } },
+          current,
         );
+        const version = recorded[recorded.length - 1].streamVersion;
         if (revocations.length > 0) await this.store.append(streamId, version, revocations, { manager, metadata: { orgId, causationId: event.id } });
       }
     }
   }
+}
+
+function fold(events: RecordedEvent[]): ConnectionState {
+  return events.reduce((state, e) => connectionDecider.evolve(state, { type: e.type, data: e.data } as ConnectionEvent), connectionDecider.initialState());
 }

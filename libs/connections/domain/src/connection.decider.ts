@@ -47,8 +47,10 @@ export type RevokeConnection = {
   /**
    * `reason: 'user'` revokes the caller's own credential; `service_edited` every credential; `refresh_failed` and
    * `verification_failed` the one credential named by `credentialKey` (a user id, or `*` for the connection's own).
+   * `credentialRefs`, when given, narrows that to the credentials whose current reference it lists: those in force
+   * before the event that caused the revocation, so that a credential authorized since (a new reference) stays.
    */
-  data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; credentialKey?: string; now: string };
+  data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; credentialKey?: string; credentialRefs?: string[]; now: string };
 };
 export type DeleteConnection = { type: 'DeleteConnection'; data: { orgId: string; userId: string; linkName: string; now: string } };
 
@@ -190,8 +192,10 @@ function revoke(command: RevokeConnection, state: ConnectionState): ConnectionEv
   } else {
     keys = Object.keys(credentials);
   }
+  const { credentialRefs } = command.data;
   return keys
     .filter((key) => credentials[key]?.status === 'connected')
+    .filter((key) => credentialRefs === undefined || credentialRefs.includes(credentials[key].credentialRef))
     .map((key) => ({
       type: 'ConnectionRevoked' as const,
       data: { orgId, linkName, userId: key === OWN_CREDENTIAL ? null : key, reason, credentialRef: credentials[key].credentialRef, revokedBy: userId, revokedAt: now },

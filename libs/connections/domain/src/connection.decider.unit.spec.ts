@@ -123,6 +123,26 @@ describe('connection decider: authorize and revoke', () => {
     spec.given([uluc, authorized('alice', 'ref-a'), authorized('bob', 'ref-b'), revokedBy('alice', 'ref-a'), revokedBy('bob', 'ref-b')]).when(revoke('plugboard', 'service_edited')).then([]);
   });
 
+  it('a service edit revokes only the credentials in force before it, never one authorized since', () => {
+    const uluc = created({ useLoginUserCredentials: true });
+    const editRevokes = (credentialRefs: string[]) => ({
+      type: 'RevokeConnection' as const,
+      data: { orgId: 'acme', userId: 'plugboard', linkName: 'my_crm', reason: 'service_edited' as const, credentialRefs, now: later },
+    });
+    const revokedBy = (userId: string | null, ref: string): ConnectionEvent => ({
+      type: 'ConnectionRevoked',
+      data: { orgId: 'acme', linkName: 'my_crm', userId, reason: 'service_edited', credentialRef: ref, revokedBy: 'plugboard', revokedAt: later },
+    });
+    // Before the edit: alice (ref-a) and bob (ref-b). Since: carol for the first time, and alice again (ref-a2).
+    spec
+      .given([uluc, authorized('alice', 'ref-a'), authorized('bob', 'ref-b'), authorized('carol', 'ref-c'), authorized('alice', 'ref-a2', 'ref-a')])
+      .when(editRevokes(['ref-a', 'ref-b']))
+      .then([revokedBy('bob', 'ref-b')]);
+    spec.given([created(), authorized(null, 'ref-2', 'ref-1')]).when(editRevokes(['ref-1'])).then([]);
+    spec.given([created(), authorized(null, 'ref-1')]).when(editRevokes(['ref-1'])).then([revokedBy(null, 'ref-1')]);
+    spec.given([created(), authorized(null, 'ref-1')]).when(editRevokes([])).then([]);
+  });
+
   it('a failed verification revokes only the credential it names', () => {
     const uluc = created({ useLoginUserCredentials: true });
     const failed = (credentialKey?: string) => ({ type: 'RevokeConnection' as const, data: { orgId: 'acme', userId: 'plugboard', linkName: 'my_crm', reason: 'verification_failed' as const, credentialKey, now: later } });
