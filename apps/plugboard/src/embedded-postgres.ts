@@ -106,7 +106,13 @@ async function stopStaleServer(databaseDir: string, ownerFile: string, logger: L
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   // A dead pid, or one another program now holds, is a lock PostgreSQL itself recognises as stale.
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  const found = describeProcess(pid, databaseDir);
+  let found: ReturnType<typeof describeProcess>;
+  try {
+    found = describeProcess(pid, databaseDir);
+  } catch (error) {
+    if (!isAlive(pid)) return; // it ended while being looked at
+    throw new Error(`Could not tell whether process ${pid}, named in ${pidFile}, is a PostgreSQL left running in ${databaseDir}.`, { cause: error });
+  }
   if (!found.postgresOfFolder) return;
   const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8').trim()) : null;
   if (owner && owner !== process.pid && found.ppid === owner) {
@@ -169,16 +175,22 @@ export async function startEmbeddedPostgres(home: string, logger: Logger): Promi
     throw new Error(`The embedded PostgreSQL in ${databaseDir} stopped while starting. Its last lines:\n${recent.text() || '(none)'}`, error === undefined ? undefined : { cause: error });
   });
   writeFileSync(ownerFile, `${process.pid}\n`);
-  const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
-  await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-  if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
-  await admin.end();
-  return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
-    stop: async () => {
-      await postgres.stop();
-      rmSync(ownerFile, { force: true });
-    },
+  const stop = async () => {
+    await postgres.stop();
+    rmSync(ownerFile, { force: true });
   };
+  try {
+    const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`, stop };
 }

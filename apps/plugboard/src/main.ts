@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { ConfigError, createLogger, publicUrlOf } from '@plugboard/runtime';
+import { MasterKeyMismatchError } from '@plugboard/vault';
 import { embeddedConfig, ensureAdminKey, masterKey, startAllApps } from './embedded';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -11,21 +13,23 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 async function main(): Promise<void> {
   const home = path.resolve(process.env.PLUGBOARD_HOME ?? '.plugboard');
   const logger = createLogger('plugboard', process.env.LOG_LEVEL ?? 'info');
-  const postgres = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(home, logger);
-  const databaseUrl = postgres?.url ?? (process.env.DATABASE_URL as string);
+  let postgres: Awaited<ReturnType<typeof startEmbeddedPostgres>> | null = null;
+  let system: Awaited<ReturnType<typeof startAllApps>> | undefined;
   let config;
+  let admin;
   try {
+    postgres = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(home, logger);
+    const databaseUrl = postgres?.url ?? (process.env.DATABASE_URL as string);
     config = embeddedConfig(process.env, databaseUrl, masterKey(home, process.env, logger));
+    system = await startAllApps(config, logger);
+    admin = await ensureAdminKey(config, home);
   } catch (error) {
-    await postgres?.stop();
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
+    // Left running, our PostgreSQL would hold the data folder after this process is gone.
+    await system?.close().catch((closeError: unknown) => logger.warn({ err: closeError }, 'could not stop the apps'));
+    await postgres?.stop().catch((stopError: unknown) => logger.warn({ err: stopError }, 'could not stop the embedded PostgreSQL'));
     throw error;
   }
-  const system = await startAllApps(config, logger);
-  const admin = await ensureAdminKey(config, home);
+  const running = system;
   const publicUrl = publicUrlOf(config);
   process.stdout.write(
     [
@@ -42,7 +46,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    await system.close();
+    await running.close();
     await postgres?.stop();
     process.exit(0);
   };
@@ -54,7 +58,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((error) => {
-  process.stderr.write(`Plugboard could not start: ${error instanceof Error ? error.stack : String(error)}\n`);
+/**
+ * Why the start failed, in full: a refusal's sentence as it is; any other Error with its stack, its cause chain and
+ * its fields (a PostgreSQL error's code and detail); and anything else thrown shown as what it is, never "undefined".
+ */
+function startFailure(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof MasterKeyMismatchError) return error.message;
+  if (error instanceof Error) return inspect(error, { depth: 5, breakLength: Infinity });
+  return `${inspect(error, { depth: 5, breakLength: Infinity })} was thrown (a ${error === null ? 'null' : typeof error}, not an Error, so there is no stack to show)`;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Plugboard could not start: ${startFailure(error)}\n`);
   process.exit(1);
 });

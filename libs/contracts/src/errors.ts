@@ -31,6 +31,8 @@ export const ErrorCodes = {
   upstreamUnreachable: 'upstream_unreachable',
   upstreamTooLarge: 'upstream_too_large',
   concurrencyConflict: 'concurrency_conflict',
+  /** A secret in the vault that the configured master keys cannot open (a key left out of PLUGBOARD_MASTER_KEY). */
+  credentialUnreadable: 'credential_unreadable',
   payloadTooLarge: 'payload_too_large',
   unavailable: 'unavailable',
   timeout: 'timeout',

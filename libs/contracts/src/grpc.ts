@@ -58,6 +58,8 @@ export const GRPC_STATUS: Record<ErrorCode, number> = {
   upstream_unreachable: Status.UNAVAILABLE,
   upstream_too_large: Status.RESOURCE_EXHAUSTED,
   concurrency_conflict: Status.ABORTED,
+  // Not worth retrying until an operator configures the missing master key.
+  credential_unreadable: Status.FAILED_PRECONDITION,
   payload_too_large: Status.RESOURCE_EXHAUSTED,
   unavailable: Status.UNAVAILABLE,
   timeout: Status.DEADLINE_EXCEEDED,

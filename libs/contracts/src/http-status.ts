@@ -30,6 +30,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   upstream_unreachable: 502,
   upstream_too_large: 502,
   concurrency_conflict: 409,
+  // The operator's configuration, not the request, is at fault, and the call works once the key is back.
+  credential_unreadable: 503,
   payload_too_large: 413,
   unavailable: 503,
   timeout: 504,

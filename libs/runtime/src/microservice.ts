@@ -12,6 +12,9 @@ export async function startMicroservice(module: unknown, appName: string, config
   const app = await NestFactory.createMicroservice(module as Type, {
     strategy: createServerTransport({ natsUrl: config.NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName }),
     logger: new NestPinoLogger(logger),
+    // Nest's default calls process.abort() when a provider fails to build; rethrown, the failure (a wrong master key,
+    // say) reaches the caller, which stops what it started and says why.
+    abortOnError: false,
   });
   app.useGlobalFilters(new RpcErrorFilter((error) => logger.error({ err: error }, 'message handler failed')));
   await app.listen();

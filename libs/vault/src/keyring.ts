@@ -32,6 +32,11 @@ export class Keyring {
     return this.keys[0];
   }
 
+  /** The ids of the keys, current first: safe to show, unlike the keys. */
+  get ids(): string[] {
+    return this.keys.map((k) => k.id);
+  }
+
   byId(id: string): MasterKey | undefined {
     return this.keys.find((k) => k.id === id);
   }

@@ -1,25 +1,9 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { DomainError, ErrorCodes } from '@plugboard/contracts';
+import { checkMasterKey } from './canary';
 import type { Keyring } from './keyring';
-
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-
-/** AES-256-GCM; the output is iv ‖ tag ‖ ciphertext. `aad` binds it to its row so rows cannot be swapped. */
-function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]);
-}
-
-function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
-}
+import { open, seal } from './sealing';
 
 export interface VaultEntryInput {
   id: string;
@@ -51,15 +35,30 @@ export class Vault {
     );
   }
 
-  /** The decrypted value, or null when there is no such entry in that org. */
+  /**
+   * Refuses to go on unless the configured master keys are the ones this vault was sealed with (see `checkMasterKey`);
+   * run it before serving, so a wrong key stops the start instead of failing every call and sealing new secrets with it.
+   */
+  checkMasterKey(manager: EntityManager): Promise<void> {
+    return checkMasterKey(manager, this.keyring);
+  }
+
+  /**
+   * The decrypted value, or null when there is no such entry in that org. An entry the configured master keys cannot
+   * open is a `credential_unreadable` DomainError: a sentence for the caller instead of an unexplained 500.
+   */
   async get<T>(manager: EntityManager, id: string, orgId: string): Promise<T | null> {
     const [row] = await manager.query(`SELECT key_id, wrapped_key, ciphertext FROM vault_entries WHERE id = $1 AND org_id = $2`, [id, orgId]);
     if (!row) return null;
     const master = this.keyring.byId(row.key_id);
-    if (!master) throw new Error(`vault entry ${id} is sealed with master key ${row.key_id}, which is not configured`);
+    if (!master) throw unreadable(`it was sealed with the master key "${row.key_id}", which this deployment does not hold`);
     const aad = Buffer.from(`${id}:${orgId}`);
-    const dataKey = open(master.key, row.wrapped_key, aad);
-    return JSON.parse(open(dataKey, row.ciphertext, aad).toString()) as T;
+    try {
+      const dataKey = open(master.key, row.wrapped_key, aad);
+      return JSON.parse(open(dataKey, row.ciphertext, aad).toString()) as T;
+    } catch {
+      throw unreadable(`the master key "${row.key_id}" does not open it`);
+    }
   }
 
   /** The decrypted value and its version (for a later compare-and-swap), or null. */
@@ -90,4 +89,12 @@ export class Vault {
   async erase(manager: EntityManager, id: string, orgId: string): Promise<void> {
     await manager.query(`DELETE FROM vault_entries WHERE id = $1 AND org_id = $2`, [id, orgId]);
   }
+}
+
+/** The key id is named (never the key) so an operator can tell which key is missing; the caller learns what to do. */
+function unreadable(why: string): DomainError {
+  return new DomainError(
+    ErrorCodes.credentialUnreadable,
+    `A stored secret cannot be decrypted: ${why}. An operator must configure the master key it was sealed with (PLUGBOARD_MASTER_KEY), or the secret must be entered or authorized again.`,
+  );
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { CreateVaultCanaries1731000000110 } from './1731000000110-create-vault-canaries';
 
 /** Encrypted secrets. Nothing here is readable without the master key; deleting a row erases its secret for good. */
 export class CreateVault1731000000100 implements MigrationInterface {
@@ -24,4 +25,4 @@ export class CreateVault1731000000100 implements MigrationInterface {
   }
 }
 
-export const vaultMigrations = [CreateVault1731000000100];
+export const vaultMigrations = [CreateVault1731000000100, CreateVaultCanaries1731000000110];
