@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { accessMigrations, ApiKeys, VERIFIED_KEY_CACHE_MS } from '@plugboard/access';
@@ -18,9 +18,12 @@ import { ServicesRoutes } from './routes/services.routes';
 import { WebhookRoutes } from './routes/webhook.routes';
 import { KeysRoutes } from './routes/keys.routes';
 import { PlugboardGrpc } from './grpc/plugboard.grpc';
+import { CreateIdempotencyKeys1731000005000 } from './idempotency/1731000005000-create-idempotency-keys';
+import { IDEMPOTENCY_STORE, IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyStore } from './idempotency/idempotency.store';
 
 export const GATEWAY = 'gateway';
-export const gatewayMigrations = [...eventStoreMigrations, ...accessMigrations];
+export const gatewayMigrations = [...eventStoreMigrations, ...accessMigrations, CreateIdempotencyKeys1731000005000];
 
 /** With NATS configured, the gateway relays every logged event to `<namespace>.events.<Type>` for other products. */
 @Injectable()
@@ -56,6 +59,8 @@ export class GatewayModule {
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useFactory: (logger: Logger) => new HttpErrorFilter(logger), inject: [LOGGER] },
+        { provide: IDEMPOTENCY_STORE, useFactory: (dataSource: DataSource) => new IdempotencyStore(dataSource), inject: [DataSource] },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         SubscriptionRunner,
         IntegrationEventsRelay,
         ...dashboardProviders,

@@ -31,6 +31,14 @@ export const ErrorCodes = {
   upstreamUnreachable: 'upstream_unreachable',
   upstreamTooLarge: 'upstream_too_large',
   concurrencyConflict: 'concurrency_conflict',
+  /** An Idempotency-Key header that is empty, longer than 255 characters, or not printable ASCII. */
+  idempotencyKeyInvalid: 'idempotency_key_invalid',
+  /** An Idempotency-Key on a route whose answer is not kept (it holds a secret, or it is an API's answer). */
+  idempotencyKeyNotSupported: 'idempotency_key_not_supported',
+  /** The Idempotency-Key was used in the last 24 hours for another request (route, user or body). */
+  idempotencyKeyReused: 'idempotency_key_reused',
+  /** The first request with this Idempotency-Key is still running. */
+  idempotencyKeyInProgress: 'idempotency_key_in_progress',
   /** A secret in the vault that the configured master keys cannot open (a key left out of PLUGBOARD_MASTER_KEY). */
   credentialUnreadable: 'credential_unreadable',
   payloadTooLarge: 'payload_too_large',

@@ -58,6 +58,10 @@ export const GRPC_STATUS: Record<ErrorCode, number> = {
   upstream_unreachable: Status.UNAVAILABLE,
   upstream_too_large: Status.RESOURCE_EXHAUSTED,
   concurrency_conflict: Status.ABORTED,
+  idempotency_key_invalid: Status.INVALID_ARGUMENT,
+  idempotency_key_not_supported: Status.INVALID_ARGUMENT,
+  idempotency_key_reused: Status.FAILED_PRECONDITION,
+  idempotency_key_in_progress: Status.ABORTED,
   // Not worth retrying until an operator configures the missing master key.
   credential_unreadable: Status.FAILED_PRECONDITION,
   payload_too_large: Status.RESOURCE_EXHAUSTED,

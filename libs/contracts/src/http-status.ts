@@ -30,6 +30,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   upstream_unreachable: 502,
   upstream_too_large: 502,
   concurrency_conflict: 409,
+  idempotency_key_invalid: 400,
+  idempotency_key_not_supported: 400,
+  idempotency_key_reused: 409,
+  idempotency_key_in_progress: 409,
   // The operator's configuration, not the request, is at fault, and the call works once the key is back.
   credential_unreadable: 503,
   payload_too_large: 413,

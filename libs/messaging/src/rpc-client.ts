@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { firstValueFrom, timeout as within, TimeoutError } from 'rxjs';
 import { DomainError, ErrorCodes, type RpcContracts, type RpcSubject } from '@plugboard/contracts';
 import { natsRequests } from '@plugboard/metrics';
+import { BUS_MARGIN_MS, RPC_DEADLINES, type RpcDeadlines } from './deadlines';
 import type { BusClient } from './transport';
 
 export const RPC_TRANSPORT_CLIENT = Symbol('RPC_TRANSPORT_CLIENT');
@@ -12,12 +13,16 @@ export const RPC_TRANSPORT_CLIENT = Symbol('RPC_TRANSPORT_CLIENT');
  */
 @Injectable()
 export class RpcClient {
-  constructor(@Inject(RPC_TRANSPORT_CLIENT) private readonly client: BusClient) {}
+  constructor(
+    @Inject(RPC_TRANSPORT_CLIENT) private readonly client: BusClient,
+    /** Each subject's deadline (rpcDeadlines); without it, a client that makes no outbound call waits the bus margin twice. */
+    @Optional() @Inject(RPC_DEADLINES) private readonly deadlines?: RpcDeadlines,
+  ) {}
 
   async request<S extends RpcSubject>(subject: S, payload: RpcContracts[S]['request'], options: { timeoutMs?: number } = {}): Promise<RpcContracts[S]['response']> {
     const stop = natsRequests.startTimer({ subject });
     try {
-      const reply = await firstValueFrom(this.client.send<RpcContracts[S]['response']>(subject, payload).pipe(within(options.timeoutMs ?? 10_000)));
+      const reply = await firstValueFrom(this.client.send<RpcContracts[S]['response']>(subject, payload).pipe(within(options.timeoutMs ?? this.deadlines?.of(subject) ?? 2 * BUS_MARGIN_MS)));
       stop({ outcome: 'ok' });
       return reply;
     } catch (error) {
