@@ -131,7 +131,7 @@ describe('connection checks with the provider', () => {
       expect((await sys.call('POST', '/v1/connections', alice, { name: linkName, linkName, service: linkName })).status).toBe(201);
       const started = Date.now();
       const refused = await sys.call('POST', `/v1/connections/${linkName}/authorize`, alice, {});
-      expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 502, code: 'authorization_failed' });
+      expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'private_address' });
       expect(refused.body.error.message).toMatch(/private or local address/);
       expect(Date.now() - started).toBeLessThan(2_000);
       expect((await sys.call('GET', `/v1/connections/${linkName}`, alice)).body.status).toBe('pending');

@@ -1,5 +1,9 @@
 import { appendPath, parseRetryAfter } from './http';
-import { assertDestination, hostAllowed, isPrivateAddress } from './address-policy';
+import { hostAllowed, isPrivateAddress } from './address-policy';
+import { EgressPolicy } from './egress-policy';
+
+const timeouts = { invokeMs: 1000, webhookMs: 1000, oauthMs: 1000, verificationMs: 1000, signInMs: 1000 };
+const assertDestination = (url: URL, hosts: string[], allowHosts: string[]) => new EgressPolicy({ allowHosts, timeouts }).checkServiceDestination(url, hosts);
 
 describe('address policy', () => {
   it('knows private, loopback, link-local and embedded-IPv4 addresses from public ones', () => {

@@ -1,4 +1,5 @@
 export * from './address-policy';
+export * from './egress-policy';
 export * from './http';
 export * from './inject-credentials';
 export * from './service-target';

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CatalogEntry } from '@plugboard/catalog';
 import type { ServiceDefinition } from '@plugboard/contracts';
+import { EgressPolicy } from './egress-policy';
 import { verificationTargetOf, verifyCredential, type VerificationTarget } from './verification';
 
 /** A local API that accepts one API key (header `x-api-key` or query `key`) and one Basic user, and plays failures. */
@@ -37,7 +38,9 @@ const definition = (base: string, over: Partial<ServiceDefinition> = {}): Servic
 
 describe('verification calls', () => {
   let api: Awaited<ReturnType<typeof startApi>>;
-  const options = { allowLocal: ['127.0.0.1'], timeoutMs: 500 };
+  const timeouts = { invokeMs: 500, webhookMs: 500, oauthMs: 500, verificationMs: 500, signInMs: 500 };
+  const options = new EgressPolicy({ allowHosts: ['127.0.0.1'], timeouts });
+  const strict = new EgressPolicy({ allowHosts: [], timeouts });
   beforeAll(async () => {
     api = await startApi();
   });
@@ -90,11 +93,11 @@ describe('verification calls', () => {
     const key = { kind: 'api_key' as const, values: { key: 'right-key' } };
     const count = api.seen.length;
     await expect(verifyCredential(target('/v1/me', { allowedHosts: ['api.example.com'] }), key, options)).rejects.toMatchObject({ code: 'host_not_allowed' });
-    await expect(verifyCredential(target('/v1/me'), key, { ...options, allowLocal: [] })).rejects.toMatchObject({ code: 'host_not_allowed', message: /only sent over https/ });
+    await expect(verifyCredential(target('/v1/me'), key, strict)).rejects.toMatchObject({ code: 'host_not_allowed', message: /only be called over https/ });
     const https = (host: string) => verificationTargetOf({ type: 'custom', definition: definition(`https://${host}`) }) as VerificationTarget;
-    await expect(verifyCredential(https('127.0.0.1:9'), key, { ...options, allowLocal: [] })).rejects.toMatchObject({ code: 'private_address' });
+    await expect(verifyCredential(https('127.0.0.1:9'), key, strict)).rejects.toMatchObject({ code: 'private_address' });
     // A name is checked where it resolves, when the socket connects.
-    await expect(verifyCredential(https('localhost:9'), key, { ...options, allowLocal: [] })).rejects.toMatchObject({ code: 'private_address' });
+    await expect(verifyCredential(https('localhost:9'), key, strict)).rejects.toMatchObject({ code: 'private_address' });
     expect(api.seen.length).toBe(count);
   });
 

@@ -1,8 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
 import { fillTemplate } from '@plugboard/catalog';
-import { DomainError, ErrorCodes, type StoredCredential } from '@plugboard/contracts';
-import { assertDestination, safeLookup } from './address-policy';
+import type { StoredCredential } from '@plugboard/contracts';
+import { egressDomainError, type EgressPolicy } from './egress-policy';
 import { appendPath } from './http';
 import { injectCredentials, type Injection } from './inject-credentials';
 import { serviceTargetOf, type ServiceSource } from './service-target';
@@ -20,12 +18,6 @@ export interface VerificationTarget {
  */
 export type VerificationOutcome = { result: 'accepted' | 'rejected'; status: number } | { result: 'inconclusive'; status: number | null; reason: string };
 
-export interface VerificationOptions {
-  /** Hosts or addresses exempt from the private-address block and allowed over plain http (PLUGBOARD_INVOKE_ALLOW_HOSTS). */
-  allowLocal: readonly string[];
-  timeoutMs: number;
-}
-
 /**
  * The verification call of a connection's service, or null when it declares none, has no base URL, or its
  * credential cannot travel on a GET (form data) or be signed (see `serviceTargetOf`).
@@ -42,16 +34,17 @@ export function verificationTargetOf(source: ServiceSource): VerificationTarget 
 }
 
 /**
- * Makes the service's verification call with the credential injected, once: no redirect followed, a deadline, the
- * body discarded. Throws `host_not_allowed` / `private_address` (DomainError) when the address rules forbid the call;
- * every other failure is an `inconclusive` outcome whose reason holds no secret.
+ * Makes the service's verification call with the credential injected, once, under the egress policy: the service's
+ * hosts, the address checked when the socket connects, no redirect followed, a deadline (the policy's unless a
+ * shorter one is given, e.g. within a refresh lease), the body
+ * discarded. Throws `host_not_allowed` / `private_address` (DomainError) when the policy refuses the call; every
+ * other failure is an `inconclusive` outcome whose reason holds no secret.
  */
-export async function verifyCredential(target: VerificationTarget, credential: StoredCredential, options: VerificationOptions): Promise<VerificationOutcome> {
-  assertDestination(target.url, target.allowedHosts, options.allowLocal);
+export async function verifyCredential(target: VerificationTarget, credential: StoredCredential, policy: EgressPolicy, timeoutMs = policy.timeouts.verificationMs): Promise<VerificationOutcome> {
+  policy.checkServiceDestination(target.url, target.allowedHosts);
   const request = injectCredentials({ method: 'GET', url: target.url, headers: { accept: 'application/json', 'user-agent': 'Plugboard' }, form: null, body: null }, target.injection, credential);
-  const transport = request.url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = transport.request(request.url, { method: 'GET', headers: request.headers, lookup: safeLookup(options.allowLocal), timeout: options.timeoutMs, agent: false }, (res) => {
+    const req = policy.request(request.url, { method: 'GET', headers: request.headers, timeout: timeoutMs }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) resolve({ result: 'accepted', status });
@@ -60,7 +53,8 @@ export async function verifyCredential(target: VerificationTarget, credential: S
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
     req.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPRIVATE') return reject(new DomainError(ErrorCodes.privateAddress, error.message));
+      const refused = egressDomainError(error);
+      if (refused) return reject(refused);
       resolve({ result: 'inconclusive', status: null, reason: error.code ?? 'connection failed' });
     });
     req.end();

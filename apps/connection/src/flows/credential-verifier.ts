@@ -1,34 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, type StoredCredential } from '@plugboard/contracts';
-import { verificationTargetOf, verifyCredential } from '@plugboard/outbound';
+import { EgressPolicy, verificationTargetOf, verifyCredential } from '@plugboard/outbound';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth, type ServiceRef } from '@plugboard/service-auth';
-
-/** A person is waiting on the authorize request: the provider gets this long. */
-const VERIFY_TIMEOUT_MS = 10_000;
 
 /**
  * Checks posted API key or Basic credentials with the service's verification call, when it declares one, before
  * anything is recorded: a 401 or 403 refuses the authorization (`credential_rejected`); no answer, or an answer
  * that says nothing about the credential (5xx, 429, a redirect), refuses it too (`verification_unreachable`), since
- * the credential could not be checked. The address rules of the invoke proxy apply.
+ * the credential could not be checked. The egress policy applies; a person is waiting, so its verification timeout bounds the call.
  */
 @Injectable()
 export class CredentialVerifier {
-  private readonly allowLocal: string[];
+  private readonly egress: EgressPolicy;
 
   constructor(
     private readonly resolver: ServiceAuth,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.allowLocal = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
+    this.egress = EgressPolicy.fromConfig(config);
   }
 
   async check(orgId: string, connection: ServiceRef, serviceName: string, credential: StoredCredential): Promise<void> {
     const target = verificationTargetOf(await this.resolver.source(orgId, connection));
     if (!target) return;
     const call = `GET ${target.url.pathname}`;
-    const outcome = await verifyCredential(target, credential, { allowLocal: this.allowLocal, timeoutMs: VERIFY_TIMEOUT_MS });
+    const outcome = await verifyCredential(target, credential, this.egress);
     if (outcome.result === 'rejected') {
       throw new DomainError(ErrorCodes.credentialRejected, `${serviceName} refused these credentials (HTTP ${outcome.status} to ${call}). Check them and authorize again; nothing was stored.`);
     }

@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, invalidField, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
-import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken } from '@plugboard/oauth1';
+import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken, OAuth1Error } from '@plugboard/oauth1';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse } from '@plugboard/oauth2';
 import { EventStore } from '@plugboard/event-store';
 import { PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 import { ServiceAuth } from '@plugboard/service-auth';
-import { publicOnlyFetch } from '@plugboard/outbound';
+import { egressDomainError, EgressPolicy } from '@plugboard/outbound';
 import { ConnectionReader } from '../read-models/connection.reader';
 
 /** How long a user has to finish at the provider before the authorization expires. */
@@ -45,9 +45,8 @@ interface PendingRow {
 export class OAuthFlows {
   private readonly publicUrl: string;
   private readonly regionUrls: Record<string, string>;
-  private readonly localHosts: string[];
-  /** Token and request-token calls go to URLs a service's owner chose: never inside the deployment. */
-  private readonly fetch: typeof fetch;
+  /** Token and request-token calls go to URLs a service's owner chose: under the egress policy, never inside the deployment. */
+  private readonly egress: EgressPolicy;
 
   constructor(
     private readonly store: EventStore,
@@ -58,8 +57,7 @@ export class OAuthFlows {
   ) {
     this.publicUrl = publicUrlOf(config);
     this.regionUrls = config.PLUGBOARD_REGION_URLS ?? {};
-    this.localHosts = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
-    this.fetch = publicOnlyFetch(this.localHosts);
+    this.egress = EgressPolicy.fromConfig(config);
   }
 
   /**
@@ -79,7 +77,7 @@ export class OAuthFlows {
 
   /** Plain http is accepted only for hosts the operator explicitly allowed (tests use 127.0.0.1). */
   private insecureAllowed(url: string | null): boolean {
-    return url !== null && new URL(url).protocol === 'http:' && this.localHosts.includes(new URL(url).hostname);
+    return url !== null && new URL(url).protocol === 'http:' && this.egress.allows(new URL(url).hostname);
   }
 
   /** OAuth 2: the provider's page for an authorization code, or (client credentials) a token at once. */
@@ -89,7 +87,7 @@ export class OAuthFlows {
     const redirectUri = this.callbackUrl(OAUTH2_CALLBACK_PATH, region);
     if (settings.grantType === 'client_credentials') {
       const tokens = await this.guard(() =>
-        clientCredentials({ ...settings, scopes: connection.scopes, extraParams: settings.extraTokenParams, allowInsecureLocalhost, fetch: this.fetch }),
+        clientCredentials({ ...settings, scopes: connection.scopes, extraParams: settings.extraTokenParams, allowInsecureLocalhost, fetch: this.egress.fetch, timeoutMs: this.egress.timeouts.oauthMs }),
       );
       return { credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
     }
@@ -113,7 +111,7 @@ export class OAuthFlows {
     const redirectUri = this.callbackUrl(OAUTH1_CALLBACK_PATH, region);
     const settings = await this.resolver.oauth1(actor.orgId, connection);
     const consumer = { key: settings.consumerKey, secret: settings.consumerSecret };
-    const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod, fetch: this.fetch }));
+    const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod, fetch: this.egress.fetch, timeoutMs: this.egress.timeouts.oauthMs }));
     await this.remember('oauth1', requestToken.token, actor, connection.linkName, redirectUri, returnUrl, { token: requestToken.token, tokenSecret: requestToken.tokenSecret });
     return { authorizeUrl: oauth1AuthorizeUrl(settings.authorizeUrl, requestToken.token, settings.extraAuthorizeParams) };
   }
@@ -148,7 +146,8 @@ export class OAuthFlows {
           codeVerifier: pending?.codeVerifier ?? null,
           extraParams: settings.extraTokenParams,
           allowInsecureLocalhost: this.insecureAllowed(settings.tokenUrl),
-          fetch: this.fetch,
+          fetch: this.egress.fetch,
+          timeoutMs: this.egress.timeouts.oauthMs,
         });
         return { outcome: 'connected', ...base, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
       }
@@ -159,7 +158,8 @@ export class OAuthFlows {
         requestToken: { key: pending?.token ?? key, secret: pending?.tokenSecret ?? '' },
         verifier: params.oauth_verifier ?? '',
         signatureMethod: settings.signatureMethod,
-        fetch: this.fetch,
+        fetch: this.egress.fetch,
+        timeoutMs: this.egress.timeouts.oauthMs,
       });
       return { outcome: 'connected', ...base, credential: { kind: 'oauth1', token: access.token, tokenSecret: access.tokenSecret }, grant: { scopes: null, expiresAt: null } };
     } catch (error) {
@@ -187,9 +187,20 @@ export class OAuthFlows {
       return await call();
     } catch (error) {
       if (error instanceof DomainError) throw error;
+      const refused = addressRefusal(error);
+      if (refused) throw refused;
       throw new DomainError(ErrorCodes.authorizationFailed, `The provider refused the authorization: ${error instanceof Error ? error.message : 'unknown error'}.`);
     }
   }
+}
+
+/** The egress policy's refusal, as the protocol libraries report it, as `private_address` / `host_not_allowed`. */
+function addressRefusal(error: unknown): DomainError | null {
+  if (error instanceof OAuth1Error && error.code === 'address_refused') return egressDomainError({ code: 'EPRIVATE', message: `The provider's address is refused (${error.message}).` });
+  if (isOAuth2Error(error) && (error.code === 'PRIVATE_ADDRESS' || error.code === 'INSECURE_URL')) {
+    return egressDomainError({ code: error.code === 'PRIVATE_ADDRESS' ? 'EPRIVATE' : 'EINSECURE', message: `The provider's address is refused (${error.message}).` });
+  }
+  return null;
 }
 
 function pickTokens(tokens: { accessToken: string; refreshToken: string | null; tokenType: string; expiresAt: string | null; scopes: string[] | null }) {

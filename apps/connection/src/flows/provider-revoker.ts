@@ -4,10 +4,7 @@ import type { StoredCredential } from '@plugboard/contracts';
 import { isOAuth2Error, revoke } from '@plugboard/oauth2';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth, type OAuth2Settings, type ServiceRef } from '@plugboard/service-auth';
-import { publicOnlyFetch } from '@plugboard/outbound';
-
-/** The provider gets this long to answer; nobody waits for it. */
-const REVOKE_TIMEOUT_MS = 10_000;
+import { EgressPolicy } from '@plugboard/outbound';
 
 export interface RetiredCredential {
   credentialRef: string;
@@ -23,17 +20,15 @@ export interface RetiredCredential {
 @Injectable()
 export class ProviderRevoker implements BeforeApplicationShutdown {
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly localHosts: string[];
-  /** The revocation URL is a service owner's choice: never inside the deployment. */
-  private readonly fetch: typeof fetch;
+  /** The revocation URL is a service owner's choice: under the egress policy, never inside the deployment. */
+  private readonly egress: EgressPolicy;
 
   constructor(
     private readonly resolver: ServiceAuth,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.localHosts = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
-    this.fetch = publicOnlyFetch(this.localHosts);
+    this.egress = EgressPolicy.fromConfig(config);
   }
 
   /** Starts the calls and returns at once. */
@@ -59,13 +54,13 @@ export class ProviderRevoker implements BeforeApplicationShutdown {
     }
     const revokeUrl = settings.revokeUrl;
     if (!revokeUrl) return;
-    const allowInsecureLocalhost = revokeUrl.startsWith('http:') && this.localHosts.includes(new URL(revokeUrl).hostname);
+    const allowInsecureLocalhost = revokeUrl.startsWith('http:') && this.egress.allows(new URL(revokeUrl).hostname);
     for (const { credentialRef, credential } of tokens) {
       if (credential.kind !== 'oauth2') continue;
       const token = credential.refreshToken ?? credential.accessToken;
       const tokenTypeHint = credential.refreshToken ? 'refresh_token' : 'access_token';
       try {
-        await revoke({ revokeUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, clientAuth: settings.clientAuth, token, tokenTypeHint, allowInsecureLocalhost, timeoutMs: REVOKE_TIMEOUT_MS, fetch: this.fetch });
+        await revoke({ revokeUrl, clientId: settings.clientId, clientSecret: settings.clientSecret, clientAuth: settings.clientAuth, token, tokenTypeHint, allowInsecureLocalhost, timeoutMs: this.egress.timeouts.oauthMs, fetch: this.egress.fetch });
         this.logger.info({ orgId, linkName, credentialRef, tokenTypeHint }, 'the provider revoked the token');
       } catch (error) {
         // OAuth2Error carries no token, secret or response body; only its classification is logged.

@@ -1,29 +1,31 @@
-import http from 'node:http';
-import https from 'node:https';
-import { safeLookup } from '@plugboard/outbound';
+import type { EgressPolicy } from '@plugboard/outbound';
 
 /** What one attempt came to; a receiver's body is read (to free the socket) but never kept. */
-export type AttemptResult = { ok: true; status: number } | { ok: false; status: number | null; error: 'http_status' | 'timeout' | 'unreachable' | 'private_address'; retryAfter?: string };
+export type AttemptResult = { ok: true; status: number } | { ok: false; status: number | null; error: 'http_status' | 'timeout' | 'unreachable' | 'private_address' | 'not_allowed'; retryAfter?: string };
 
 /**
- * POSTs one delivery: no redirect followed (a 3xx is a failure), a deadline for the whole exchange, and names that
- * resolve to a private address refused when the socket connects unless `allowedHosts` names them.
+ * POSTs one delivery under the egress policy: no redirect followed (a 3xx is a failure), a deadline for the whole
+ * exchange, and a private address refused (written out, or where the name resolves when the socket connects) unless
+ * the operator allowed it.
  */
-export function postWebhook(url: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; allowedHosts: readonly string[] }): Promise<AttemptResult> {
+export function postWebhook(url: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; egress: EgressPolicy }): Promise<AttemptResult> {
   const target = new URL(url);
-  const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
+    let req: ReturnType<EgressPolicy['request']> | undefined;
+    const deadline = setTimeout(() => {
+      settle({ ok: false, status: null, error: 'timeout' });
+      req?.destroy();
+    }, options.timeoutMs);
     const settle = (result: AttemptResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
       resolve(result);
     };
-    const req = transport.request(
-      target,
-      { method: 'POST', lookup: safeLookup(options.allowedHosts), headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Plugboard-Webhooks/1' } },
-      (res) => {
+    const refused = (error: NodeJS.ErrnoException): AttemptResult => ({ ok: false, status: null, error: error.code === 'EPRIVATE' ? 'private_address' : error.code === 'EINSECURE' ? 'not_allowed' : 'unreachable' });
+    try {
+      req = options.egress.request(target, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Plugboard-Webhooks/1' } }, (res) => {
         const status = res.statusCode ?? 0;
         res.on('data', () => undefined);
         res.on('error', () => settle({ ok: false, status, error: 'unreachable' }));
@@ -31,13 +33,12 @@ export function postWebhook(url: string, body: string, headers: Record<string, s
           if (status >= 200 && status < 300) settle({ ok: true, status });
           else settle({ ok: false, status, error: 'http_status', retryAfter: headerValue(res.headers['retry-after']) });
         });
-      },
-    );
-    const deadline = setTimeout(() => {
-      settle({ ok: false, status: null, error: 'timeout' });
-      req.destroy();
-    }, options.timeoutMs);
-    req.on('error', (error: NodeJS.ErrnoException) => settle({ ok: false, status: null, error: error.code === 'EPRIVATE' ? 'private_address' : 'unreachable' }));
+      });
+    } catch (error) {
+      // The policy refused the URL before any socket was opened.
+      return settle(refused(error as NodeJS.ErrnoException));
+    }
+    req.on('error', (error: NodeJS.ErrnoException) => settle(refused(error)));
     req.end(body);
   });
 }

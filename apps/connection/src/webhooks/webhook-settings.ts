@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { isPrivateAddress } from '@plugboard/outbound';
+import { EgressPolicy } from '@plugboard/outbound';
 import type { PlatformConfig } from '@plugboard/runtime';
 
 export interface WebhookSettings {
@@ -12,8 +11,8 @@ export interface WebhookSettings {
   concurrency: number;
   /** How long a claimed delivery is kept from other replicas: longer than any attempt, so only a dead holder's returns. */
   claimMs: number;
-  /** Hosts or addresses that may be private or take plain http (PLUGBOARD_INVOKE_ALLOW_HOSTS); others must be https and public. */
-  allowedHosts: string[];
+  /** The process's egress policy: its address rules, its redirect rule (never) and the attempt's timeout. */
+  egress: EgressPolicy;
 }
 
 export const WEBHOOK_SETTINGS = Symbol('WEBHOOK_SETTINGS');
@@ -23,26 +22,23 @@ export function webhookSettings(config: PlatformConfig): WebhookSettings {
     retryBaseMs: config.PLUGBOARD_WEBHOOK_RETRY_BASE_MS,
     retryMaxMs: Math.max(config.PLUGBOARD_WEBHOOK_RETRY_MAX_MS, config.PLUGBOARD_WEBHOOK_RETRY_BASE_MS),
     maxAttempts: config.PLUGBOARD_WEBHOOK_MAX_ATTEMPTS,
-    timeoutMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS,
+    timeoutMs: EgressPolicy.fromConfig(config).timeouts.webhookMs,
     pollMs: config.PLUGBOARD_WEBHOOK_POLL_MS,
     concurrency: 8,
     claimMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS + 5_000,
-    allowedHosts: config.PLUGBOARD_INVOKE_ALLOW_HOSTS,
+    egress: EgressPolicy.fromConfig(config),
   };
 }
 
 /**
- * Why a webhook URL is refused, or null: the invoke proxy's rules, so that a webhook cannot reach inside the
+ * Why a webhook URL is refused, or null: the egress policy's rules, so that a webhook cannot reach inside the
  * deployment. https, and plain http only to hosts the operator allows; no private address written out (names are
- * checked on the address the socket connects to, by `safeLookup`).
+ * checked on the address the socket connects to, when each delivery is sent).
  */
-export function webhookUrlProblem(url: string, settings: Pick<WebhookSettings, 'allowedHosts'>): string | null {
-  const parsed = new URL(url);
-  const allowed = settings.allowedHosts.includes(parsed.hostname);
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && allowed)) return 'must be https (plain http only for hosts the operator allows in PLUGBOARD_INVOKE_ALLOW_HOSTS)';
-  const literal = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (!allowed && isIP(literal) && isPrivateAddress(literal)) return 'must not be a private or local address';
-  return null;
+export function webhookUrlProblem(url: string, settings: Pick<WebhookSettings, 'egress'>): string | null {
+  const refused = settings.egress.refusal(new URL(url));
+  if (!refused) return null;
+  return refused.code === 'EPRIVATE' ? 'must not be a private or local address' : 'must be https (plain http only for hosts the operator allows in PLUGBOARD_INVOKE_ALLOW_HOSTS)';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '@plugboard/outbound';
+import { EgressPolicy, parseRetryAfter } from '@plugboard/outbound';
 import { retryDelayMs, webhookUrlProblem } from './webhook-settings';
 
 describe('webhook retry and URL rules', () => {
@@ -23,7 +23,7 @@ describe('webhook retry and URL rules', () => {
   });
 
   it('takes https to public hosts; plain http and private addresses only where the operator allows', () => {
-    const rules = { allowedHosts: ['127.0.0.1'] };
+    const rules = { egress: EgressPolicy.fromConfig({ PLUGBOARD_INVOKE_ALLOW_HOSTS: ['127.0.0.1'], PLUGBOARD_INVOKE_TIMEOUT_MS: 1000, PLUGBOARD_WEBHOOK_TIMEOUT_MS: 1000 }) };
     expect(webhookUrlProblem('https://hooks.example.com/a', rules)).toBeNull();
     expect(webhookUrlProblem('http://127.0.0.1:8080/a', rules)).toBeNull();
     expect(webhookUrlProblem('http://hooks.example.com/a', rules)).toMatch(/must be https/);

@@ -5,6 +5,7 @@ import Keygrip from 'keygrip';
 import passport from 'passport';
 import OAuth2Strategy from 'passport-oauth2';
 import { OrgIdSchema, RoleSchema, type Role } from '@plugboard/contracts';
+import { EgressPolicy } from '@plugboard/outbound';
 import { publicUrlOf, type OperatorOidc, type PlatformConfig } from '@plugboard/runtime';
 import { Keyring } from '@plugboard/vault';
 
@@ -29,7 +30,6 @@ interface DashboardSession {
 export const SESSION_COOKIE = 'plugboard_dashboard';
 export const SESSION_HOURS = 8;
 const STRATEGY = 'operator-oidc';
-const USERINFO_TIMEOUT_MS = 10_000;
 
 type SignInOutcome = { operator: Operator; next: string } | { refused: string };
 
@@ -49,6 +49,7 @@ export class OperatorSignIn {
     private readonly oidc: OperatorOidc,
     publicUrl: string,
     sessionSecret: Buffer,
+    private readonly egress: EgressPolicy,
   ) {
     this.secureCookie = publicUrl.startsWith('https:');
     this.session = cookieSession({
@@ -78,6 +79,9 @@ export class OperatorSignIn {
       },
     );
     strategy.userProfile = (accessToken, done) => void this.userinfo(accessToken).then((claims) => done(null, claims), done);
+    // The token call is made by the `oauth` package on node:https: its agent puts it under the egress policy (the
+    // address checked when the socket connects, a deadline the package does not set itself).
+    (strategy as unknown as { _oauth2: { setAgent(agent: unknown): void } })._oauth2.setAgent(egress.agentFor(new URL(oidc.tokenUrl).protocol, egress.timeouts.signInMs));
     this.authenticator.use(STRATEGY, strategy);
   }
 
@@ -85,7 +89,7 @@ export class OperatorSignIn {
   static fromConfig(config: PlatformConfig): OperatorSignIn | null {
     const oidc = config.PLUGBOARD_OPERATOR_OIDC;
     if (!oidc) return null;
-    return new OperatorSignIn(oidc, publicUrlOf(config), sessionSecret(config));
+    return new OperatorSignIn(oidc, publicUrlOf(config), sessionSecret(config), EgressPolicy.fromConfig(config));
   }
 
   /** The signed-in operator, or null (no cookie, a bad signature, or an expired session). */
@@ -121,6 +125,11 @@ export class OperatorSignIn {
 
   /** The code for tokens, the tokens for userinfo claims, the claims for an operator (or the reason there is none). */
   private exchange(req: Request, res: Response, next: string): Promise<SignInOutcome> {
+    // Plain http or a private address for the provider is refused unless the operator allowed its host
+    // (PLUGBOARD_INVOKE_ALLOW_HOSTS); a name is checked again where it resolves, when the socket connects.
+    if (typeof req.query.code === 'string' && this.egress.refusal(new URL(this.oidc.tokenUrl))) {
+      return Promise.resolve({ refused: 'This Plugboard may not call its identity provider (its address is not allowed: see PLUGBOARD_INVOKE_ALLOW_HOSTS). Ask your administrator.' });
+    }
     return new Promise<SignInOutcome>((resolve) => {
       const done = (err: unknown, user: Operator | false, info?: { message?: string }) => {
         // The provider's error_description comes from the URL, which anyone can write: never shown.
@@ -150,7 +159,7 @@ export class OperatorSignIn {
   }
 
   private async userinfo(accessToken: string): Promise<Record<string, unknown>> {
-    const response = await fetch(this.oidc.userinfoUrl, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(USERINFO_TIMEOUT_MS) });
+    const response = await this.egress.fetch(this.oidc.userinfoUrl, { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(this.egress.timeouts.signInMs) });
     if (!response.ok) throw new Error(`the userinfo endpoint answered ${response.status}`);
     return (await response.json()) as Record<string, unknown>;
   }

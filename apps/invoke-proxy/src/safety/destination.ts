@@ -1,10 +1,10 @@
 import { DomainError, ErrorCodes, invalidField } from '@plugboard/contracts';
-import { appendPath, assertDestination } from '@plugboard/outbound';
+import { appendPath, type EgressPolicy } from '@plugboard/outbound';
 import type { InvokeTarget } from '../targets/target.resolver';
 
-/** The URL of a call: absolute or relative (POST /v1/invoke), appended (/v1/proxy), always under `assertDestination`'s rules. */
+/** The URL of a call: absolute or relative (POST /v1/invoke), appended (/v1/proxy), always under the egress policy and the service's hosts. */
 export class DestinationPolicy {
-  constructor(private readonly allowedLocal: string[]) {}
+  constructor(private readonly egress: EgressPolicy) {}
 
   /** `url` absolute, or relative to the service's base URL (POST /v1/invoke). */
   resolve(target: InvokeTarget, url: string, query: Record<string, string> = {}): URL {
@@ -29,7 +29,7 @@ export class DestinationPolicy {
 
   /** The URL, when the target's credential may be sent there. */
   private allowed(target: InvokeTarget, url: URL): URL {
-    assertDestination(url, target.allowedHosts, this.allowedLocal);
+    this.egress.checkServiceDestination(url, target.allowedHosts);
     return url;
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConnectionCreated } from '@plugboard/contracts';
 import type { ClientAuthMethod, ScopeDelimiter } from '@plugboard/oauth2';
-import { publicOnlyFetch } from '@plugboard/outbound';
+import { EgressPolicy, type EgressFetch } from '@plugboard/outbound';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth } from '@plugboard/service-auth';
 
@@ -18,8 +18,8 @@ export interface RefreshClientSettings {
   extraTokenParams: Record<string, string>;
   /** Plain http, for hosts the operator allowed in PLUGBOARD_INVOKE_ALLOW_HOSTS (tests and benches on 127.0.0.1). */
   allowInsecureLocalhost: boolean;
-  /** Token URLs are a service owner's choice: never inside the deployment. */
-  fetch: typeof fetch;
+  /** Token URLs are a service owner's choice: the egress policy's fetch, never inside the deployment. */
+  fetch: EgressFetch;
 }
 
 /** Long enough to spare a stampede thousands of identical look-ups, short enough that an edit is seen soon. */
@@ -28,16 +28,14 @@ const CACHE_TTL_MS = 10_000;
 /** A connection's OAuth 2 client (see ServiceAuth), reduced to what refreshing needs and remembered for a few seconds. */
 @Injectable()
 export class OAuthSettingsResolver {
-  private readonly localHosts: string[];
-  private readonly fetch: typeof fetch;
+  private readonly egress: EgressPolicy;
   private readonly cache = new Map<string, { until: number; settings: Promise<RefreshClientSettings> }>();
 
   constructor(
     private readonly services: ServiceAuth,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.localHosts = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
-    this.fetch = publicOnlyFetch(this.localHosts);
+    this.egress = EgressPolicy.fromConfig(config);
   }
 
   resolve(orgId: string, connection: ConnectionCreated['data']): Promise<RefreshClientSettings> {
@@ -66,13 +64,13 @@ export class OAuthSettingsResolver {
       scopeDelimiter: o.scopeDelimiter,
       extraTokenParams: o.extraTokenParams,
       allowInsecureLocalhost: this.insecureAllowed(o.tokenUrl, refreshUrl),
-      fetch: this.fetch,
+      fetch: this.egress.fetch,
     };
   }
 
   /** Plain http only when every http URL is on a host the operator explicitly allowed, as the connection app does. */
   private insecureAllowed(...urls: string[]): boolean {
     const plain = urls.filter((url) => url.startsWith('http:'));
-    return plain.length > 0 && plain.every((url) => URL.canParse(url) && this.localHosts.includes(new URL(url).hostname));
+    return plain.length > 0 && plain.every((url) => URL.canParse(url) && this.egress.allows(new URL(url).hostname));
   }
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { OAUTH_TIMEOUT_MS } from '@plugboard/outbound';
+import { REFRESH_LEASE_MS } from '@plugboard/messaging';
 import { ConfigError } from '@plugboard/runtime';
 
 /** The refresh app's own variables; the platform's (DATABASE_URL, NATS_URL…) are read by @plugboard/runtime. */
@@ -7,8 +9,8 @@ const RefreshEnvSchema = z.object({
   PLUGBOARD_REFRESH_MARGIN_SECONDS: z.coerce.number().min(0).max(86_400).default(300),
   /** Up to this much earlier again, spread per credential, so that expiries in the same second do not stampede. */
   PLUGBOARD_REFRESH_JITTER_SECONDS: z.coerce.number().min(0).max(3_600).default(60),
-  /** How long a replica may hold a credential's lease; a crashed holder is replaced after it. */
-  PLUGBOARD_REFRESH_LEASE_TTL_SECONDS: z.coerce.number().min(1).max(600).default(30),
+  /** How long a replica may hold a credential's lease; a crashed holder is replaced after it. The bus deadline of an on-demand refresh allows for the default (rpcDeadlines). */
+  PLUGBOARD_REFRESH_LEASE_TTL_SECONDS: z.coerce.number().min(1).max(600).default(REFRESH_LEASE_MS / 1000),
   /** How often each replica looks for due credentials (± 20 %). */
   PLUGBOARD_REFRESH_INTERVAL_MS: z.coerce.number().int().min(20).max(600_000).default(1_000),
   /** Refreshes one replica runs at once. */
@@ -58,7 +60,8 @@ export function loadRefreshSettings(env: NodeJS.ProcessEnv, overrides: Partial<R
     backoffMaxMs: Math.max(e.PLUGBOARD_REFRESH_BACKOFF_MAX_SECONDS, e.PLUGBOARD_REFRESH_BACKOFF_BASE_SECONDS) * 1000,
     schedulerEnabled: e.PLUGBOARD_REFRESH_SCHEDULER === 'on',
     verifyIntervalMs: e.PLUGBOARD_VERIFY_INTERVAL_MS,
-    tokenTimeoutMs: Math.max(500, Math.min(10_000, Math.floor(leaseTtlMs / 3))),
+    // The egress policy's OAuth timeout, shorter when the lease is short: a call must end well before the lease does.
+    tokenTimeoutMs: Math.max(500, Math.min(OAUTH_TIMEOUT_MS, Math.floor(leaseTtlMs / 3))),
     ...overrides,
   };
 }

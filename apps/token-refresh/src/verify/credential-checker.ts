@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { connectionStreamId, DomainError, type ConnectionCreated, type StoredCredential } from '@plugboard/contracts';
 import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
 import { EventStore, WrongExpectedVersionError } from '@plugboard/event-store';
-import { verificationTargetOf, verifyCredential, type ServiceSource, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
+import { EgressPolicy, verificationTargetOf, verifyCredential, type ServiceSource, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth } from '@plugboard/service-auth';
 import { Vault } from '@plugboard/vault';
@@ -22,7 +22,7 @@ export type CheckOutcome = 'valid' | 'revoked' | 'inconclusive' | 'unverifiable'
  */
 @Injectable()
 export class CredentialChecker {
-  private readonly allowLocal: string[];
+  private readonly egress: EgressPolicy;
 
   constructor(
     private readonly store: EventStore,
@@ -34,7 +34,7 @@ export class CredentialChecker {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.allowLocal = config.PLUGBOARD_INVOKE_ALLOW_HOSTS;
+    this.egress = EgressPolicy.fromConfig(config);
   }
 
   async check(due: DueCheck): Promise<CheckOutcome> {
@@ -64,7 +64,7 @@ export class CredentialChecker {
     }
     let result: VerificationOutcome;
     try {
-      result = await verifyCredential(target, stored.value, { allowLocal: this.allowLocal, timeoutMs: this.settings.tokenTimeoutMs });
+      result = await verifyCredential(target, stored.value, this.egress, this.settings.tokenTimeoutMs);
     } catch (error) {
       if (error instanceof DomainError) return this.inconclusive(due, error.code);
       throw error;

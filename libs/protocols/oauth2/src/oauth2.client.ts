@@ -604,8 +604,9 @@ function classifyLocal(err: unknown): Classified {
     // oauth4webapi's argument checks; their messages name the argument, never its value.
     return { kind: 'protocol', code: 'INVALID_INPUT', detail: typeof err.message === 'string' ? err.message : undefined };
   }
-  // A caller's fetch that refuses the address (see @plugboard/outbound publicOnlyFetch): its message names the host only.
+  // A caller's fetch that refuses the address (the egress policy of @plugboard/outbound): its message names the host only.
   if (isRecord(err) && err.code === 'EPRIVATE' && typeof err.message === 'string') return { kind: 'protocol', code: 'PRIVATE_ADDRESS', detail: err.message };
+  if (isRecord(err) && err.code === 'EINSECURE' && typeof err.message === 'string') return { kind: 'protocol', code: 'INSECURE_URL', detail: err.message };
   return { kind: 'protocol', code: 'UNEXPECTED', detail: err instanceof Error ? err.name : undefined };
 }
 
