@@ -66,6 +66,19 @@ describe('EventStore (PostgreSQL)', () => {
     expect((await f.store.readStream('batch-12')).map((e) => e.streamVersion)).toEqual([1, 2]);
   });
 
+  it('reads one org’s events in log order, and says where an event of that org sits', async () => {
+    const counted = (by: number) => [{ type: 'Counted', data: { by } }];
+    await f.store.append('tenant-a1', 0, counted(1), { metadata: { orgId: 'tenant-a' } });
+    const other = await f.store.append('tenant-b1', 0, counted(2), { metadata: { orgId: 'tenant-b' } });
+    await f.store.append('tenant-a2', 0, [...counted(3), ...counted(4)], { metadata: { orgId: 'tenant-a' } });
+    const { events } = await f.store.readAll({ orgId: 'tenant-a' });
+    expect(events.map((e) => e.data)).toEqual([{ by: 1 }, { by: 3 }, { by: 4 }]);
+    expect(await f.store.logPositionOf(events[1].position, { orgId: 'tenant-a' })).toEqual({ transactionId: events[1].transactionId, position: events[1].position });
+    expect(await f.store.logPositionOf(other.logPosition.position, { orgId: 'tenant-a' })).toBeNull();
+    const rest = await f.store.readAll({ orgId: 'tenant-a', after: events[0], limit: 1 });
+    expect(rest.events.map((e) => e.data)).toEqual([{ by: 3 }]);
+  });
+
   it('folds a stream through a decider and retries a command that lost a race on the new state', async () => {
     await Promise.all(Array.from({ length: 10 }, () => handleCommand(f.store, 'counter-1', counter, { add: 1, max: 100 }, { retries: 20 })));
     const { state, version } = await f.store.aggregateStream('counter-1', counter);

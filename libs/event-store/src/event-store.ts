@@ -26,6 +26,8 @@ export interface ReadAllOptions {
   limit?: number;
   /** Only streams whose id starts with `<category>-`. */
   category?: string;
+  /** Only events whose metadata names this org (every command records its actor's org there). */
+  orgId?: string;
   manager?: EntityManager;
 }
 
@@ -133,29 +135,43 @@ export class EventStore {
   }
 
   /**
+   * Where the event at a global position sits in reading order, to carry on reading after it; null when there is no
+   * such event (or, with `orgId`, none of that org).
+   */
+  async logPositionOf(position: number, options: { orgId?: string } = {}): Promise<LogPosition | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT transaction_id::text AS transaction_id FROM events WHERE global_position = $1 AND ($2::text IS NULL OR metadata->>'orgId' = $2)`,
+      [position, options.orgId ?? null],
+    );
+    return row ? { transactionId: row.transaction_id, position } : null;
+  }
+
+  /**
    * Reads the log in (transaction id, position) order after `after`, stopping before the oldest transaction still
    * in progress: its events, and those of every later transaction, are not visible yet and must not be passed.
    * `heldBack` says whether committed events exist beyond that line (the caller should look again soon).
    */
   async readAll(options: ReadAllOptions = {}): Promise<{ events: RecordedEvent[]; heldBack: boolean }> {
     const after = options.after ?? { transactionId: '0', position: 0 };
-    const params: unknown[] = [after.transactionId, after.position, options.limit ?? 500];
-    const categoryFilter = options.category ? `AND category = $4` : '';
-    if (options.category) params.push(options.category);
+    const limit = options.limit ?? 500;
+    const params: unknown[] = [after.transactionId, after.position];
+    let filters = '';
+    if (options.category) filters += ` AND category = $${params.push(options.category)}`;
+    if (options.orgId) filters += ` AND metadata->>'orgId' = $${params.push(options.orgId)}`;
     const runner = options.manager ?? this.dataSource.manager;
     const rows: (EventRow & { held_back?: boolean })[] = await runner.query(
       `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
        SELECT ${COLUMNS}, false AS held_back FROM events, horizon
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin ${categoryFilter}
-        ORDER BY events.transaction_id, events.global_position LIMIT $3`,
-      params,
+        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin ${filters}
+        ORDER BY events.transaction_id, events.global_position LIMIT $${params.length + 1}`,
+      [...params, limit],
     );
     let heldBack = false;
-    if (rows.length < (options.limit ?? 500)) {
+    if (rows.length < limit) {
       const [row] = await runner.query(
         `SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-           AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) ${options.category ? 'AND category = $3' : ''}) AS held_back`,
-        options.category ? [after.transactionId, after.position, options.category] : [after.transactionId, after.position],
+           AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) ${filters}) AS held_back`,
+        params,
       );
       heldBack = row.held_back;
     }

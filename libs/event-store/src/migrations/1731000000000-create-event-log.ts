@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { IndexEventsByOrg1731000000010 } from './1731000000010-index-events-by-org';
 
 /**
  * The event log and the subscription checkpoints. `transaction_id` records the writing transaction so that
@@ -39,4 +40,4 @@ export class CreateEventLog1731000000000 implements MigrationInterface {
   }
 }
 
-export const eventStoreMigrations = [CreateEventLog1731000000000];
+export const eventStoreMigrations = [CreateEventLog1731000000000, IndexEventsByOrg1731000000010];
