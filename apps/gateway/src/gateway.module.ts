@@ -16,6 +16,7 @@ import { InvokeRoutes } from './routes/invoke.routes';
 import { OAuthCallbackRoutes } from './routes/oauth-callback.routes';
 import { ServicesRoutes } from './routes/services.routes';
 import { WebhookRoutes } from './routes/webhook.routes';
+import { EventsRoutes } from './routes/events.routes';
 import { KeysRoutes } from './routes/keys.routes';
 import { PlugboardGrpc } from './grpc/plugboard.grpc';
 import { CreateIdempotencyKeys1731000005000 } from './idempotency/1731000005000-create-idempotency-keys';
@@ -54,7 +55,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc],
+      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, EventsRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc],
       providers: [
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

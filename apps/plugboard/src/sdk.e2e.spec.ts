@@ -1,4 +1,4 @@
-import { Plugboard, PlugboardError, type ServiceView } from '@plugboard/sdk';
+import { Plugboard, PlugboardError, type LoggedEventView, type ServiceView } from '@plugboard/sdk';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
 import { startUpstream, type Upstream } from './test-support/upstream';
 
@@ -124,5 +124,15 @@ describe('the SDK against a running Plugboard', () => {
     const otherOrg = new Plugboard({ baseUrl: sys.publicUrl, apiKey: await sys.key('globex', 'admin') });
     expect(await failure(otherOrg.keys.revoke(listed[0].id))).toMatchObject({ code: 'not_found', status: 404 });
     expect(await failure(pb.keys.create({ role: 'owner' as never }))).toMatchObject({ code: 'validation_failed', status: 400 });
+  });
+
+  it('reads the org’s audit trail across pages, and carries on after the last position kept (admin)', async () => {
+    const trail: LoggedEventView[] = [];
+    for await (const event of pb.events.listAll({ limit: 3 })) trail.push(event);
+    expect(trail.length).toBeGreaterThan(10);
+    expect(trail.filter((e) => e.streamId === 'connection-acme.local').map((e) => e.type)).toEqual(['ConnectionCreated', 'ConnectionAuthorized', 'ConnectionRevoked', 'ConnectionDeleted']);
+    expect((await pb.events.list({ after: trail[4].position, limit: 2 })).items).toEqual(trail.slice(5, 7));
+    const member = new Plugboard({ baseUrl: sys.publicUrl, apiKey: await sys.key('acme', 'member') });
+    expect(await failure(member.events.list())).toMatchObject({ code: 'forbidden', status: 403 });
   });
 });

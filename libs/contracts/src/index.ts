@@ -3,6 +3,7 @@ export * from './http-status';
 export * from './subjects';
 export * from './identifiers';
 export * from './events/event';
+export * from './events/event-feed.contract';
 export * from './services/service.contract';
 export * from './services/service.events';
 export * from './validation';

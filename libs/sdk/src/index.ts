@@ -12,6 +12,7 @@ export type {
   FieldIssue,
   HealthView,
   InvokeResponse,
+  LoggedEventView,
   Page,
   ServiceView,
   WebhookDeliveryView,

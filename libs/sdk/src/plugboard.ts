@@ -12,6 +12,7 @@ import {
   type InvokeResponse,
   type ListConnectionsRequest,
   type ListServicesRequest,
+  type LoggedEventView,
   type Page,
   type ServiceView,
   type WebhookDeliveryView,
@@ -41,6 +42,7 @@ interface ReturnTypes {
   ApiKey: ApiKeyView;
   ApiKeyList: { items: ApiKeyView[] };
   CreatedApiKey: CreatedApiKey;
+  EventPage: Page<LoggedEventView>;
 }
 type Returns = { [K in NonNullable<Endpoint['returns']>]: ReturnTypes[K] };
 
@@ -127,6 +129,16 @@ export class Plugboard {
     /** The answer's `key` is shown this once. */
     create: (key: Body<'createKey'>) => this.request('createKey', { body: key }),
     revoke: (keyId: string) => this.request('revokeKey', { params: { keyId } }),
+  };
+
+  /**
+   * The org's audit trail (admin keys only), in log order. To follow it, keep the position of the last event you
+   * stored and ask again with `after` set to it: nothing is ever skipped, not even an event that committed late.
+   */
+  readonly events = {
+    list: (page: { after?: number; limit?: number; cursor?: string } = {}) => this.request('listEvents', { query: page }),
+    /** Every event after `after` (the beginning when absent) that is readable now, across pages of `limit`. */
+    listAll: ({ after, limit }: { after?: number; limit?: number } = {}) => paginate((cursor) => this.request('listEvents', { query: cursor ? { cursor, limit } : { after, limit } })),
   };
 
   health(): Promise<HealthView> {

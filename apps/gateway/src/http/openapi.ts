@@ -93,6 +93,23 @@ const ApiKeySchema: Json = {
   },
 };
 
+const EventSchema: Json = {
+  type: 'object',
+  description: 'One event of the log as the audit feed shows it; events never hold a secret (only vault references).',
+  properties: {
+    position: { type: 'integer', description: 'Its place in the log; pass the last one you kept as `after`.' },
+    type: { type: 'string', example: 'ConnectionRevoked' },
+    streamId: { type: 'string', example: 'connection-acme.sales_crm' },
+    data: { type: 'object' },
+    metadata: {
+      type: 'object',
+      description: 'Who caused it: orgId, userId, correlationId (the X-Request-Id of the call), causationId (the event that led to it).',
+      additionalProperties: true,
+    },
+    recordedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
 const page = (item: string): Json => ({
   type: 'object',
   properties: { items: { type: 'array', items: { $ref: `#/components/schemas/${item}` } }, nextCursor: { type: 'string', nullable: true } },
@@ -189,6 +206,8 @@ export function buildOpenApiDocument(version: string) {
         },
         WebhookDelivery: WebhookDeliverySchema,
         WebhookDeliveryPage: page('WebhookDelivery'),
+        Event: EventSchema,
+        EventPage: page('Event'),
         ApiKey: ApiKeySchema,
         ApiKeyList: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/ApiKey' } } } },
         CreatedApiKey: {

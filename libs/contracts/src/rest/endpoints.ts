@@ -16,7 +16,7 @@ export interface Endpoint {
   bodyExample?: unknown;
   success: number;
   /** Which response schema (in the OpenAPI components) a success returns. */
-  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health' | 'Webhook' | 'WebhookWithSecret' | 'WebhookDeliveryPage' | 'ApiKeyList' | 'CreatedApiKey' | 'ApiKey' | 'ConnectionSnippets';
+  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health' | 'Webhook' | 'WebhookWithSecret' | 'WebhookDeliveryPage' | 'ApiKeyList' | 'CreatedApiKey' | 'ApiKey' | 'ConnectionSnippets' | 'EventPage';
   /** Query parameters, for lists. */
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
@@ -298,6 +298,20 @@ export const Endpoints = {
     ],
     success: 200,
     returns: 'WebhookDeliveryPage',
+    errors: ['validation_failed', ...authErrors],
+  },
+  listEvents: {
+    method: 'GET',
+    path: '/v1/events',
+    summary:
+      'Your org’s audit trail: every event of its services, connections, credentials and webhook, in the order the log is read (admins only). No event holds a secret. Follow it with `after`, the position of the last event you kept: a reader that does so never misses an event, even one whose transaction committed late, so positions within a page need not increase.',
+    tag: 'operations',
+    query: [
+      { name: 'after', description: 'the position of the last event you read; 0 or none for the beginning (not with cursor)', schema: { type: 'integer', minimum: 0 } },
+      ...pageQuery,
+    ],
+    success: 200,
+    returns: 'EventPage',
     errors: ['validation_failed', ...authErrors],
   },
   listKeys: {
