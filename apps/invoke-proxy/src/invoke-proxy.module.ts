@@ -1,9 +1,10 @@
-import { Injectable, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { accessMigrations, ApiKeys, VERIFIED_KEY_CACHE_MS } from '@plugboard/access';
 import { Subjects } from '@plugboard/contracts';
-import { eventStoreMigrations } from '@plugboard/event-store';
-import { healthController, PlatformModule, SubscriptionRunner, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
+import { EventLogNotifier, eventStoreMigrations } from '@plugboard/event-store';
+import { healthController, LOGGER, PlatformModule, PollingLoop, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
 import { serviceAuthProvider } from '@plugboard/service-auth';
 import { vaultMigrations } from '@plugboard/vault';
 import { InvokeHandler } from './handlers/invoke.handler';
@@ -18,16 +19,32 @@ export const INVOKE_PROXY = 'invoke-proxy';
 // /v1/proxy authenticates its callers itself, with the gateway's API keys.
 export const invokeProxyMigrations = [...eventStoreMigrations, ...vaultMigrations, ...accessMigrations, CreateInvocations1731000003000];
 
-/** Every replica follows the log from now on, to drop cached targets the moment they change. */
+/**
+ * Calls read the change feed themselves before using a cached credential; reading it every 250 ms (and when the log
+ * grows) as well keeps that read short after a quiet spell.
+ */
 @Injectable()
-class CacheInvalidation implements OnApplicationBootstrap {
+class ChangeFeedKeeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly loop: PollingLoop;
+  private unsubscribe?: () => void;
+
   constructor(
-    private readonly runner: SubscriptionRunner,
     private readonly targets: TargetResolver,
-  ) {}
+    private readonly notifier: EventLogNotifier,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.loop = new PollingLoop(() => this.targets.changes.sync().then(() => 250), (error) => logger.warn({ err: error }, 'reading the change feed failed; calls read it again themselves'), 1000);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runner.add(this.targets, { ephemeral: true, pollIntervalMs: 250 });
+    await this.targets.changes.sync();
+    this.unsubscribe = this.notifier.onAppend(() => this.loop.wake());
+    this.loop.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.loop.stop();
   }
 }
 
@@ -48,8 +65,7 @@ export class InvokeProxyModule {
         InvokeService,
         ProxyHandler,
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
-        SubscriptionRunner,
-        CacheInvalidation,
+        ChangeFeedKeeper,
       ],
     };
   }

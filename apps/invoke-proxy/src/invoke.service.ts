@@ -39,6 +39,8 @@ export class InvokeService {
       }
       for (let attempt = 0, delay; (delay = retryDelay(this.settings.retry, input.method, response.status, response.headers, attempt)) !== null; attempt++) {
         await sleep(delay);
+        // The credential may have been revoked while this call waited.
+        target = await this.targets.confirm(actor, target);
         response = await this.send(target, input, url);
       }
       record(response.status, null);

@@ -52,6 +52,8 @@ export class ProxyHandler {
       let target = await this.targets.resolve(actor, linkName);
       url = this.settings.destinations.append(target, match[2] || '/', match[3] ?? '');
       const body = await this.readBody(req, target);
+      // Reading a body takes as long as the caller likes: the credential may have been revoked meanwhile.
+      if (body !== STREAMED && body.length > 0) target = await this.targets.confirm(actor, target);
       let upstream = await this.send(req, target, url, body);
       if (upstream.statusCode === 401 && target.injection.kind === 'oauth2' && body !== STREAMED) {
         const fresh = await this.targets.refreshed(actor, target);
@@ -64,6 +66,7 @@ export class ProxyHandler {
       for (let attempt = 0, delay; body !== STREAMED && (delay = retryDelay(this.settings.retry, method, upstream.statusCode ?? 0, upstream.headers, attempt)) !== null; attempt++) {
         upstream.resume();
         await sleep(delay);
+        target = await this.targets.confirm(actor, target);
         upstream = await this.send(req, target, url, body);
       }
       this.log.record({ entry: 'proxy', actor, connection: linkName, method, url, status: upstream.statusCode ?? null, errorCode: null, started });

@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { DomainError, ErrorCodes, Subjects, type Actor, type RecordedEvent, type StoredCredential } from '@plugboard/contracts';
-import { EventStore, type SubscriptionHandler } from '@plugboard/event-store';
+import { DomainError, ErrorCodes, Subjects, connectionStreamId, type Actor, type StoredCredential } from '@plugboard/contracts';
+import { EventStore } from '@plugboard/event-store';
 import { RpcClient } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
 import { serviceTargetOf, type Injection } from '@plugboard/outbound';
 import { ServiceAuth } from '@plugboard/service-auth';
+import { ChangeFeed, type Change } from './change-feed';
 
 /** Everything a call through one connection needs, decrypted credential included. Lives only in this process. */
 export interface InvokeTarget {
@@ -29,40 +28,60 @@ interface Row {
   auth_type: string;
   parameters: Record<string, string>;
   use_login_user_credentials: boolean;
-  status: 'connected' | 'revoked' | null;
+  /** The log's last word on this credential. */
+  last_event: 'ConnectionAuthorized' | 'ConnectionRevoked' | 'ConnectionDeleted' | null;
   credential_ref: string | null;
+  /** The custom service was edited after this credential was authorized: the revocation saga is about to revoke it. */
+  superseded: boolean;
 }
 
+/** A load under way: eviction marks it, and then what it read is used for its own call only, never cached. */
+interface Loading {
+  orgId: string;
+  linkName: string;
+  evicted: boolean;
+}
+
+/** Decrypted credentials kept at most; the least recently used go first. */
+export const MAX_CACHED_TARGETS = 10_000;
+
 /**
- * Resolves a link name to a ready-to-use target and keeps it in memory. Any event of the connection's stream, or of
- * its service's, drops the cached entry (a per-process tail of the log, woken by NOTIFY), so a revocation stops
- * calls within milliseconds on every replica.
+ * Resolves a link name to a ready-to-use target, cached per credential (one entry for all the users of a
+ * connection's own credential). Revoked means stopped: before any cached credential is used, the change feed is
+ * read up to the moment of the call, dropping the entries of every connection or service that changed; a load that
+ * an eviction overtook is not cached. So a call begun after a revocation was acknowledged never sends the credential,
+ * on any replica.
  */
 @Injectable()
-export class TargetResolver implements SubscriptionHandler {
-  readonly name = `invoke-cache:${randomUUID()}`;
+export class TargetResolver {
   private readonly cache = new Map<string, InvokeTarget>();
+  private readonly loading = new Set<Loading>();
+  readonly changes: ChangeFeed;
 
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
     private readonly services: ServiceAuth,
     private readonly rpc: RpcClient,
-  ) {}
+  ) {
+    this.changes = new ChangeFeed(store, (changes) => this.apply(changes));
+  }
 
   async resolve(actor: Actor, linkName: string): Promise<InvokeTarget> {
-    const key = `${actor.orgId}\u0000${linkName}\u0000${actor.userId}`;
-    const cached = this.cache.get(key);
-    if (cached) return cached;
-    const target = await this.load(actor, linkName);
-    this.cache.set(key, target);
-    return target;
+    await this.changes.sync();
+    return this.cached(actor, linkName) ?? this.load(actor, linkName);
+  }
+
+  /** The target again, right before another send: the same one if nothing changed since, else a fresh one (or the refusal). */
+  async confirm(actor: Actor, target: InvokeTarget): Promise<InvokeTarget> {
+    await this.changes.sync();
+    return this.cache.get(keyOf(target.orgId, target.linkName, target.credentialUser)) === target ? target : this.resolve(actor, target.linkName);
   }
 
   /** Forget a target (after a refresh rewrote its credential, for instance). */
   evict(orgId: string, linkName: string): void {
-    const prefix = `${orgId}\u0000${linkName}\u0000`;
-    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+    for (const load of this.loading) if (load.orgId === orgId && load.linkName === linkName) load.evicted = true;
+    for (const [key, target] of this.cache) if (target.orgId === orgId && target.linkName === linkName) this.cache.delete(key);
   }
 
   /** After a 401, once: the target with a fresh token from the token-refresh app, or null when none could be had. */
@@ -82,35 +101,74 @@ export class TargetResolver implements SubscriptionHandler {
     }
   }
 
-  async handle(events: RecordedEvent[], _manager: EntityManager): Promise<void> {
-    for (const event of events) {
-      const data = event.data as { orgId?: string; linkName?: string };
-      if (!data.orgId || !data.linkName) continue;
-      if (event.streamId.startsWith('connection-')) this.evict(data.orgId, data.linkName);
-      if (event.streamId.startsWith('service-')) {
-        for (const [key, target] of this.cache) if (target.orgId === data.orgId && target.service === data.linkName) this.cache.delete(key);
+  private apply(changes: Change[]): void {
+    for (const change of changes) {
+      if (change.stream === 'connection') {
+        this.evict(change.orgId, change.linkName);
+        continue;
       }
+      // A load in flight does not know its service yet: any of the org's may be of this one.
+      for (const load of this.loading) if (load.orgId === change.orgId) load.evicted = true;
+      for (const [key, target] of this.cache) if (target.orgId === change.orgId && target.service === change.linkName) this.cache.delete(key);
     }
   }
 
+  /** The connection's own credential, or else the caller's, whichever is cached; most recently used moves last. */
+  private cached(actor: Actor, linkName: string): InvokeTarget | undefined {
+    for (const key of [keyOf(actor.orgId, linkName, null), keyOf(actor.orgId, linkName, actor.userId)]) {
+      const target = this.cache.get(key);
+      if (!target) continue;
+      this.cache.delete(key);
+      this.cache.set(key, target);
+      return target;
+    }
+    return undefined;
+  }
+
   private async load(actor: Actor, linkName: string): Promise<InvokeTarget> {
-    // The connection app's read model: this app only reads it.
+    // Registered before the first read, so an eviction that comes while it reads is not lost.
+    const loading: Loading = { orgId: actor.orgId, linkName, evicted: false };
+    this.loading.add(loading);
+    try {
+      const target = await this.read(actor, linkName);
+      if (!loading.evicted) {
+        this.cache.set(keyOf(target.orgId, target.linkName, target.credentialUser), target);
+        if (this.cache.size > MAX_CACHED_TARGETS) this.cache.delete(this.cache.keys().next().value as string);
+      }
+      return target;
+    } finally {
+      this.loading.delete(loading);
+    }
+  }
+
+  private async read(actor: Actor, linkName: string): Promise<InvokeTarget> {
+    // The connection's settings from the connection app's read model (they never change); its credential's state
+    // from the log itself, whose last word on that credential may not be in the read model yet. `superseded`: the
+    // custom service was edited after the authorization (the revocation saga will revoke it); its stream id is
+    // serviceStreamId's.
     const [row]: Row[] = await this.store.dataSource.query(
-      `SELECT c.service, c.service_type, c.auth_type, c.parameters, c.use_login_user_credentials, k.status, k.credential_ref
+      `SELECT c.service, c.service_type, c.auth_type, c.parameters, c.use_login_user_credentials, last.type AS last_event, last.credential_ref,
+              c.service_type = 'custom' AND last.type = 'ConnectionAuthorized' AND EXISTS (
+                SELECT 1 FROM events edited
+                 WHERE edited.stream_id = 'service-' || c.org_id || '.' || c.service AND edited.type = 'ServiceEdited'
+                   AND (edited.transaction_id, edited.global_position) > (last.transaction_id, last.global_position)) AS superseded
          FROM connections c
-         LEFT JOIN connection_credentials k ON k.org_id = c.org_id AND k.link_name = c.link_name
-              AND k.user_key = CASE WHEN c.use_login_user_credentials THEN $3 ELSE '*' END
+         LEFT JOIN LATERAL (
+              SELECT e.type, e.data->>'credentialRef' AS credential_ref, e.transaction_id, e.global_position FROM events e
+               WHERE e.stream_id = $4 AND (e.type = 'ConnectionDeleted' OR (e.type IN ('ConnectionAuthorized', 'ConnectionRevoked')
+                     AND coalesce(e.data->>'userId', '*') = CASE WHEN c.use_login_user_credentials THEN $3 ELSE '*' END))
+               ORDER BY e.stream_version DESC LIMIT 1) last ON true
         WHERE c.org_id = $1 AND c.link_name = $2`,
-      [actor.orgId, linkName, actor.userId],
+      [actor.orgId, linkName, actor.userId, connectionStreamId(actor.orgId, linkName)],
     );
-    if (!row) throw new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
-    if (!row.credential_ref || !row.status) {
+    if (!row || row.last_event === 'ConnectionDeleted') throw new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
+    if (!row.last_event || !row.credential_ref) {
       if (row.use_login_user_credentials) {
         throw new DomainError(ErrorCodes.userNotAuthorized, `You have not authorized the connection "${linkName}" with your own account yet: POST /v1/connections/${linkName}/authorize.`);
       }
       throw new DomainError(ErrorCodes.connectionNotConnected, `The connection "${linkName}" is not authorized yet: POST /v1/connections/${linkName}/authorize.`);
     }
-    if (row.status === 'revoked') throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" is revoked. Authorize it again to use it.`);
+    if (row.last_event === 'ConnectionRevoked' || row.superseded) throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" is revoked. Authorize it again to use it.`);
     const stored = await this.vault.getVersioned<StoredCredential>(this.store.dataSource.manager, row.credential_ref, actor.orgId);
     if (!stored) throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" has no usable credential. Authorize it again.`);
     const service = serviceTargetOf(await this.services.source(actor.orgId, { service: row.service, serviceType: row.service_type, parameters: row.parameters }));
@@ -128,4 +186,9 @@ export class TargetResolver implements SubscriptionHandler {
       ...service,
     };
   }
+}
+
+/** A credential's cache key: the connection's own (`user` null) or one user's. */
+function keyOf(orgId: string, linkName: string, user: string | null): string {
+  return `${orgId}\u0000${linkName}\u0000${user ?? '*'}`;
 }
