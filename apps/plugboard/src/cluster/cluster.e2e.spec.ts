@@ -7,6 +7,7 @@ import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboa
 import { dataSourceOptions, freePort } from '@plugboard/runtime';
 import { ServiceListProjection, ServiceRecord } from '@plugboard/service-registry';
 import { createTestDatabase, eventually, runEntry, TEST_NATS_URL, testMasterKey, testNamespace, type RunningProcess, type TestDatabase } from '@plugboard/testing';
+import { endOf, raceStop, type RaceClient } from '../test-support/revocation-race';
 import { startUpstream, type Upstream } from '../test-support/upstream';
 import { startBalancer } from './balancer';
 
@@ -56,6 +57,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
   let up: Upstream;
   let as: TestAuthorizationServer;
   let balancer: { port: number; close(): Promise<void> };
+  let proxyPorts: number[];
   const apps = new Map<string, { entry: string; env: NodeJS.ProcessEnv; process: RunningProcess }>();
   const outcomes: Outcome[] = [];
   /** The load runs while this holds. */
@@ -133,7 +135,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
     [key] = await cli.waitForOutput(/pb_[A-Za-z0-9_-]{43}/);
     expect(await cli.exited).toBe(0);
 
-    const proxyPorts = [await freePort(), await freePort()];
+    proxyPorts = [await freePort(), await freePort()];
     balancer = await startBalancer(proxyPorts);
     const entries: [string, string, NodeJS.ProcessEnv][] = [
       ['service-registry', 'service-registry', {}],
@@ -157,6 +159,32 @@ describe('cluster: every app in its own process, each killed in turn under load'
     await as?.stop();
     await db?.drop();
   }, 60_000);
+
+  it('sends no credential from either invoke-proxy replica once its revoke, delete or service edit is acknowledged', async () => {
+    const headers = (userId: string) => ({ authorization: `Bearer ${key}`, 'x-user-id': userId });
+    // Invocations reach a replica over the bus; proxied calls go to each replica in turn, straight.
+    const client: RaceClient = {
+      invoke: async (linkName, userId, call) =>
+        endOf(await fetch(`${base}/v1/invoke`, { method: 'POST', headers: { ...headers(userId), 'content-type': 'application/json' }, body: JSON.stringify({ connection: linkName, method: 'GET', url: '/items', query: { call } }) })),
+      proxy: async (linkName, userId, call) =>
+        endOf(await fetch(`http://127.0.0.1:${proxyPorts[Number(userId.replace('user', '')) % 2]}/v1/proxy/${linkName}/items?call=${encodeURIComponent(call)}`, { headers: headers(userId) })),
+    };
+    const stops: Record<string, (linkName: string, service: string) => Promise<{ status: number }>> = {
+      revoke: (linkName) => call('POST', `/v1/connections/${linkName}/revoke`, {}),
+      delete: (linkName) => call('DELETE', `/v1/connections/${linkName}`),
+      'service edit': (_linkName, service) => call('PATCH', `/v1/services/${service}`, { name: `${service} v2` }),
+    };
+    for (const [i, [what, stop]] of Object.entries(stops).entries()) {
+      const [service, linkName, secret] = [`race_svc_${i}`, `race_${i}`, `race-secret-${i}`];
+      expect((await call('POST', '/v1/services', { name: service, linkName: service, authType: 'api_key', baseUrl: up.base, apiKey: { params: [{ name: 'X-Api-Key', displayName: 'Key', paramType: 'header' }] } })).status).toBe(201);
+      expect((await call('POST', '/v1/connections', { name: linkName, linkName, service })).status).toBe(201);
+      expect((await call('POST', `/v1/connections/${linkName}/authorize`, { values: { 'X-Api-Key': secret } })).status).toBe(200);
+      const outcome = await raceStop(client, up, { linkName, secret, stop: async () => expect((await stop(linkName, service)).status).toBeLessThan(300) }, { stopAfterMs: 300 });
+      log(`${what} under 150 users on both paths: ${JSON.stringify(outcome, (k, v) => (k === 'leaked' ? v.length : v))}`);
+      expect(outcome.startedAfterAck).toBeGreaterThan(300);
+      expect(outcome.leaked).toEqual([]);
+    }
+  }, 240_000);
 
   it('loses no acknowledged command, applies no event twice, refreshes no credential twice, and never leaves a call hanging', async () => {
     // Seed: API-key services with connected connections, and client-credentials connections whose tokens expire fast.
