@@ -38,7 +38,7 @@ class IntegrationEventsRelay implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.NATS_URL) return;
-    this.publisher = new IntegrationEventsPublisher(this.config.NATS_URL, this.config.PLUGBOARD_NAMESPACE);
+    this.publisher = new IntegrationEventsPublisher({ natsUrl: this.config.NATS_URL, natsUser: this.config.NATS_USER, natsPassword: this.config.NATS_PASSWORD, namespace: this.config.PLUGBOARD_NAMESPACE, appName: GATEWAY });
     await this.publisher.start();
     await this.runner.add(this.publisher.handler());
   }

@@ -6,7 +6,7 @@ import type { StoredCredential } from '@plugboard/contracts';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { freePort } from '@plugboard/runtime';
 import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
-import { CHROMIUM } from './test-support/test-services';
+import { CHROMIUM } from './test-support/test-tools';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
 import { startUpstream, type Upstream } from './test-support/upstream';
 

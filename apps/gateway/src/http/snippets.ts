@@ -3,9 +3,10 @@ import type { ConnectionSnippets, ConnectionView } from '@plugboard/contracts';
 /**
  * Ready-to-paste calls through a connection: curl and TypeScript through the gateway's POST /v1/invoke, curl through
  * /v1/proxy (the API key in $PLUGBOARD_API_KEY), and a NATS request in the format NestJS microservices speak ({id, pattern, data} →
- * {response | err}).
+ * {response | err}). Deployment addresses and credentials appear as placeholders only: any reader of a connection
+ * may ask for its snippet, and NATS_URL or a NATS password would hand them the bus.
  */
-export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; natsUrl: string | undefined; orgId: string; userId: string }): ConnectionSnippets {
+export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; overNats: boolean; orgId: string; userId: string }): ConnectionSnippets {
   const call = { connection: connection.linkName, method: 'GET', url: '/' };
   const curl = [
     `curl -s -X POST '${options.publicUrl}/v1/invoke' \\`,
@@ -25,10 +26,10 @@ export function buildSnippets(connection: ConnectionView, options: { publicUrl: 
     `  .then((result) => process.stdout.write(JSON.stringify(result) + '\\n'));`,
   ].join('\n');
   const subject = `${options.namespace}.invoke.request`;
-  const nats = options.natsUrl
+  const nats = options.overNats
     ? [
         `const { connect } = require('nats');`,
-        `connect({ servers: '${options.natsUrl}' }).then(async (nc) => {`,
+        `connect({ servers: process.env.NATS_URL, user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD }).then(async (nc) => {`,
         `  const request = { id: String(Date.now()), pattern: '${subject}', data: { actor: { orgId: '${options.orgId}', userId: '${options.userId}' }, invoke: ${JSON.stringify(call)} } };`,
         `  const reply = JSON.parse((await nc.request('${subject}', JSON.stringify(request), { timeout: 35000 })).string());`,
         `  process.stdout.write(JSON.stringify(reply.err ?? reply.response) + '\\n');`,

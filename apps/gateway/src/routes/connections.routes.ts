@@ -37,7 +37,7 @@ export class ConnectionsRoutes {
     return buildSnippets(connection, {
       publicUrl: publicUrlOf(this.config),
       namespace: this.config.PLUGBOARD_NAMESPACE,
-      natsUrl: this.config.NATS_URL,
+      overNats: Boolean(this.config.NATS_URL),
       orgId: actor.orgId,
       userId: actor.userId,
     });

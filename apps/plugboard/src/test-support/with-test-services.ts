@@ -7,7 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { DEFAULT_NATS_URL, installMissing, missingTools, natsAnswers, provideTestServices } from './test-services';
+import { DEFAULT_NATS_URL, natsAnswers, provideTestServices } from './test-services';
+import { installMissing, missingTools } from './test-tools';
 
 const say = (line: string) => process.stderr.write(`[test services] ${line}\n`);
 
