@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -6,10 +5,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { Request } from 'express';
 import pinoHttp from 'pino-http';
-import { CorrelationIdSchema, ErrorCodes, HTTP_STATUS } from '@plugboard/contracts';
+import { ErrorCodes, HTTP_STATUS } from '@plugboard/contracts';
 import { httpRequests } from '@plugboard/metrics';
 import type { Logger } from 'pino';
-import { NestPinoLogger, type PlatformConfig } from '@plugboard/runtime';
+import { answerClientError, assignRequestId, NestPinoLogger, refuseBadRequestTarget, type PlatformConfig } from '@plugboard/runtime';
 import { GatewayModule } from './gateway.module';
 import { jsonBody, jsonBodyErrors } from './http/json-body';
 import { buildOpenApiDocument } from './http/openapi';
@@ -21,14 +20,6 @@ function measureRequests(req: Request, res: ServerResponse, next: () => void): v
   const stop = httpRequests.startTimer({ method: req.method });
   res.on('finish', () => stop({ route: req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: String(res.statusCode) }));
   next();
-}
-
-/** The caller's X-Request-Id when it is a sane id, else a new one; answered back in the same header. */
-function requestId(req: IncomingMessage, res: ServerResponse): string {
-  const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && CorrelationIdSchema.safeParse(given).success ? given : randomUUID();
-  res.setHeader('x-request-id', id);
-  return id;
 }
 
 const proxyElsewhere: RequestListener = (_req, res) => {
@@ -52,13 +43,21 @@ export async function startGateway(config: PlatformConfig, logger: Logger, proxy
   const server = app.getHttpServer() as Server;
   const [express] = server.listeners('request') as RequestListener[];
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => (req.url?.startsWith('/v1/proxy/') ? passthrough(req, res) : express(req, res)));
+  // Bad bytes in a path or query are refused here, once, for every route; the proxy's calls get their request id here
+  // too, since they never reach pino-http.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (refuseBadRequestTarget(req, res)) return;
+    if (!req.url?.startsWith('/v1/proxy/')) return express(req, res);
+    assignRequestId(req, res);
+    passthrough(req, res);
+  });
+  server.on('clientError', answerClientError);
   app.use(measureRequests);
   app.use(
     pinoHttp({
       logger,
       autoLogging: { ignore: (req) => req.url === '/health' },
-      genReqId: requestId,
+      genReqId: assignRequestId,
       // Method and path only: query values (an OAuth code, a state, a token someone put in a URL) and headers can be secrets.
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),

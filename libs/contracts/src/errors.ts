@@ -5,6 +5,12 @@
 export const ErrorCodes = {
   validationFailed: 'validation_failed',
   malformedJson: 'malformed_json',
+  /** A NUL or a control character in a path, a query, a header or a JSON string (none of Plugboard's fields takes one). */
+  invalidCharacters: 'invalid_characters',
+  /** A JSON body nested deeper than any request needs (refused before it is parsed). */
+  tooDeeplyNested: 'too_deeply_nested',
+  /** An OAuth returnUrl off the origins PLUGBOARD_RETURN_URL_ORIGINS and PLUGBOARD_PUBLIC_URL allow. */
+  returnUrlNotAllowed: 'return_url_not_allowed',
   unauthenticated: 'unauthenticated',
   forbidden: 'forbidden',
   notFound: 'not_found',
@@ -21,6 +27,8 @@ export const ErrorCodes = {
   serviceNotConfigured: 'service_not_configured',
   authorizationFailed: 'authorization_failed',
   credentialRejected: 'credential_rejected',
+  /** The stored credential holds characters no HTTP request can carry (stored before they were refused): authorize again. */
+  credentialUnusable: 'credential_unusable',
   verificationUnreachable: 'verification_unreachable',
   connectionNotConnected: 'connection_not_connected',
   connectionRevoked: 'connection_revoked',

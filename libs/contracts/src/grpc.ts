@@ -32,6 +32,9 @@ const Status = {
 export const GRPC_STATUS: Record<ErrorCode, number> = {
   validation_failed: Status.INVALID_ARGUMENT,
   malformed_json: Status.INVALID_ARGUMENT,
+  invalid_characters: Status.INVALID_ARGUMENT,
+  too_deeply_nested: Status.INVALID_ARGUMENT,
+  return_url_not_allowed: Status.INVALID_ARGUMENT,
   unauthenticated: Status.UNAUTHENTICATED,
   forbidden: Status.PERMISSION_DENIED,
   not_found: Status.NOT_FOUND,
@@ -48,6 +51,7 @@ export const GRPC_STATUS: Record<ErrorCode, number> = {
   service_not_configured: Status.FAILED_PRECONDITION,
   authorization_failed: Status.FAILED_PRECONDITION,
   credential_rejected: Status.INVALID_ARGUMENT,
+  credential_unusable: Status.FAILED_PRECONDITION,
   verification_unreachable: Status.UNAVAILABLE,
   connection_not_connected: Status.FAILED_PRECONDITION,
   connection_revoked: Status.FAILED_PRECONDITION,

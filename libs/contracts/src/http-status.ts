@@ -4,6 +4,9 @@ import type { ErrorCode } from './errors';
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   validation_failed: 400,
   malformed_json: 400,
+  invalid_characters: 400,
+  too_deeply_nested: 400,
+  return_url_not_allowed: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
@@ -20,6 +23,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   service_not_configured: 409,
   authorization_failed: 502,
   credential_rejected: 422,
+  credential_unusable: 409,
   verification_unreachable: 502,
   connection_not_connected: 409,
   connection_revoked: 409,

@@ -7,6 +7,7 @@ export * from './events/event-feed.contract';
 export * from './services/service.contract';
 export * from './services/service.events';
 export * from './validation';
+export * from './characters';
 export * from './rpc';
 export * from './rest/endpoints';
 export * from './connections/connection.contract';

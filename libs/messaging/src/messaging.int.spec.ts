@@ -35,6 +35,7 @@ describe.each([
 ])('request/reply over %s', (_label, natsUrl) => {
   const namespace = testNamespace();
   const logged: unknown[] = [];
+  const contexts: unknown[] = [];
   const servers: INestMicroservice[] = [];
   let rpc: RpcClient;
   let client: ReturnType<typeof createClientTransport>;
@@ -45,7 +46,12 @@ describe.each([
         strategy: createServerTransport({ natsUrl, namespace, appName: 'service-registry' }),
         logger: false,
       });
-      server.useGlobalFilters(new RpcErrorFilter((error) => logged.push(error)));
+      server.useGlobalFilters(
+        new RpcErrorFilter((error, context) => {
+          logged.push(error);
+          contexts.push(context);
+        }),
+      );
       await server.listen();
       servers.push(server);
     }
@@ -77,10 +83,12 @@ describe.each([
   });
 
   it('hides an unexpected failure behind internal_error and logs it on the app side', async () => {
-    const error = await rpc.request(Subjects.registry.getService, { actor, linkName: 'crash' }).catch((e) => e);
+    const error = await rpc.request(Subjects.registry.getService, { actor: { ...actor, correlationId: 'req-crash-1' }, linkName: 'crash' }).catch((e) => e);
     expect(error).toMatchObject({ code: 'internal_error' });
     expect(error.message).not.toContain('hunter2');
     expect(String(logged[logged.length - 1])).toContain('hunter2');
+    // Under the gateway's request id, which the caller got back in X-Request-Id.
+    expect(contexts[contexts.length - 1]).toEqual({ correlationId: 'req-crash-1' });
   });
 
   it('answers nothing across namespaces: another deployment sees the app as unavailable', async () => {

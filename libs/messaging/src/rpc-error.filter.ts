@@ -1,4 +1,4 @@
-import { Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { Catch, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
 import { throwError, type Observable } from 'rxjs';
 import { DomainError, ErrorCodes, type ErrorBody } from '@plugboard/contracts';
 
@@ -8,11 +8,13 @@ import { DomainError, ErrorCodes, type ErrorBody } from '@plugboard/contracts';
  */
 @Catch()
 export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
-  constructor(private readonly log: (error: unknown) => void) {}
+  constructor(private readonly log: (error: unknown, context: { correlationId?: string }) => void) {}
 
-  catch(exception: unknown): Observable<ErrorBody> {
+  catch(exception: unknown, host?: ArgumentsHost): Observable<ErrorBody> {
     if (exception instanceof DomainError) return throwError(() => exception.toBody());
-    this.log(exception);
+    // The gateway's request id travels as the actor's correlation id: logged with it, a failure can be found by it.
+    const correlationId = (host?.switchToRpc().getData() as { actor?: { correlationId?: unknown } } | undefined)?.actor?.correlationId;
+    this.log(exception, typeof correlationId === 'string' ? { correlationId } : {});
     return throwError(() => ({ code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' }));
   }
 }

@@ -1,5 +1,5 @@
 import { signRequest } from '@plugboard/oauth1';
-import type { StoredCredential } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, isHeaderValue, type StoredCredential } from '@plugboard/contracts';
 
 /** How a service wants its credentials sent, whatever its origin (custom or catalog). */
 export type Injection =
@@ -27,6 +27,15 @@ export function coversForm(injection: Injection): boolean {
   return injection.kind === 'oauth1' || (injection.kind === 'api_key' && injection.params.some((p) => p.paramType === 'form'));
 }
 
+/**
+ * A header value made from a stored credential. Authorizing refuses values no header can carry, but one stored
+ * before that check (or a token a provider sent) would make Node throw mid-call: refused here, by a stable code.
+ */
+function credentialHeader(value: string): string {
+  if (isHeaderValue(value)) return value;
+  throw new DomainError(ErrorCodes.credentialUnusable, 'The stored credential of this connection holds characters an HTTP header cannot carry (such as a line break). Authorize the connection again.');
+}
+
 /** Adds the credential to the request the way the service expects it: header, query string or form data. */
 export function injectCredentials(request: OutgoingRequest, injection: Injection, credential: StoredCredential): OutgoingRequest {
   const out: OutgoingRequest = { ...request, url: new URL(request.url), headers: { ...request.headers }, form: request.form ? { ...request.form } : null };
@@ -36,7 +45,7 @@ export function injectCredentials(request: OutgoingRequest, injection: Injection
       for (const param of injection.params) {
         const value = credential.values[param.name];
         if (value === undefined) continue;
-        if (param.paramType === 'header') out.headers[param.name.toLowerCase()] = `${param.prefix ?? ''}${value}`;
+        if (param.paramType === 'header') out.headers[param.name.toLowerCase()] = credentialHeader(`${param.prefix ?? ''}${value}`);
         else if (param.paramType === 'query') out.url.searchParams.set(param.name, value);
         else out.form = { ...(out.form ?? {}), [param.name]: value };
       }
@@ -49,8 +58,8 @@ export function injectCredentials(request: OutgoingRequest, injection: Injection
     case 'oauth2':
       if (credential.kind !== 'oauth2') throw new Error('the stored credential does not match the service');
       if (injection.paramType === 'query') out.url.searchParams.set('access_token', credential.accessToken);
-      else if (injection.header) out.headers[injection.header.name.toLowerCase()] = `${injection.header.prefix}${credential.accessToken}`;
-      else out.headers.authorization = `Bearer ${credential.accessToken}`;
+      else if (injection.header) out.headers[injection.header.name.toLowerCase()] = credentialHeader(`${injection.header.prefix}${credential.accessToken}`);
+      else out.headers.authorization = credentialHeader(`Bearer ${credential.accessToken}`);
       return out;
     case 'oauth1': {
       if (credential.kind !== 'oauth1') throw new Error('the stored credential does not match the service');

@@ -2,6 +2,7 @@ export * from './config';
 export * from './database';
 export * from './health-server';
 export * from './http-drain';
+export * from './http-requests';
 export * from './logger';
 export * from './platform.module';
 export * from './subscription-runner';

@@ -1,7 +1,8 @@
 import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, ErrorCodes, HTTP_STATUS, type ErrorBody, type ErrorCode } from '@plugboard/contracts';
+import { requestIdOf } from '@plugboard/runtime';
 
 const FROM_HTTP: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.BAD_REQUEST]: ErrorCodes.validationFailed,
@@ -17,18 +18,20 @@ export class HttpErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const body = this.toBody(exception, requestIdOf(http.getRequest<Request>()));
     response.status(HTTP_STATUS[body.code]).json({ error: body });
   }
 
-  private toBody(exception: unknown): ErrorBody {
+  /** An unexpected error is logged under the request id the caller got back, so a report can be matched to it. */
+  private toBody(exception: unknown, reqId: string | undefined): ErrorBody {
     if (exception instanceof DomainError) return exception.toBody();
     if (exception instanceof HttpException) {
       const code = FROM_HTTP[exception.getStatus()];
       if (code) return { code, message: sentence(exception.message) };
     }
-    this.logger.error({ err: exception }, 'request failed');
+    this.logger.error({ err: exception, reqId }, 'request failed');
     return { code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' };
   }
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { INestMicroservice } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { drainable, type PlatformConfig } from '@plugboard/runtime';
+import { answerClientError, assignRequestId, drainable, refuseBadRequestTarget, type PlatformConfig } from '@plugboard/runtime';
 import { ProxyHandler } from './proxy.handler';
 
 /**
@@ -11,10 +11,16 @@ import { ProxyHandler } from './proxy.handler';
 export async function startProxyServer(app: INestMicroservice, config: PlatformConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
   const proxy = app.get(ProxyHandler);
   const server = createServer((req, res) => {
-    if (req.url?.startsWith('/v1/proxy/')) return proxy.listener(req, res);
+    // The same refusals as the gateway's, for an ingress that routes /v1/proxy here directly.
+    if (refuseBadRequestTarget(req, res)) return;
+    if (req.url?.startsWith('/v1/proxy/')) {
+      assignRequestId(req, res);
+      return proxy.listener(req, res);
+    }
     if (req.url === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"The invoke proxy answers /v1/proxy/{link name}/… only."}}');
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout, so they never reuse a closed socket
   const http = drainable(server);
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));

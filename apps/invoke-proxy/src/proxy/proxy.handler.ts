@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
 import { DomainError, ErrorCodes, HTTP_STATUS, type Actor, type ErrorBody } from '@plugboard/contracts';
-import { LOGGER } from '@plugboard/runtime';
+import { LOGGER, requestIdOf } from '@plugboard/runtime';
 import { InvocationLog } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
 import { coversForm, injectCredentials, wantsForm, type OutgoingRequest } from '@plugboard/outbound';
@@ -73,7 +73,7 @@ export class ProxyHandler {
       await this.relay(upstream, res);
     } catch (error) {
       const failure = error instanceof DomainError ? error.toBody() : null;
-      if (!failure) this.logger.error({ err: error }, 'proxy call failed');
+      if (!failure) this.logger.error({ err: error, reqId: requestIdOf(req) }, 'proxy call failed');
       if (!res.headersSent) {
         this.log.record({ entry: 'proxy', actor, connection: linkName, method, url, status: null, errorCode: failure?.code ?? ErrorCodes.internal, started });
         answer(res, failure ?? { code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiKeyValueSchema, SecretTextSchema } from '../characters';
 import { ActorSchema, DisplayNameSchema, LinkNameSchema } from '../identifiers';
 import type { AuthType } from '../services/service.contract';
 
@@ -39,9 +40,11 @@ export type EditConnectionInput = z.infer<typeof EditConnectionInputSchema>;
 
 /** What authorizing takes, by auth type: API key values, Basic credentials, or (OAuth) where to return after. */
 export const AuthorizeConnectionInputSchema = z.strictObject({
-  values: z.record(z.string().max(100), z.string().min(1, 'must not be empty').max(4096)).optional(),
-  username: z.string().min(1, 'must not be empty').max(512).optional(),
-  password: z.string().min(1, 'must not be empty').max(4096).optional(),
+  // Refused here, before anything is stored: a line break or a NUL in a credential would break every later call.
+  values: z.record(z.string().max(100), ApiKeyValueSchema.min(1, 'must not be empty').max(4096)).optional(),
+  // A colon ends the username in a Basic credential (RFC 7617), so one inside it would change who signs in.
+  username: SecretTextSchema.min(1, 'must not be empty').max(512).refine((name) => !name.includes(':'), 'must not hold a colon').optional(),
+  password: SecretTextSchema.min(1, 'must not be empty').max(4096).optional(),
   returnUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).optional(),
   /** OAuth: the region whose callback URL the provider sends the user back to (PLUGBOARD_REGION_URLS). */
   region: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a region name such as eu').optional(),

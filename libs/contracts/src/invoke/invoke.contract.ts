@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HeaderValueSchema } from '../characters';
 import { ActorSchema } from '../identifiers';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -16,7 +17,7 @@ export const InvokeInputSchema = z.strictObject({
   headers: z
     .record(
       z.string().max(200).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'),
-      z.string().max(8192).regex(/^[^\r\n\0]*$/, 'must not hold line breaks'),
+      HeaderValueSchema,
     )
     .optional(),
   query: z.record(z.string().max(200), z.string().max(8192)).optional(),
