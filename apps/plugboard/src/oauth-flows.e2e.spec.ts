@@ -16,7 +16,7 @@ describe('OAuth authorization flows', () => {
   let alice: string;
 
   beforeAll(async () => {
-    sys = await startTestSystem();
+    sys = await startTestSystem({ PLUGBOARD_RETURN_URL_ORIGINS: 'https://app.example' });
     // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
     as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
     provider1 = new OAuth1Provider({ consumers: [{ key: 'plugboard-consumer', secret: 'consumer-secret-e2e' }] });
@@ -115,6 +115,41 @@ describe('OAuth authorization flows', () => {
     expect(back.status).toBe(302);
     expect(back.location).toBe('https://app.example/settings?tab=connections&plugboard_status=connected&connection=crm');
   }, 60_000);
+
+  it('a returnUrl off the allowed origins is 400 return_url_not_allowed, and nothing is stored or asked of a provider', async () => {
+    const refused = [
+      'https://evil.example/settings',
+      '//evil.example/settings',
+      '/settings',
+      'https://app.example@evil.example/',
+      'https://app.example%40evil.example/',
+      'https://user@app.example/settings',
+      'https://app.example.evil.example/',
+      'http://app.example/settings',
+      'https://app.example:8443/settings',
+      'javascript:alert(document.domain)',
+      'data:text/html,<script>alert(1)</script>',
+      'https://app.example/\r\nSet-Cookie: a=1',
+      'https://app.example/\tx',
+      'https://app.example\\@evil.example/',
+      'not a url',
+    ];
+    const pending = async () => (await sys.sql(`SELECT count(*)::int AS n FROM oauth_authorizations`))[0].n;
+    const before = { pending: await pending(), requests: provider1.requests.length };
+    for (const linkName of ['crm', 'legacy']) {
+      for (const returnUrl of refused) {
+        const reply = await sys.call('POST', `/v1/connections/${linkName}/authorize`, alice, { returnUrl });
+        expect([linkName, returnUrl, reply.status, reply.body.error?.code]).toEqual([linkName, returnUrl, 400, 'return_url_not_allowed']);
+        expect(reply.body.error.message).toMatch(/PLUGBOARD_RETURN_URL_ORIGINS/);
+      }
+    }
+    expect(await pending()).toBe(before.pending);
+    expect(provider1.requests.length).toBe(before.requests);
+    // The gateway's own origin is always allowed, and the allowed origin's other paths too.
+    for (const returnUrl of [`${sys.publicUrl}/console`, 'https://app.example/elsewhere#tab']) {
+      expect((await sys.call('POST', '/v1/connections/crm/authorize', alice, { returnUrl })).status).toBe(200);
+    }
+  });
 
   it('OAuth 2 client credentials: connected at once', async () => {
     const authorized = await sys.call('POST', '/v1/connections/machine/authorize', alice, {});

@@ -21,6 +21,24 @@ export function parseRegionUrls(value: string): { regions: Record<string, string
   return { regions };
 }
 
+/**
+ * `https://app.example.com,http://localhost:4200` → the origins as URL.origin spells them, or the problem with it.
+ * Each entry must be an origin only: a path, a query, a fragment or a user name would suggest a narrower rule than
+ * the origin check that is applied.
+ */
+export function parseOrigins(value: string): { origins: string[] } | { problem: string } {
+  const origins: string[] = [];
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const url = URL.canParse(entry) ? new URL(entry) : null;
+    if (!url || !/^https?:$/.test(url.protocol)) return { problem: 'must be a list of http(s) origins such as https://app.example.com' };
+    if (url.username || url.password || url.search || url.hash || url.pathname !== '/' || /[?#@]/.test(entry)) {
+      return { problem: `must list origins only (scheme, host and port), with no path, query or user: ${url.origin} is fine` };
+    }
+    if (!origins.includes(url.origin)) origins.push(url.origin);
+  }
+  return { origins };
+}
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /**
@@ -63,6 +81,18 @@ const ConfigSchema = z.object({
       return parsed.regions;
     })
     .optional(),
+  /** Origins an OAuth authorization may send the browser back to (`returnUrl`), besides PLUGBOARD_PUBLIC_URL's own. */
+  PLUGBOARD_RETURN_URL_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const parsed = parseOrigins(value);
+      if ('problem' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.problem });
+        return z.NEVER;
+      }
+      return parsed.origins;
+    }),
   /** Hosts or addresses every outgoing call may reach despite being private or plain http (tests: 127.0.0.1). */
   PLUGBOARD_INVOKE_ALLOW_HOSTS: z
     .string()

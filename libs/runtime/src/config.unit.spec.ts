@@ -36,6 +36,20 @@ describe('configuration', () => {
     expect(problemsOf({ ...base, PLUGBOARD_REGION_URLS: 'eu=https://a.example,eu=https://b.example' })).toEqual(['PLUGBOARD_REGION_URLS names the region eu twice']);
   });
 
+  it('reads the origins a returnUrl may point at, as origins only', () => {
+    expect(loadConfig(base).PLUGBOARD_RETURN_URL_ORIGINS).toEqual([]);
+    expect(loadConfig({ ...base, PLUGBOARD_RETURN_URL_ORIGINS: 'https://App.Example.com/, http://localhost:4200 ,https://app.example.com:443' }).PLUGBOARD_RETURN_URL_ORIGINS).toEqual([
+      'https://app.example.com',
+      'http://localhost:4200',
+    ]);
+    for (const bad of ['app.example.com', 'javascript:alert(1)', 'ftp://files.example']) {
+      expect(problemsOf({ ...base, PLUGBOARD_RETURN_URL_ORIGINS: bad })).toEqual(['PLUGBOARD_RETURN_URL_ORIGINS must be a list of http(s) origins such as https://app.example.com']);
+    }
+    for (const bad of ['https://app.example.com/settings', 'https://app.example.com?x=1', 'https://good.example@evil.example', 'https://app.example.com#top']) {
+      expect(problemsOf({ ...base, PLUGBOARD_RETURN_URL_ORIGINS: bad })[0]).toMatch(/^PLUGBOARD_RETURN_URL_ORIGINS must list origins only/);
+    }
+  });
+
   it('requires NATS_URL and the master key where the mode needs them, without echoing values', () => {
     const problems = problemsOf({ ...base, PLUGBOARD_MASTER_KEY: 'not-a-key-s3cret' }, ['NATS_URL', 'PLUGBOARD_MASTER_KEY']);
     expect(problems.join('\n')).toMatch(/NATS_URL is required/);

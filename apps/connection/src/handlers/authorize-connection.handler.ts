@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AuthorizeConnectionRequestSchema,
@@ -16,9 +16,11 @@ import {
   type StoredCredential,
 } from '@plugboard/contracts';
 import { ContractPipe } from '@plugboard/messaging';
+import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { CredentialRecorder } from '../flows/credential-recorder';
 import { CredentialVerifier } from '../flows/credential-verifier';
 import { OAuthFlows } from '../flows/oauth.flows';
+import { ReturnUrls } from '../flows/return-urls';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';
 
@@ -44,17 +46,24 @@ function postedCredential(service: ServiceView, input: AuthorizeConnectionInput)
  */
 @Controller()
 export class AuthorizeConnectionHandler {
+  private readonly returnUrls: ReturnUrls;
+
   constructor(
     private readonly services: ServiceLookup,
     private readonly reader: ConnectionReader,
     private readonly flows: OAuthFlows,
     private readonly credentials: CredentialRecorder,
     private readonly verifier: CredentialVerifier,
-  ) {}
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+  ) {
+    this.returnUrls = new ReturnUrls(config);
+  }
 
   @MessagePattern(Subjects.connection.authorizeConnection)
   async authorize(@Payload(new ContractPipe(AuthorizeConnectionRequestSchema)) request: AuthorizeConnectionRequest): Promise<AuthorizeResult> {
     const { actor, linkName, authorization } = request;
+    // Before anything else, so a refused returnUrl leaves no pending authorization and asks no provider for a token.
+    const returnUrl = authorization.returnUrl === undefined ? null : this.returnUrls.check(authorization.returnUrl);
     const connection = await this.reader.get(actor.orgId, linkName, actor.userId);
     if (!connection.useLoginUserCredentials && connection.owner !== actor.userId) {
       throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may authorize it; it does not use each user's own credentials.`);
@@ -68,12 +77,12 @@ export class AuthorizeConnectionHandler {
         return { connection: await this.credentials.record(actor, linkName, credential) };
       }
       case 'oauth2': {
-        const started = await this.flows.startOAuth2(actor, connection, authorization.returnUrl ?? null, authorization.region ?? null);
+        const started = await this.flows.startOAuth2(actor, connection, returnUrl, authorization.region ?? null);
         if ('authorizeUrl' in started) return started;
         return { connection: await this.credentials.record(actor, linkName, started.credential, started.grant) };
       }
       case 'oauth1':
-        return this.flows.startOAuth1(actor, connection, authorization.returnUrl ?? null, authorization.region ?? null);
+        return this.flows.startOAuth1(actor, connection, returnUrl, authorization.region ?? null);
     }
   }
 

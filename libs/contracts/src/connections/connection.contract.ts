@@ -45,7 +45,8 @@ export const AuthorizeConnectionInputSchema = z.strictObject({
   // A colon ends the username in a Basic credential (RFC 7617), so one inside it would change who signs in.
   username: SecretTextSchema.min(1, 'must not be empty').max(512).refine((name) => !name.includes(':'), 'must not hold a colon').optional(),
   password: SecretTextSchema.min(1, 'must not be empty').max(4096).optional(),
-  returnUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048).optional(),
+  /** Where the browser goes after an OAuth authorization: on an origin the deployment allows (return_url_not_allowed). */
+  returnUrl: z.string().max(2048).optional(),
   /** OAuth: the region whose callback URL the provider sends the user back to (PLUGBOARD_REGION_URLS). */
   region: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a region name such as eu').optional(),
 });
