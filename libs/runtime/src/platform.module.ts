@@ -3,7 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { EventLogNotifier, EventStore } from '@plugboard/event-store';
-import { createClientTransport, RPC_TRANSPORT_CLIENT, RpcClient, type BusClient } from '@plugboard/messaging';
+import { createClientTransport, RPC_DEADLINES, RPC_TRANSPORT_CLIENT, RpcClient, rpcDeadlines, type BusClient } from '@plugboard/messaging';
+import { EgressPolicy } from '@plugboard/outbound';
 import type { PlatformConfig } from './config';
 import { dataSourceOptions } from './database';
 
@@ -65,10 +66,12 @@ export class PlatformModule {
           provide: RPC_TRANSPORT_CLIENT,
           useFactory: () => createClientTransport({ natsUrl: config.NATS_URL, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, namespace: config.PLUGBOARD_NAMESPACE, appName: options.appName }),
         },
+        // Every bus deadline follows from the timeouts of the outbound calls the answering app may make.
+        { provide: RPC_DEADLINES, useFactory: () => rpcDeadlines(EgressPolicy.fromConfig(config).timeouts) },
         RpcClient,
         PlatformShutdown,
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, APP_NAME, EventLogNotifier, EventStore, RpcClient, RPC_TRANSPORT_CLIENT],
+      exports: [PLATFORM_CONFIG, LOGGER, APP_NAME, EventLogNotifier, EventStore, RpcClient, RPC_TRANSPORT_CLIENT, RPC_DEADLINES],
     };
   }
 }

@@ -98,8 +98,8 @@ export class PlugboardGrpc {
       query: request.query,
       body: request.body === 'bodyJson' ? parseJson(request.bodyJson ?? '') : request.body === 'bodyText' ? request.bodyText : undefined,
     };
-    // The same deadline as POST /v1/invoke: the API's timeout twice (a 401, a refresh, a retry) plus a refresh lease.
-    const answer = await this.rpc.request(Subjects.invoke.request, { actor, invoke }, { timeoutMs: 100_000 });
+    // The bus deadline of invoke.request, as for POST /v1/invoke (rpcDeadlines).
+    const answer = await this.rpc.request(Subjects.invoke.request, { actor, invoke });
     const body = typeof answer.body === 'string' ? { bodyText: answer.body } : { bodyJson: JSON.stringify(answer.body) };
     return { status: answer.status, headers: answer.headers, ...body };
   }

@@ -87,12 +87,8 @@ export class TargetResolver {
   /** After a 401, once: the target with a fresh token from the token-refresh app, or null when none could be had. */
   async refreshed(actor: Actor, target: InvokeTarget): Promise<InvokeTarget | null> {
     try {
-      const reply = await this.rpc.request(
-        Subjects.tokenRefresh.refresh,
-        { orgId: target.orgId, linkName: target.linkName, userId: target.credentialUser, seenVersion: target.credentialVersion },
-        // Longer than a refresh lease: another replica may hold this credential's lease for that long.
-        { timeoutMs: 35_000 },
-      );
+      // The bus deadline of tokenRefresh.refresh (rpcDeadlines) outlasts a lease another replica may hold.
+      const reply = await this.rpc.request(Subjects.tokenRefresh.refresh, { orgId: target.orgId, linkName: target.linkName, userId: target.credentialUser, seenVersion: target.credentialVersion });
       this.evict(target.orgId, target.linkName);
       if (reply.outcome !== 'refreshed' && reply.outcome !== 'already_fresh') return null;
       return await this.resolve(actor, target.linkName);
