@@ -24,7 +24,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const VIEW_COLUMNS = 'id, role, prefix, label, created_at, revoked_at';
 
 function toView(row: { id: string; role: Role; prefix: string; label: string | null; created_at: Date; revoked_at: Date | null }): ApiKeyView {
-  return { id: row.id, role: row.role, prefix: row.prefix, label: row.label, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
+  return { id: row.id, role: row.role, user: null, actAs: 'any', prefix: row.prefix, label: row.label, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
 }
 
 function hashKey(key: string): string {

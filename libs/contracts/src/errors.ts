@@ -13,6 +13,16 @@ export const ErrorCodes = {
   returnUrlNotAllowed: 'return_url_not_allowed',
   unauthenticated: 'unauthenticated',
   forbidden: 'forbidden',
+  /** A person's key or console session named another user in X-User-Id (only a product's key may act for others). */
+  userMismatch: 'user_mismatch',
+  /** A request with a console session cookie that changes something came without this Plugboard's Origin (CSRF). */
+  crossSiteRequest: 'cross_site_request',
+  /** A one-time sign-in link that is unknown, used or expired. */
+  signInLinkInvalid: 'sign_in_link_invalid',
+  connectLinkNotFound: 'connect_link_not_found',
+  connectLinkExpired: 'connect_link_expired',
+  /** The connect link was completed already (or its OAuth flow was started in another browser). */
+  connectLinkUsed: 'connect_link_used',
   notFound: 'not_found',
   serviceNotFound: 'service_not_found',
   linkNameTaken: 'link_name_taken',
@@ -68,6 +78,8 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: FieldIssue[];
+  /** On `user_not_authorized` for a product's key: a connect link to hand to the user (see ConnectLinkHint). */
+  connectLink?: { url: string; expiresAt: string };
 }
 
 /**

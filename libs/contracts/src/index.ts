@@ -17,4 +17,6 @@ export * from './invoke/invoke.contract';
 export * from './webhooks/webhook.contract';
 export * from './webhooks/webhook.events';
 export * from './access/api-key.contract';
+export * from './access/session.contract';
+export * from './connections/connect-link.contract';
 export * from './grpc';

@@ -11,6 +11,7 @@ import type {
   EditConnectionRequest,
   ListConnectionsRequest,
 } from './connections/connection.contract';
+import type { AuthorizeConnectLinkRequest, ConnectLinkAuthorizeResult, ConnectLinkView, CreateConnectLinkRequest, CreatedConnectLink, DescribeConnectLinkRequest } from './connections/connect-link.contract';
 import type { ListWebhookDeliveriesRequest, RegisterWebhookRequest, WebhookDeliveryView, WebhookRequest, WebhookView, WebhookWithSecret } from './webhooks/webhook.contract';
 import type { CreateServiceRequest, DeleteServiceRequest, EditServiceRequest, GetServiceRequest, ListServicesRequest, Page, ServiceView } from './services/service.contract';
 
@@ -33,6 +34,9 @@ export interface RpcContracts {
   [Subjects.connection.editConnection]: { request: EditConnectionRequest; response: ConnectionView };
   [Subjects.connection.authorizeConnection]: { request: AuthorizeConnectionRequest; response: AuthorizeResult };
   [Subjects.connection.completeAuthorization]: { request: CompleteAuthorizationRequest; response: CompletedAuthorization };
+  [Subjects.connection.createConnectLink]: { request: CreateConnectLinkRequest; response: CreatedConnectLink };
+  [Subjects.connection.describeConnectLink]: { request: DescribeConnectLinkRequest; response: ConnectLinkView };
+  [Subjects.connection.authorizeConnectLink]: { request: AuthorizeConnectLinkRequest; response: ConnectLinkAuthorizeResult };
   [Subjects.connection.revokeConnection]: { request: ConnectionRequest; response: ConnectionView };
   [Subjects.connection.deleteConnection]: { request: ConnectionRequest; response: { deleted: true } };
   [Subjects.connection.registerWebhook]: { request: RegisterWebhookRequest; response: WebhookWithSecret };

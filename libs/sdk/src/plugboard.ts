@@ -4,6 +4,10 @@ import {
   Endpoints,
   type ApiKeyView,
   type AuthorizeResult,
+  type ConnectLinkAuthorizeResult,
+  type ConnectLinkView,
+  type CreatedConnectLink,
+  type SessionView,
   type ConnectionSnippets,
   type ConnectionView,
   type CreatedApiKey,
@@ -43,6 +47,10 @@ interface ReturnTypes {
   ApiKeyList: { items: ApiKeyView[] };
   CreatedApiKey: CreatedApiKey;
   EventPage: Page<LoggedEventView>;
+  Session: SessionView;
+  CreatedConnectLink: CreatedConnectLink;
+  ConnectLink: ConnectLinkView;
+  ConnectLinkAuthorizeResult: ConnectLinkAuthorizeResult;
 }
 type Returns = { [K in NonNullable<Endpoint['returns']>]: ReturnTypes[K] };
 

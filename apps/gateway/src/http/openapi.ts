@@ -86,10 +86,49 @@ const ApiKeySchema: Json = {
   properties: {
     id: { type: 'string', format: 'uuid' },
     role: { type: 'string', enum: ['admin', 'member', 'read_only'] },
+    user: { type: 'string', nullable: true, description: 'A person’s key: the user it acts as (always).' },
+    actAs: { type: 'string', enum: ['any'], nullable: true, description: 'A product’s key: "any" (it names its user with X-User-Id).' },
     prefix: { type: 'string', description: 'pb_ and the next six characters of the key' },
     label: { type: 'string', nullable: true },
     createdAt: { type: 'string', format: 'date-time' },
     revokedAt: { type: 'string', format: 'date-time', nullable: true },
+  },
+};
+
+const SignInSchema: Json = {
+  type: 'object',
+  properties: {
+    oidc: { type: 'object', properties: { configured: { type: 'boolean' }, url: { type: 'string', description: 'Where the OpenID Connect sign-in starts.' } } },
+    link: { type: 'boolean', description: 'One-time sign-in links exist (embedded mode).' },
+  },
+};
+
+const SessionSchema: Json = {
+  type: 'object',
+  properties: {
+    signedIn: { type: 'boolean' },
+    orgId: { type: 'string' },
+    userId: { type: 'string' },
+    role: { type: 'string', enum: ['admin', 'member', 'read_only'] },
+    displayName: { type: 'string' },
+    via: { type: 'string', enum: ['session', 'api_key'] },
+    expiresAt: { type: 'string', format: 'date-time', nullable: true },
+    signIn: SignInSchema,
+  },
+};
+
+const ConnectLinkSchema: Json = {
+  type: 'object',
+  description: 'What a connect link’s page shows: never a secret.',
+  properties: {
+    status: { type: 'string', enum: ['active', 'used', 'expired'] },
+    expiresAt: { type: 'string', format: 'date-time' },
+    user: { type: 'string', description: 'Whose credential the link authorizes.' },
+    connection: { type: 'object', properties: { name: { type: 'string' }, linkName: { type: 'string' } } },
+    service: { type: 'object', properties: { name: { type: 'string' }, linkName: { type: 'string' }, authType: { type: 'string', enum: ['api_key', 'basic', 'oauth1', 'oauth2'] } } },
+    scopes: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, displayName: { type: 'string' } } } },
+    parameters: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, displayName: { type: 'string' } } } },
+    returnsTo: { type: 'string', nullable: true },
   },
 };
 
@@ -129,6 +168,11 @@ const ErrorSchema: Json = {
       properties: {
         code: { type: 'string', description: 'Stable, for programs.' },
         message: { type: 'string', description: 'A sentence for a person.' },
+        connectLink: {
+          type: 'object',
+          description: 'On user_not_authorized for a product’s key: a connect link to hand to the user.',
+          properties: { url: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+        },
         details: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
       },
     },
@@ -217,6 +261,21 @@ export function buildOpenApiDocument(version: string) {
         ConnectionSnippets: {
           type: 'object',
           properties: { curl: { type: 'string' }, proxyCurl: { type: 'string' }, typescript: { type: 'string' }, nats: { type: 'string', nullable: true } },
+        },
+        Session: SessionSchema,
+        CreatedConnectLink: {
+          type: 'object',
+          properties: { url: { type: 'string', description: '<public url>/console/connect/<token>: shown this once.' }, expiresAt: { type: 'string', format: 'date-time' } },
+        },
+        ConnectLink: ConnectLinkSchema,
+        ConnectLinkAuthorizeResult: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['connected'] },
+            connection: { type: 'string', description: 'The connection’s link name.' },
+            returnUrl: { type: 'string', nullable: true, description: 'Where to send the browser now (with plugboard_status=connected), or null: show a result page.' },
+            authorizeUrl: { type: 'string', description: 'OAuth: send this browser there.' },
+          },
         },
         Error: ErrorSchema,
       },

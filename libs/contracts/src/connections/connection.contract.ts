@@ -60,7 +60,9 @@ export const ConnectionRequestSchema = z.strictObject({ actor: ActorSchema, link
 export type ConnectionRequest = z.infer<typeof ConnectionRequestSchema>;
 export const EditConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef, changes: EditConnectionInputSchema });
 export type EditConnectionRequest = z.infer<typeof EditConnectionRequestSchema>;
-export const AuthorizeConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef, authorization: AuthorizeConnectionInputSchema });
+/** A sha256 (hex) of the browser's binding cookie: an OAuth flow's callback completes only in the browser that started it. */
+export const BrowserBindingSchema = z.string().regex(/^[0-9a-f]{64}$/);
+export const AuthorizeConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef, authorization: AuthorizeConnectionInputSchema, browser: BrowserBindingSchema.optional() });
 export type AuthorizeConnectionRequest = z.infer<typeof AuthorizeConnectionRequestSchema>;
 export const ListConnectionsRequestSchema = z.strictObject({
   actor: ActorSchema,
@@ -110,6 +112,8 @@ export interface ConnectionSnippets {
 export const CompleteAuthorizationRequestSchema = z.strictObject({
   protocol: z.enum(['oauth1', 'oauth2']),
   params: z.record(z.string().max(100), z.string().max(4096)),
+  /** The browser-binding cookie's hash, when the browser sent one (see AuthorizeConnectionRequest.browser). */
+  browser: BrowserBindingSchema.optional(),
 });
 export type CompleteAuthorizationRequest = z.infer<typeof CompleteAuthorizationRequestSchema>;
 

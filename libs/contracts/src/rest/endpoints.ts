@@ -5,6 +5,8 @@ import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnec
 import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
 import { RegisterWebhookInputSchema } from '../webhooks/webhook.contract';
 import { CreateApiKeyInputSchema } from '../access/api-key.contract';
+import { SignInWithLinkInputSchema } from '../access/session.contract';
+import { AuthorizeConnectLinkInputSchema, CreateConnectLinkInputSchema } from '../connections/connect-link.contract';
 
 /** One REST route, described once: the gateway serves it and documents it from this, and SDKs can type it. */
 export interface Endpoint {
@@ -16,7 +18,7 @@ export interface Endpoint {
   bodyExample?: unknown;
   success: number;
   /** Which response schema (in the OpenAPI components) a success returns. */
-  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health' | 'Webhook' | 'WebhookWithSecret' | 'WebhookDeliveryPage' | 'ApiKeyList' | 'CreatedApiKey' | 'ApiKey' | 'ConnectionSnippets' | 'EventPage';
+  returns?: 'Service' | 'ServicePage' | 'Connection' | 'ConnectionPage' | 'AuthorizeResult' | 'InvokeResponse' | 'Health' | 'Webhook' | 'WebhookWithSecret' | 'WebhookDeliveryPage' | 'ApiKeyList' | 'CreatedApiKey' | 'ApiKey' | 'ConnectionSnippets' | 'EventPage' | 'Session' | 'CreatedConnectLink' | 'ConnectLink' | 'ConnectLinkAuthorizeResult';
   /** Query parameters, for lists. */
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   errors: ErrorCode[];
@@ -332,10 +334,11 @@ export const Endpoints = {
   createKey: {
     method: 'POST',
     path: '/v1/keys',
-    summary: 'Create an API key for your org with a role (admin, member, read_only). The key is in the answer, shown this once; only its hash is kept.',
+    summary:
+      'Create an API key for your org with a role (admin, member, read_only), bound to its subject: a person’s key (`user`) acts as that user only (an X-User-Id naming anyone else is 403 user_mismatch); a product’s key (`actAs: "any"`) may name the user it acts for with X-User-Id. The key is in the answer, shown this once; only its hash is kept.',
     tag: 'keys',
     body: CreateApiKeyInputSchema,
-    bodyExample: { role: 'member', label: 'billing service' },
+    bodyExample: { role: 'member', user: 'alice', label: 'Alice’s laptop' },
     success: 201,
     returns: 'CreatedApiKey',
     errors: ['validation_failed', 'malformed_json', ...authErrors],
@@ -348,5 +351,85 @@ export const Endpoints = {
     success: 200,
     returns: 'ApiKey',
     errors: ['not_found', ...authErrors],
+  },
+  getSession: {
+    method: 'GET',
+    path: '/v1/session',
+    summary:
+      'Who am I: `{signedIn: true, orgId, userId, role, displayName, via, expiresAt, signIn}` for a console session or an API key, else `{signedIn: false, signIn}`. `signIn` says whether the org’s OpenID Connect sign-in is configured (and where it starts) and whether one-time sign-in links exist (embedded mode). Public.',
+    tag: 'session',
+    success: 200,
+    returns: 'Session',
+    errors: ['unauthenticated', 'user_mismatch'],
+    public: true,
+  },
+  signInWithLink: {
+    method: 'POST',
+    path: '/v1/session/sign-in',
+    summary:
+      'Redeem a one-time sign-in link (`npm start` prints `<public url>/console/sign-in?token=…`; single use, 15 minutes): sets the console session cookie. A form post (application/x-www-form-urlencoded) is answered 303 to /console; JSON with the Session. A bad token is 401 sign_in_link_invalid (a form post goes back to /console/sign-in?error=sign_in_link_invalid).',
+    tag: 'session',
+    body: SignInWithLinkInputSchema,
+    bodyExample: { token: 'st_…' },
+    success: 200,
+    returns: 'Session',
+    errors: ['validation_failed', 'malformed_json', 'sign_in_link_invalid', 'cross_site_request'],
+    public: true,
+  },
+  signOut: {
+    method: 'POST',
+    path: '/v1/session/sign-out',
+    summary: 'End the console session: the cookie is cleared. Always 204, signed in or not.',
+    tag: 'session',
+    success: 204,
+    errors: ['cross_site_request'],
+    public: true,
+  },
+  createConnectLink: {
+    method: 'POST',
+    path: '/v1/connect-links',
+    summary:
+      'A single-use link (`<public url>/console/connect/<token>`, default 30 minutes) that lets one user authorize their own credential of a connection in any browser, with no key. A person’s key or session makes links for its own user only (user_mismatch otherwise); a product’s key for any user. A connection without login-user credentials takes a link for its owner only (not_owner). returnUrl only on allowed origins.',
+    tag: 'connect links',
+    body: CreateConnectLinkInputSchema,
+    bodyExample: { connection: 'team_crm', user: 'alice', returnUrl: 'https://app.example.com/settings', expiresIn: 1800 },
+    success: 201,
+    returns: 'CreatedConnectLink',
+    errors: ['validation_failed', 'malformed_json', 'return_url_not_allowed', 'connection_not_found', 'not_owner', 'user_mismatch', ...authErrors],
+  },
+  getConnectLink: {
+    method: 'GET',
+    path: '/v1/connect-links/{token}',
+    summary:
+      'What a connect link’s page shows, with no key: its status (active, used, expired), the user, the connection, the service (name, auth type), the scopes and the parameter display names. Never a secret.',
+    tag: 'connect links',
+    success: 200,
+    returns: 'ConnectLink',
+    errors: ['connect_link_not_found'],
+    public: true,
+  },
+  authorizeConnectLink: {
+    method: 'POST',
+    path: '/v1/connect-links/{token}/authorize',
+    summary:
+      'Complete a connect link, with no key: API key `{values}` or Basic `{username, password}` → `{status: "connected", returnUrl}`; OAuth 1.0a/2 `{}` → `{authorizeUrl}`, and a cookie binding this browser: the provider’s callback completes only in it. Used once; an expired or used link is 410.',
+    tag: 'connect links',
+    body: AuthorizeConnectLinkInputSchema,
+    bodyExample: { values: { api_key: 'sk_live_…' } },
+    success: 200,
+    returns: 'ConnectLinkAuthorizeResult',
+    errors: [
+      'validation_failed',
+      'malformed_json',
+      'connect_link_not_found',
+      'connect_link_expired',
+      'connect_link_used',
+      'connection_not_found',
+      'credential_rejected',
+      'verification_unreachable',
+      'authorization_failed',
+      'private_address',
+    ],
+    public: true,
   },
 } satisfies Record<string, Endpoint>;
