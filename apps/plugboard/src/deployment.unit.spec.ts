@@ -80,6 +80,16 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('builds the console in a stage of its own and copies only its static files into the image', () => {
+    const stage = /^FROM \S+ AS console\s*$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
+    expect(stage).toMatch(/^RUN npm ci\b(?!.*--omit=dev)/m);
+    expect(stage).toMatch(/^RUN node tools\/build-console\.js --force$/m);
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(final).toMatch(/^COPY --from=console \/app\/apps\/console\/dist \.\/apps\/console\/dist$/m);
+    // What the gateway serves at /console is where the image puts it.
+    expect(file('apps/gateway/src/console/console.routes.ts')).toContain("path.resolve(__dirname, '../../../console/dist')");
+  });
+
   it('checks health on the port and path the apps serve', () => {
     expect(dockerfile).toMatch(/HEALTH_PORT=9000/);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*process\.env\.HEALTH_PORT\+'\/health\/ready'/m);
