@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError, ErrorCodes } from './errors';
 
 /**
  * What an HTTP field value may hold (RFC 9110 §5.5): tab, space, visible ASCII and obs-text (Latin-1). Node refuses
@@ -53,4 +54,33 @@ export function requestTargetProblem(target: string, { apiQuery = false }: { api
   const nul = apiQuery ? /%00|\x00/ : /%[01][0-9a-f]|%7f|[\x00-\x1f\x7f]/i;
   if (nul.test(query)) return 'The query string holds control characters (such as NUL or a line break), which no route takes.';
   return null;
+}
+
+/** Deeper than any request needs (an invoke's body to an API included), far below what recursion survives. */
+export const MAX_PAYLOAD_DEPTH = 64;
+
+export type PayloadProblem = 'too_deep' | 'nul';
+
+/**
+ * Why a parsed payload (a message on the bus) is refused, or null: nested deeper than `maxDepth` (every later walk
+ * over it — validation, serialization — recurses and would overflow the stack), or a string, key or value, holding a
+ * NUL, which PostgreSQL cannot store in text or jsonb. The gateway finds the same in raw JSON before parsing it.
+ */
+export function payloadProblem(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, depth = 0): PayloadProblem | null {
+  if (typeof value === 'string') return value.includes('\0') ? 'nul' : null;
+  if (typeof value !== 'object' || value === null) return null;
+  if (depth >= maxDepth) return 'too_deep';
+  for (const key in value) {
+    if (key.includes('\0')) return 'nul';
+    const problem = payloadProblem((value as Record<string, unknown>)[key], maxDepth, depth + 1);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** The refusal of a payload `payloadProblem` (or the gateway's raw check) found fault with. */
+export function refusedPayload(problem: PayloadProblem): DomainError {
+  return problem === 'too_deep'
+    ? new DomainError(ErrorCodes.tooDeeplyNested, `The request nests objects or arrays more than ${MAX_PAYLOAD_DEPTH} levels deep.`)
+    : new DomainError(ErrorCodes.invalidCharacters, 'The request holds a NUL character (\\u0000) in a string, which no field takes.');
 }

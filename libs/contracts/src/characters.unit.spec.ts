@@ -1,4 +1,4 @@
-import { AuthorizeConnectionInputSchema, HeaderValueSchema, InvokeInputSchema, isHeaderValue, requestTargetProblem } from './index';
+import { AuthorizeConnectionInputSchema, HeaderValueSchema, InvokeInputSchema, isHeaderValue, MAX_PAYLOAD_DEPTH, payloadProblem, requestTargetProblem } from './index';
 
 describe('characters', () => {
   it('takes header values by the field-value grammar: tab, space, visible ASCII, Latin-1', () => {
@@ -33,5 +33,18 @@ describe('characters', () => {
     expect(requestTargetProblem('/v1/proxy/crm/messages?text=one%0Atwo', { apiQuery: true })).toBeNull();
     expect(requestTargetProblem('/v1/proxy/crm/messages?text=%00', { apiQuery: true })).toMatch(/query string/);
     expect(requestTargetProblem('/v1/proxy/crm/a%00b', { apiQuery: true })).toMatch(/path/);
+  });
+
+  it('finds a NUL in a parsed payload, key or value, and nesting past the limit', () => {
+    const nested = (levels: number) => {
+      let value: unknown = 1;
+      for (let level = 1; level < levels; level++) value = level % 2 ? [value] : { a: value };
+      return { top: value };
+    };
+    expect(payloadProblem(nested(MAX_PAYLOAD_DEPTH))).toBeNull();
+    expect(payloadProblem(nested(MAX_PAYLOAD_DEPTH + 1))).toBe('too_deep');
+    expect(payloadProblem({ a: ['x', { b: 'y\u0000' }] })).toBe('nul');
+    expect(payloadProblem({ 'k\u0000': 1 })).toBe('nul');
+    expect(payloadProblem({ a: 'line\nbreak \u0001', n: null, t: true, x: 3 })).toBeNull();
   });
 });

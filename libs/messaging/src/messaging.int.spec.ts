@@ -82,6 +82,15 @@ describe.each([
     expect(error.details.map((d: { path: string }) => d.path).sort()).toEqual(['actor.userId', 'linkName']);
   });
 
+  it('refuses a NUL in any string and a payload nested past any sane depth, before the schema', async () => {
+    const nul = await rpc.request(Subjects.registry.getService, { actor, linkName: 'crm\u0000' }).catch((e) => e);
+    expect(nul).toMatchObject({ code: 'invalid_characters' });
+    let deep: unknown = 'bottom';
+    for (let level = 0; level < 100; level++) deep = [deep];
+    const tooDeep = await rpc.request(Subjects.registry.getService, { actor, linkName: 'crm', deep } as unknown as GetServiceRequest).catch((e) => e);
+    expect(tooDeep).toMatchObject({ code: 'too_deeply_nested' });
+  });
+
   it('hides an unexpected failure behind internal_error and logs it on the app side', async () => {
     const error = await rpc.request(Subjects.registry.getService, { actor: { ...actor, correlationId: 'req-crash-1' }, linkName: 'crash' }).catch((e) => e);
     expect(error).toMatchObject({ code: 'internal_error' });

@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { ErrorCodes, HTTP_STATUS, type ErrorBody } from '@plugboard/contracts';
+import { ErrorCodes, HTTP_STATUS, MAX_PAYLOAD_DEPTH, refusedPayload, type ErrorBody, type PayloadProblem } from '@plugboard/contracts';
 
-/** Deeper than any request of the API needs (an invoke's body to an API included), far below what recursion survives. */
-export const MAX_JSON_DEPTH = 64;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -16,7 +14,7 @@ const CLOSERS = new Set([0x5d, 0x7d]);
  * holding an escaped NUL (`\u0000`), which PostgreSQL cannot store in text or jsonb. One pass over the raw bytes;
  * the structural characters are ASCII, so UTF-8 sequences never look like them.
  */
-export function jsonBodyProblem(body: Buffer, maxDepth = MAX_JSON_DEPTH): 'too_deep' | 'nul' | null {
+export function jsonBodyProblem(body: Buffer, maxDepth = MAX_PAYLOAD_DEPTH): PayloadProblem | null {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < body.length; i++) {
@@ -35,11 +33,6 @@ export function jsonBodyProblem(body: Buffer, maxDepth = MAX_JSON_DEPTH): 'too_d
   return null;
 }
 
-const REFUSALS: Record<'too_deep' | 'nul', ErrorBody> = {
-  too_deep: { code: ErrorCodes.tooDeeplyNested, message: `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.` },
-  nul: { code: ErrorCodes.invalidCharacters, message: 'The request body holds a NUL character (\\u0000) in a string, which no field takes.' },
-};
-
 class RefusedBody extends Error {
   constructor(
     readonly type: string,
@@ -51,7 +44,7 @@ class RefusedBody extends Error {
 
 function checkBeforeParsing(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
   const problem = jsonBodyProblem(body);
-  if (problem) throw new RefusedBody('entity.refused', REFUSALS[problem]);
+  if (problem) throw new RefusedBody('entity.refused', refusedPayload(problem).toBody());
 }
 
 /** JSON bodies up to 1 MiB; anything larger, malformed, too deep or with a NUL is refused with our error shape before any route runs. */

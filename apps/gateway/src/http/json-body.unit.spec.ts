@@ -1,4 +1,5 @@
-import { jsonBodyProblem, MAX_JSON_DEPTH } from './json-body';
+import { MAX_PAYLOAD_DEPTH as MAX_JSON_DEPTH } from '@plugboard/contracts';
+import { jsonBodyProblem } from './json-body';
 
 const problem = (text: string) => jsonBodyProblem(Buffer.from(text));
 
