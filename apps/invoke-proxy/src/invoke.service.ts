@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, type Actor, type InvokeInputSchema, type InvokeResponse } from '@plugboard/contracts';
-import { injectCredentials, wantsForm, type OutgoingRequest } from '@plugboard/outbound';
+import { coversForm, injectCredentials, isFormContentType, parseForm, type FormFields, type OutgoingRequest } from '@plugboard/outbound';
 import type { z } from 'zod';
 import { InvocationLog } from './invocation-log';
 import { InvokeSettings } from './invoke-settings';
@@ -54,21 +54,26 @@ export class InvokeService {
   private send(target: InvokeTarget, input: InvokeInput, url: URL): Promise<UpstreamResponse> {
     const headers = forwardable(input.headers ?? {}, { fromCaller: true });
     let body: Buffer | null = null;
-    let form: Record<string, string> | null = null;
+    let form: FormFields | null = null;
     if (input.body !== undefined && input.body !== null) {
-      const type = headers['content-type'] ?? '';
-      if (type.startsWith('application/x-www-form-urlencoded') && typeof input.body === 'object') form = Object.fromEntries(Object.entries(input.body as object).map(([k, v]) => [k, String(v)]));
+      const isForm = isFormContentType(headers['content-type']);
+      if (isForm && typeof input.body === 'object') form = fieldsOf(input.body as object);
+      // A form sent as text is read as fields only where the credential goes into it (or signs it); else it goes as is.
+      else if (isForm && typeof input.body === 'string' && coversForm(target.injection)) form = parseForm(input.body);
       else if (typeof input.body === 'string') body = Buffer.from(input.body);
       else {
         body = Buffer.from(JSON.stringify(input.body));
         headers['content-type'] ||= 'application/json';
       }
-    } else if (wantsForm(target.injection, input.method)) {
-      form = {};
     }
     const outgoing: OutgoingRequest = { method: input.method, url, headers, form, body };
     return callUpstream(injectCredentials(outgoing, target.injection, target.credential), { lookup: this.settings.lookup, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
   }
+}
+
+/** A form given as a JSON object: a field per key, an array value repeating its name. */
+function fieldsOf(body: object): FormFields {
+  return Object.entries(body).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((one): [string, string] => [name, String(one)]));
 }
 
 function decodeBody(response: UpstreamResponse): unknown {

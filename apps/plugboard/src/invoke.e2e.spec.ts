@@ -223,7 +223,7 @@ describe('invoke through a connection', () => {
       const expected = createHash('sha256');
       // Upload: the first megabyte reaches the API while the rest has not been written yet.
       const uploaded = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = httpRequest(`${sys.publicUrl}/v1/proxy/keys/upload`, { method: 'PUT', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/octet-stream' } }, (res) => {
+        const req = httpRequest(`${sys.publicUrl}/v1/proxy/basic/upload`, { method: 'PUT', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/octet-stream' } }, (res) => {
           const parts: Buffer[] = [];
           res.on('data', (c: Buffer) => parts.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
@@ -243,22 +243,22 @@ describe('invoke through a connection', () => {
       expect(JSON.parse(uploaded.body)).toEqual({ bytes: size, sha256: expected.digest('hex') });
 
       // Download: the first half of an answer reaches the caller while the API still holds the rest.
-      const dripping = await fetch(`${sys.publicUrl}/v1/proxy/keys/drip`, { headers: { authorization: `Bearer ${alice}` } });
+      const dripping = await fetch(`${sys.publicUrl}/v1/proxy/basic/drip`, { headers: { authorization: `Bearer ${alice}` } });
       const reader = (dripping.body as ReadableStream<Uint8Array>).getReader();
       const text = async () => Buffer.from((await reader.read()).value ?? []).toString();
       expect(await text()).toBe('first half;');
       up.releaseDrip();
       expect(await text()).toBe('second half');
 
-      const downloaded = await fetch(`${sys.publicUrl}/v1/proxy/keys/download?bytes=${size}`, { headers: { authorization: `Bearer ${alice}` } });
+      const downloaded = await fetch(`${sys.publicUrl}/v1/proxy/basic/download?bytes=${size}`, { headers: { authorization: `Bearer ${alice}` } });
       expect(downloaded.headers.get('content-length')).toBe(String(size));
       expect((await downloaded.arrayBuffer()).byteLength).toBe(size);
     });
 
     it('refuses bodies over the limit, and cuts off answers over it', async () => {
-      const tooBig = await proxy('POST', 'keys/upload', { headers: { 'content-type': 'application/octet-stream' }, body: 'z'.repeat(MAX_BYTES + 1) });
+      const tooBig = await proxy('POST', 'basic/upload', { headers: { 'content-type': 'application/octet-stream' }, body: 'z'.repeat(MAX_BYTES + 1) });
       expect({ status: tooBig.status, code: tooBig.json().error.code }).toEqual({ status: 413, code: 'payload_too_large' });
-      const huge = await fetch(`${sys.publicUrl}/v1/proxy/keys/download?bytes=${MAX_BYTES + 1024 * 1024}`, { headers: { authorization: `Bearer ${alice}` } });
+      const huge = await fetch(`${sys.publicUrl}/v1/proxy/basic/download?bytes=${MAX_BYTES + 1024 * 1024}`, { headers: { authorization: `Bearer ${alice}` } });
       expect({ status: huge.status, body: huge.status === 200 ? null : await huge.text() }).toEqual({ status: 200, body: null });
       await expect(huge.arrayBuffer()).rejects.toThrow();
     });

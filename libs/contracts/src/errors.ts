@@ -39,6 +39,10 @@ export const ErrorCodes = {
   credentialRejected: 'credential_rejected',
   /** The stored credential holds characters no HTTP request can carry (stored before they were refused): authorize again. */
   credentialUnusable: 'credential_unusable',
+  /** The service sends a credential as form data (param type form) and the call's body cannot carry a form field. */
+  formBodyRequired: 'form_body_required',
+  /** The call already holds a field where the service puts a credential (same query, form or header name). */
+  credentialParamConflict: 'credential_param_conflict',
   verificationUnreachable: 'verification_unreachable',
   connectionNotConnected: 'connection_not_connected',
   connectionRevoked: 'connection_revoked',

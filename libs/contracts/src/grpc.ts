@@ -58,6 +58,8 @@ export const GRPC_STATUS: Record<ErrorCode, number> = {
   authorization_failed: Status.FAILED_PRECONDITION,
   credential_rejected: Status.INVALID_ARGUMENT,
   credential_unusable: Status.FAILED_PRECONDITION,
+  form_body_required: Status.INVALID_ARGUMENT,
+  credential_param_conflict: Status.INVALID_ARGUMENT,
   verification_unreachable: Status.UNAVAILABLE,
   connection_not_connected: Status.FAILED_PRECONDITION,
   connection_revoked: Status.FAILED_PRECONDITION,

@@ -30,6 +30,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   authorization_failed: 502,
   credential_rejected: 422,
   credential_unusable: 409,
+  form_body_required: 400,
+  credential_param_conflict: 400,
   verification_unreachable: 502,
   connection_not_connected: 409,
   connection_revoked: 409,

@@ -173,11 +173,16 @@ export class OAuthFlows {
     await this.store.dataSource.transaction(async (manager) => {
       const secretRef = secret ? randomUUID() : null;
       if (secret && secretRef) await this.vault.put(manager, { id: secretRef, orgId: actor.orgId, purpose: `oauth.pending.${linkName}`, value: secret });
-      await manager.query(
+      const inserted: unknown[] = await manager.query(
         `INSERT INTO oauth_authorizations (key_hash, protocol, org_id, user_id, link_name, secret_ref, redirect_uri, return_url, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash`,
         [hash(key), protocol, actor.orgId, actor.userId, linkName, secretRef, redirectUri, returnUrl, new Date(Date.now() + PENDING_TTL_MS)],
       );
+      // A provider that hands out a request token it issued before: the earlier authorization owns that key, and the
+      // callback could not tell the two apart. Refused (the transaction, vault entry included, is rolled back).
+      if (inserted.length === 0) {
+        throw new DomainError(ErrorCodes.authorizationFailed, 'The provider issued a request token it had already issued for an earlier authorization, so this one cannot be told apart from it. Try again; if it keeps happening, the provider reuses request tokens.');
+      }
     });
   }
 

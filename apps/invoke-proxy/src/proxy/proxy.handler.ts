@@ -7,7 +7,7 @@ import { DomainError, ErrorCodes, HTTP_STATUS, type Actor, type ErrorBody } from
 import { LOGGER, requestIdOf } from '@plugboard/runtime';
 import { InvocationLog } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
-import { coversForm, injectCredentials, wantsForm, type OutgoingRequest } from '@plugboard/outbound';
+import { coversForm, formPayload, injectCredentials, isFormContentType, parseForm, type OutgoingRequest } from '@plugboard/outbound';
 import { TargetResolver, type InvokeTarget } from '../targets/target.resolver';
 import { retryDelay } from '../upstream/retry-policy';
 import { forwardable, timeoutError, transportFor, upstreamError } from '../upstream/upstream-call';
@@ -87,7 +87,7 @@ export class ProxyHandler {
     const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
     if (declared === null && req.headers['transfer-encoding'] === undefined) return Buffer.alloc(0);
     if (declared !== null && declared > this.settings.maxStreamBytes) throw tooLarge(this.settings.maxStreamBytes);
-    if (isForm(req.headers['content-type']) && coversForm(target.injection)) return readWhole(req, MAX_SIGNED_FORM_BYTES);
+    if (isFormContentType(req.headers['content-type']) && coversForm(target.injection)) return readWhole(req, MAX_SIGNED_FORM_BYTES);
     if (declared !== null && declared <= REPLAYABLE_BYTES) return readWhole(req, REPLAYABLE_BYTES);
     return STREAMED;
   }
@@ -95,17 +95,17 @@ export class ProxyHandler {
   /** Sends the request on; resolves once the API's answer has begun. */
   private send(req: IncomingMessage, target: InvokeTarget, url: URL, body: Buffer | typeof STREAMED): Promise<IncomingMessage> {
     const method = req.method ?? 'GET';
-    const outgoing: OutgoingRequest = { method, url, headers: forwardable(req.headers, { fromCaller: true }), form: null, body: null };
+    const outgoing: OutgoingRequest = { method, url, headers: forwardable(req.headers, { fromCaller: true }), form: null, body: null, streamed: body === STREAMED };
     if (body !== STREAMED) {
-      if (isForm(req.headers['content-type']) && coversForm(target.injection)) outgoing.form = Object.fromEntries(new URLSearchParams(body.toString()));
+      if (isFormContentType(req.headers['content-type']) && coversForm(target.injection)) outgoing.form = parseForm(body.toString());
       else if (body.length > 0) outgoing.body = body;
-      else if (wantsForm(target.injection, method)) outgoing.form = {};
     }
     const injected = injectCredentials(outgoing, target.injection, target.credential);
-    const payload = injected.form ? Buffer.from(new URLSearchParams(injected.form).toString()) : injected.body;
+    const form = formPayload(injected);
+    const payload = form ? form.body : injected.body;
     if (body !== STREAMED) {
       delete injected.headers['content-length'];
-      if (injected.form) injected.headers['content-type'] = 'application/x-www-form-urlencoded';
+      if (form) injected.headers['content-type'] = form.contentType;
       if (payload) injected.headers['content-length'] = String(payload.length);
     }
     const transport = transportFor(url);
@@ -172,10 +172,6 @@ function readWhole(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function tooLarge(limit: number): DomainError {
   return new DomainError(ErrorCodes.payloadTooLarge, `The request body is larger than the ${limit} bytes a call may carry.`);
-}
-
-function isForm(contentType: string | undefined): boolean {
-  return (contentType ?? '').startsWith('application/x-www-form-urlencoded');
 }
 
 function safeDecode(segment: string): string {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { DomainError, ErrorCodes } from '@plugboard/contracts';
-import type { OutgoingRequest } from '@plugboard/outbound';
+import { formPayload, type OutgoingRequest } from '@plugboard/outbound';
 
 export interface UpstreamResponse {
   status: number;
@@ -61,10 +61,11 @@ export function timeoutError(timeoutMs: number): DomainError {
 
 /** One HTTP exchange with the API: no redirect followed, a deadline, and a cap on what is read back. */
 export function callUpstream(request: OutgoingRequest, options: UpstreamOptions): Promise<UpstreamResponse> {
-  const body = request.form ? Buffer.from(new URLSearchParams(request.form).toString()) : request.body;
+  const form = formPayload(request);
+  const body = form ? form.body : request.body;
   const headers = { ...request.headers };
   delete headers['content-length'];
-  if (request.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  if (form) headers['content-type'] = form.contentType;
   if (body) headers['content-length'] = String(body.length);
   const transport = transportFor(request.url);
   return new Promise((resolve, reject) => {

@@ -26,8 +26,11 @@ export interface SignRequestOptions {
   signatureMethod: OAuth1SignatureMethod;
   /** Defaults to `header`, the method RFC 5849 §3.5 recommends. */
   paramType?: OAuth1ParamType;
-  /** application/x-www-form-urlencoded body parameters; they are signed (RFC 5849 §3.4.1.3.1). */
-  form?: Record<string, string>;
+  /**
+   * application/x-www-form-urlencoded body parameters; they are signed (RFC 5849 §3.4.1.3.1). As pairs, a name may
+   * repeat and the order is kept in the body sent.
+   */
+  form?: Record<string, string> | Array<[string, string]>;
   /** Further protocol parameters to sign and send, e.g. `oauth_callback`, `oauth_verifier`. */
   extraOauthParams?: Record<string, string>;
   /** `realm` for the Authorization header (not signed); some providers (NetSuite) require it. */
@@ -199,7 +202,8 @@ export function signRequest(options: SignRequestOptions): SignedRequest {
     params.set(name, [...(params.get(name) ?? []), value]);
   };
   url.searchParams.forEach((value, name) => add(name, value));
-  for (const [name, value] of Object.entries(options.form ?? {})) add(name, value);
+  const formPairs = Array.isArray(options.form) ? options.form : Object.entries(options.form ?? {});
+  for (const [name, value] of formPairs) add(name, value);
   const data: Record<string, string | string[]> = {};
   for (const [name, values] of params) data[name] = values.length === 1 ? values[0] : values;
 
@@ -224,7 +228,7 @@ export function signRequest(options: SignRequestOptions): SignedRequest {
     url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
   }
   if (hasBody) {
-    const pairs = Object.entries(options.form ?? {});
+    const pairs = [...formPairs];
     if (paramType === 'form') pairs.push(...Object.entries(signed));
     body = encodePairs(pairs);
     headers['Content-Type'] = 'application/x-www-form-urlencoded';

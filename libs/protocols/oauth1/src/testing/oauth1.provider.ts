@@ -188,6 +188,9 @@ export class OAuth1Provider {
   private url?: string;
   /** See OAuth1ProviderOptions.redirectTokenCallsTo; tests may change it between calls. */
   redirectTokenCallsTo: string | null;
+  /** When true, every request-token call is answered with the last request token issued: a provider that reuses them. */
+  reuseRequestTokens = false;
+  private lastRequestToken: { token: string; secret: string } | null = null;
 
   constructor(options: OAuth1ProviderOptions) {
     this.redirectTokenCallsTo = options.redirectTokenCallsTo ?? null;
@@ -305,8 +308,10 @@ export class OAuth1Provider {
     if (callback !== 'oob' && !/^https?:\/\//i.test(callback)) {
       throw new Problem(400, 'parameter_rejected', 'oauth_callback must be an absolute http(s) URL or oob');
     }
-    const token = `rt-${random(12)}`;
-    const secret = random(20);
+    const reused = this.reuseRequestTokens ? this.lastRequestToken : null;
+    const token = reused?.token ?? `rt-${random(12)}`;
+    const secret = reused?.secret ?? random(20);
+    this.lastRequestToken = { token, secret };
     this.requestTokens.set(token, { consumerKey: verified.consumer.key, secret, callback, state: 'issued' });
     return form(200, { oauth_token: token, oauth_token_secret: secret, oauth_callback_confirmed: 'true' });
   }
