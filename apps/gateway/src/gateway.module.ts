@@ -19,6 +19,7 @@ import { ServicesRoutes } from './routes/services.routes';
 import { WebhookRoutes } from './routes/webhook.routes';
 import { EventsRoutes } from './routes/events.routes';
 import { KeysRoutes } from './routes/keys.routes';
+import { McpRoutes, ProtectedResourceRoutes } from './mcp';
 import { PlugboardGrpc } from './grpc/plugboard.grpc';
 import { CreateIdempotencyKeys1731000005000 } from './idempotency/1731000005000-create-idempotency-keys';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
@@ -56,7 +57,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, EventsRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc, ConsoleRoutes],
+      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, EventsRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc, McpRoutes, ProtectedResourceRoutes, ConsoleRoutes],
       providers: [
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,13 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { Actor } from '@plugboard/contracts';
+import type { Actor, InvokeEntry } from '@plugboard/contracts';
 import { EventStore } from '@plugboard/event-store';
 import { invocations, outcomeOf } from '@plugboard/metrics';
 import { LOGGER } from '@plugboard/runtime';
 
 export interface Invocation {
   /** Which door the call came in by. */
-  entry: 'invoke' | 'proxy';
+  entry: InvokeEntry | 'proxy';
   actor: Actor | null;
   connection: string;
   method: string;
@@ -18,6 +18,7 @@ export interface Invocation {
 }
 
 interface Row {
+  entry: string;
   org_id: string;
   user_id: string;
   connection: string;
@@ -51,6 +52,7 @@ export class InvocationLog implements OnModuleDestroy {
     invocations.observe({ entry: call.entry, outcome: outcomeOf(call.status, call.errorCode) }, (now - call.started) / 1000);
     if (!call.actor) return; // not authenticated: not an invocation of anyone's connection
     this.pending.push({
+      entry: call.entry,
       org_id: call.actor.orgId,
       user_id: call.actor.userId,
       connection: call.connection,
@@ -75,9 +77,9 @@ export class InvocationLog implements OnModuleDestroy {
     // One JSON parameter: JSON.stringify is native, where array parameters are escaped value by value in JavaScript.
     await this.store.dataSource
       .query(
-        `INSERT INTO invocations (org_id, user_id, connection, method, host, path, status, error_code, latency_ms, at)
-         SELECT org_id, user_id, connection, method, host, path, status, error_code, latency_ms, at
-           FROM json_to_recordset($1::json) AS r(org_id text, user_id text, connection text, method text, host text, path text, status int, error_code text, latency_ms int, at timestamptz)`,
+        `INSERT INTO invocations (entry, org_id, user_id, connection, method, host, path, status, error_code, latency_ms, at)
+         SELECT entry, org_id, user_id, connection, method, host, path, status, error_code, latency_ms, at
+           FROM json_to_recordset($1::json) AS r(entry text, org_id text, user_id text, connection text, method text, host text, path text, status int, error_code text, latency_ms int, at timestamptz)`,
         [JSON.stringify(rows)],
       )
       .catch((error) => this.logger.warn({ err: error, rows: rows.length }, 'could not record invocations'));

@@ -12,12 +12,13 @@ import { InvocationLog } from './invocation-log';
 import { InvokeService } from './invoke.service';
 import { InvokeSettings } from './invoke-settings';
 import { CreateInvocations1731000003000 } from './migrations/1731000003000-create-invocations';
+import { AddInvocationEntry1731000003100 } from './migrations/1731000003100-add-invocation-entry';
 import { ProxyHandler } from './proxy/proxy.handler';
 import { TargetResolver } from './targets/target.resolver';
 
 export const INVOKE_PROXY = 'invoke-proxy';
 // /v1/proxy authenticates its callers itself, with the gateway's API keys.
-export const invokeProxyMigrations = [...eventStoreMigrations, ...vaultMigrations, ...accessMigrations, CreateInvocations1731000003000];
+export const invokeProxyMigrations = [...eventStoreMigrations, ...vaultMigrations, ...accessMigrations, CreateInvocations1731000003000, AddInvocationEntry1731000003100];
 
 /**
  * Calls read the change feed themselves before using a cached credential; reading it every 250 ms (and when the log

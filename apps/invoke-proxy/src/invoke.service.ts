@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCodes, type Actor, type InvokeInputSchema, type InvokeResponse } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, type Actor, type InvokeEntry, type InvokeInputSchema, type InvokeResponse } from '@plugboard/contracts';
 import { coversForm, injectCredentials, isFormContentType, parseForm, type FormFields, type OutgoingRequest } from '@plugboard/outbound';
 import type { z } from 'zod';
 import { InvocationLog } from './invocation-log';
@@ -22,10 +22,10 @@ export class InvokeService {
     private readonly log: InvocationLog,
   ) {}
 
-  async invoke(actor: Actor, input: InvokeInput): Promise<InvokeResponse> {
+  async invoke(actor: Actor, input: InvokeInput, entry: InvokeEntry = 'invoke'): Promise<InvokeResponse> {
     const started = Date.now();
     let url: URL | null = null;
-    const record = (status: number | null, errorCode: string | null) => this.log.record({ entry: 'invoke', actor, connection: input.connection, method: input.method, url, status, errorCode, started });
+    const record = (status: number | null, errorCode: string | null) => this.log.record({ entry, actor, connection: input.connection, method: input.method, url, status, errorCode, started });
     try {
       let target = await this.targets.resolve(actor, input.connection);
       url = this.settings.destinations.resolve(target, input.url, input.query);

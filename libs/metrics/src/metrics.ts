@@ -28,7 +28,7 @@ export const natsRequests = new Histogram({
 
 export const invocations = new Histogram({
   name: 'plugboard_invoke_duration_seconds',
-  help: 'Calls through connections, by entry (invoke or proxy) and outcome (the API status class, or an error code).',
+  help: 'Calls through connections, by entry (invoke, proxy or mcp) and outcome (the API status class, or an error code).',
   labelNames: ['entry', 'outcome'] as const,
   buckets: LATENCY_BUCKETS,
   registers: [registry],

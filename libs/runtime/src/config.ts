@@ -56,6 +56,11 @@ export const OperatorOidcSchema = z.strictObject({
   orgClaim: z.string().min(1).default('plugboard_org'),
   roleClaim: z.string().min(1).default('plugboard_role'),
   orgs: z.array(OrgIdSchema).min(1, 'must name at least one org').optional(),
+  /**
+   * The provider's issuer (where its `/.well-known/openid-configuration` is). MCP clients are sent to it to sign in
+   * (the `/mcp` route's protected-resource metadata); without it they use API keys only.
+   */
+  issuer: httpUrl.optional(),
 });
 export type OperatorOidc = z.infer<typeof OperatorOidcSchema>;
 
@@ -137,7 +142,7 @@ const ConfigSchema = z.object({
       try {
         json = JSON.parse(value);
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"authorizeUrl", "tokenUrl", "userinfoUrl", "clientId", "clientSecret", "scope"?, "orgClaim"?, "roleClaim"?, "orgs"?}' });
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"authorizeUrl", "tokenUrl", "userinfoUrl", "clientId", "clientSecret", "scope"?, "orgClaim"?, "roleClaim"?, "orgs"?, "issuer"?}' });
         return z.NEVER;
       }
       const parsed = OperatorOidcSchema.safeParse(json);

@@ -26,7 +26,11 @@ export const InvokeInputSchema = z.strictObject({
 });
 export type InvokeInput = z.input<typeof InvokeInputSchema>;
 
-export const InvokeRequestSchema = z.strictObject({ actor: ActorSchema, invoke: InvokeInputSchema });
+/** Which door a call came in by, for the invocation log and metrics: REST and the bus (`invoke`), or an agent's MCP tool (`mcp`). */
+export const INVOKE_ENTRIES = ['invoke', 'mcp'] as const;
+export type InvokeEntry = (typeof INVOKE_ENTRIES)[number];
+
+export const InvokeRequestSchema = z.strictObject({ actor: ActorSchema, invoke: InvokeInputSchema, entry: z.enum(INVOKE_ENTRIES).optional() });
 export type InvokeRequest = z.input<typeof InvokeRequestSchema>;
 
 /** What the API answered. `body` is parsed JSON when the API said JSON, else text. */
