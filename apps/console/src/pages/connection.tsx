@@ -16,7 +16,8 @@ const REASONS: Record<string, string> = {
 /** A connection's page: status, scopes, snippet, timeline; Edit, Revoke, Enable and Delete as the rules allow. */
 export function ConnectionPage(props: { linkName: string; session: Session; search: URLSearchParams }) {
   const { data: connection, error, set } = useLoad(() => api.connection(props.linkName), [props.linkName]);
-  const { data: service } = useLoad(() => api.service(connection?.service ?? '').catch(() => undefined), [connection?.service]);
+  const serviceName = connection?.service;
+  const { data: service } = useLoad(() => (serviceName ? api.service(serviceName).catch(() => undefined) : Promise.resolve(undefined)), [serviceName]);
   const [notice, setNotice] = useState<string | undefined>(() => outcomeOf(props.search));
   const [mode, setMode] = useState<'view' | 'edit' | 'enable'>('view');
   const [round, setRound] = useState(0);
