@@ -209,7 +209,8 @@ function shapeResponse(response: InvokeResponse) {
  */
 async function withConnectLink(error: DomainError, linkName: string, actor: Actor, deps: McpToolsDeps): Promise<ErrorBody> {
   try {
-    const link: CreatedConnectLink = await deps.rpc.request(Subjects.connection.createConnectLink, { actor, link: { connection: linkName, user: actor.userId }, publicUrl: deps.publicUrl });
+    // The invoke proxy makes one itself for a product's key; a person's key gets theirs here (for themselves only).
+    const link: CreatedConnectLink = error.toBody().connectLink ?? await deps.rpc.request(Subjects.connection.createConnectLink, { actor, link: { connection: linkName, user: actor.userId }, publicUrl: deps.publicUrl });
     return {
       code: error.code,
       message: `The connection "${linkName}" needs your own account, which you have not connected yet. Open the connect link (until ${link.expiresAt}), connect, then make the same call again.`,
