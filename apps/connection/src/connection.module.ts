@@ -21,6 +21,7 @@ import { ConnectionReader } from './read-models/connection.reader';
 import { ServiceLookup } from './read-models/service.lookup';
 import { RevokeOnServiceEditSaga } from './sagas/revoke-on-service-edit.saga';
 import { CreateWebhooks1731000002200 } from './migrations/1731000002200-create-webhooks';
+import { CredentialProviderState1731000002300 } from './migrations/1731000002300-credential-provider-state';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
@@ -28,7 +29,7 @@ import { WEBHOOK_SETTINGS, webhookSettings } from './webhooks/webhook-settings';
 import { WebhookHandler } from './webhooks/webhook.handler';
 
 export const CONNECTION = 'connection';
-export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200];
+export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200, CredentialProviderState1731000002300];
 
 /** The connection app: connection streams, their credentials in the vault, and the revocation saga. */
 @Module({})

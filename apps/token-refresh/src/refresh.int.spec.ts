@@ -233,16 +233,18 @@ describe('token refresh on demand', () => {
     expect(await h.events('ConnectionRevoked', connectionStreamId(ORG, 'offline'))).toEqual([]);
   });
 
-  it('a token without a refresh token cannot be refreshed: recorded, taken off the schedule, not revoked', async () => {
+  it('a token without a refresh token cannot be refreshed: reauthorization required, recorded once, taken off the schedule, not revoked', async () => {
     await h.connection('one_shot', 'stub_oauth');
     const ref = await h.authorize('one_shot', null, stored({ accessToken: randomToken('stub-at'), refreshToken: null, tokenType: 'bearer', scopes: null }, inMinutes(3)));
     await eventually(async () => expect(await scheduleRow(ref)).toBeDefined());
     const calls = stub.requests.length;
-    expect(await ask('one_shot', null, 1)).toMatchObject({ outcome: 'failed' });
+    expect(await ask('one_shot', null, 1)).toMatchObject({ outcome: 'reauthorization_required' });
+    expect(await ask('one_shot', null, 1)).toMatchObject({ outcome: 'reauthorization_required' });
     expect(stub.requests.length).toBe(calls);
     const events = await h.events(undefined, connectionStreamId(ORG, 'one_shot'));
-    expect(events.map((e) => e.type)).toEqual(['ConnectionCreated', 'ConnectionAuthorized', 'TokenRefreshFailed']);
+    expect(events.map((e) => e.type)).toEqual(['ConnectionCreated', 'ConnectionAuthorized', 'TokenRefreshFailed', 'ReauthorizationRequired']);
     expect(events[2].data).toMatchObject({ definitive: false, error: 'no_refresh_token' });
+    expect(events[3].data).toMatchObject({ userId: null, credentialRef: ref, reason: 'no_refresh_token', expiresAt: expect.any(String) });
     expect(await scheduleRow(ref)).toBeUndefined();
   });
 

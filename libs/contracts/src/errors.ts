@@ -46,6 +46,8 @@ export const ErrorCodes = {
   verificationUnreachable: 'verification_unreachable',
   connectionNotConnected: 'connection_not_connected',
   connectionRevoked: 'connection_revoked',
+  /** The OAuth 2 access token has expired and cannot be renewed (no refresh token): the user must authorize again. */
+  reauthorizationRequired: 'reauthorization_required',
   userNotAuthorized: 'user_not_authorized',
   hostNotAllowed: 'host_not_allowed',
   privateAddress: 'private_address',

@@ -65,6 +65,7 @@ export const GRPC_STATUS: Record<ErrorCode, number> = {
   connection_revoked: Status.FAILED_PRECONDITION,
   user_not_authorized: Status.FAILED_PRECONDITION,
   host_not_allowed: Status.PERMISSION_DENIED,
+  reauthorization_required: Status.FAILED_PRECONDITION,
   private_address: Status.PERMISSION_DENIED,
   upstream_timeout: Status.DEADLINE_EXCEEDED,
   upstream_unreachable: Status.UNAVAILABLE,

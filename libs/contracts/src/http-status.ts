@@ -35,6 +35,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   verification_unreachable: 502,
   connection_not_connected: 409,
   connection_revoked: 409,
+  reauthorization_required: 409,
   user_not_authorized: 409,
   host_not_allowed: 403,
   private_address: 403,

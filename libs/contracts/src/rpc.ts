@@ -64,7 +64,8 @@ export interface RefreshCredentialRequest {
   seenVersion?: number;
 }
 export interface RefreshCredentialReply {
-  outcome: 'refreshed' | 'already_fresh' | 'revoked' | 'failed';
+  /** `reauthorization_required`: no refresh token (ReauthorizationRequired is recorded); only the user can help. */
+  outcome: 'refreshed' | 'already_fresh' | 'revoked' | 'failed' | 'reauthorization_required';
   expiresAt: string | null;
 }
 

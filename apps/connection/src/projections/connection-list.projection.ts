@@ -10,7 +10,7 @@ import { ConnectionRecord, CredentialRecord } from '../read-models/connection.re
 export class ConnectionListProjection implements Projection {
   readonly name = 'connections';
   readonly category = 'connection';
-  readonly handles: ConnectionEvent['type'][] = ['ConnectionCreated', 'ConnectionEdited', 'ConnectionAuthorized', 'ConnectionRevoked', 'ConnectionDeleted', 'TokenRefreshed', 'TokenRefreshFailed'];
+  readonly handles: ConnectionEvent['type'][] = ['ConnectionCreated', 'ConnectionEdited', 'ConnectionAuthorized', 'ConnectionRevoked', 'ConnectionDeleted', 'TokenRefreshed', 'TokenRefreshFailed', 'ReauthorizationRequired'];
   readonly tables = ['connection_credentials', 'connections'];
 
   async apply(recorded: RecordedEvent, manager: EntityManager): Promise<void> {
@@ -59,6 +59,8 @@ export class ConnectionListProjection implements Projection {
             expiresAt: d.expiresAt ? new Date(d.expiresAt) : null,
             lastAuthorizedAt: new Date(d.authorizedAt),
             lastRefreshedAt: null,
+            parameters: d.parameters ?? {},
+            reauthorizationRequired: false,
           },
           ['orgId', 'linkName', 'userKey'],
         );
@@ -79,6 +81,10 @@ export class ConnectionListProjection implements Projection {
         );
         return;
       case 'TokenRefreshFailed':
+        return;
+      case 'ReauthorizationRequired':
+        await credentials.update({ ...key, userKey: event.data.userId ?? OWN_CREDENTIAL, credentialRef: event.data.credentialRef }, { reauthorizationRequired: true });
+        await connections.update(key, touched);
         return;
       default:
         return assertNever(event);

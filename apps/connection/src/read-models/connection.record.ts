@@ -33,4 +33,7 @@ export class CredentialRecord {
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt!: Date | null;
   @Column({ name: 'last_authorized_at', type: 'timestamptz' }) lastAuthorizedAt!: Date;
   @Column({ name: 'last_refreshed_at', type: 'timestamptz', nullable: true }) lastRefreshedAt!: Date | null;
+  /** Values the provider gave with this credential (token response or callback), as the catalog declares them. */
+  @Column({ type: 'jsonb', default: {} }) parameters!: Record<string, string>;
+  @Column({ name: 'reauthorization_required', type: 'boolean', default: false }) reauthorizationRequired!: boolean;
 }

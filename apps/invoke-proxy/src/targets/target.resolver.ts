@@ -68,8 +68,27 @@ export class TargetResolver {
   }
 
   async resolve(actor: Actor, linkName: string): Promise<InvokeTarget> {
+    const target = await this.current(actor, linkName);
+    return expired(target) ? this.renewed(actor, target) : target;
+  }
+
+  /** The target as the log has it now, expired or not. */
+  private async current(actor: Actor, linkName: string): Promise<InvokeTarget> {
     await this.changes.sync();
     return this.cached(actor, linkName) ?? this.load(actor, linkName);
+  }
+
+  /**
+   * An expired OAuth 2 token is never sent (the API's 401 would be passed on): it is renewed first, and when it cannot
+   * be (no refresh token, or the refresh failed) the call is refused with reauthorization_required.
+   */
+  private async renewed(actor: Actor, target: InvokeTarget): Promise<InvokeTarget> {
+    const fresh = await this.refreshed(actor, target);
+    if (fresh && !expired(fresh)) return fresh;
+    throw new DomainError(
+      ErrorCodes.reauthorizationRequired,
+      `The access token of the connection "${target.linkName}" has expired and cannot be renewed: authorize it again (POST /v1/connections/${target.linkName}/authorize).`,
+    );
   }
 
   /** The target again, right before another send: the same one if nothing changed since, else a fresh one (or the refusal). */
@@ -91,7 +110,8 @@ export class TargetResolver {
       const reply = await this.rpc.request(Subjects.tokenRefresh.refresh, { orgId: target.orgId, linkName: target.linkName, userId: target.credentialUser, seenVersion: target.credentialVersion });
       this.evict(target.orgId, target.linkName);
       if (reply.outcome !== 'refreshed' && reply.outcome !== 'already_fresh') return null;
-      return await this.resolve(actor, target.linkName);
+      // Not resolve(): a token that came back expired must end in a refusal, not in another refresh.
+      return await this.current(actor, target.linkName);
     } catch {
       return null;
     }
@@ -182,6 +202,12 @@ export class TargetResolver {
       ...service,
     };
   }
+}
+
+/** An OAuth 2 token past its expiry (a token without one is taken to be valid until the API says otherwise). */
+function expired(target: InvokeTarget): boolean {
+  const { credential } = target;
+  return credential.kind === 'oauth2' && credential.expiresAt !== null && Date.parse(credential.expiresAt) <= Date.now();
 }
 
 /** A credential's cache key: the connection's own (`user` null) or one user's. */

@@ -42,11 +42,12 @@ export class ServiceReader {
 
   /** Predefined and custom services merged in link-name order, filtered, one page at a time. */
   async list(request: ListServicesRequest & { limit: number }): Promise<Page<ServiceView>> {
-    const { actor, type, authType, q, limit } = request;
+    const { actor, type, authType, category, q, limit } = request;
     const after = decodeLinkNameCursor(request.cursor);
     const text = q?.trim().toLowerCase();
     const custom: ServiceView[] = [];
-    if (type !== 'predefined') {
+    // Custom services have no category: a category filter lists predefined ones only.
+    if (type !== 'predefined' && !category) {
       const query = this.services.createQueryBuilder('s').where('s.org_id = :orgId', { orgId: actor.orgId }).andWhere('s.link_name > :after', { after });
       if (authType) query.andWhere('s.auth_type = :authType', { authType });
       if (text) {
@@ -59,8 +60,8 @@ export class ServiceReader {
       type === 'custom'
         ? []
         : loadCatalog()
-            .filter((e) => e.linkName > after && (!authType || e.authType === authType))
-            .filter((e) => !text || `${e.name}\n${e.linkName}\n${e.description}`.toLowerCase().includes(text))
+            .filter((e) => e.linkName > after && (!authType || e.authType === authType) && (!category || e.category === category))
+            .filter((e) => !text || `${e.name}\n${e.linkName}\n${e.description}\n${e.category}`.toLowerCase().includes(text))
             .sort((a, b) => (a.linkName < b.linkName ? -1 : 1))
             .slice(0, limit + 1)
             .map((e) => toPredefinedView(e));

@@ -6,6 +6,7 @@ import {
   ErrorCodes,
   type ConnectionCreated,
   type ConnectionEvent,
+  type ReauthorizationRequired,
   type RefreshCredentialReply,
   type StoredCredential,
   type TokenRefreshed,
@@ -156,7 +157,7 @@ export class Refresher {
     if (client.grantType === 'authorization_code' && !credential.refreshToken) {
       // Nothing to refresh with: only a new authorization helps, and retrying cannot.
       await this.schedule.remove(target.credentialRef);
-      return this.failed(target, 'configuration', 'no_refresh_token', credential.expiresAt);
+      return this.reauthorizationRequired(target, credential.expiresAt);
     }
 
     let next: OAuth2Credential;
@@ -304,12 +305,33 @@ export class Refresher {
     return { outcome: 'failed', expiresAt: credential.expiresAt };
   }
 
-  /** A failure no retry cures without a person (no refresh token): recorded, not retried, and not revoked either. */
-  private async failed(target: Target, kind: FailureClass, code: string, expiresAt: string | null): Promise<RefreshResult> {
-    await this.store.append(target.streamId, 'any', [this.failure(target, code)], { metadata: { orgId: target.orgId, userId: SYSTEM_ACTOR } });
-    this.metrics.fail(kind);
-    this.logger.warn({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef, error: code }, 'token cannot be refreshed');
-    return { outcome: 'failed', expiresAt };
+  /**
+   * No refresh token: no retry cures it without a person, and the credential is not revoked either (it works until it
+   * expires). Recorded once per credential (TokenRefreshFailed and ReauthorizationRequired together, so the connection
+   * reads reauthorizationRequired and the org's webhook hears of it); later asks find it recorded and append nothing.
+   */
+  private async reauthorizationRequired(target: Target, expiresAt: string | null): Promise<RefreshResult> {
+    const code = 'no_refresh_token';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { state, version } = await this.store.aggregateStream(target.streamId, connectionDecider);
+        const current = state.status === 'active' ? state.credentials[target.key] : undefined;
+        if (current?.credentialRef !== target.credentialRef || current.reauthorizationRequired) return { outcome: 'reauthorization_required', expiresAt };
+        const required: ReauthorizationRequired = {
+          type: 'ReauthorizationRequired',
+          data: { orgId: target.orgId, linkName: target.linkName, userId: target.userId, credentialRef: target.credentialRef, reason: code, expiresAt, detectedAt: new Date().toISOString() },
+        };
+        await this.store.append(target.streamId, version, [this.failure(target, code), required], { metadata: { orgId: target.orgId, userId: SYSTEM_ACTOR } });
+        break;
+      } catch (error) {
+        // Another replica recorded it (or anything else was appended) meanwhile: read again and decide again.
+        if (error instanceof WrongExpectedVersionError && attempt < 3) continue;
+        throw error;
+      }
+    }
+    this.metrics.fail('configuration');
+    this.logger.warn({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef, error: code }, 'token cannot be refreshed; the user must authorize again');
+    return { outcome: 'reauthorization_required', expiresAt };
   }
 
   private failure(target: Target, code: string): TokenRefreshFailed {

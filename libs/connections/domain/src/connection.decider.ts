@@ -20,6 +20,8 @@ export interface Credential {
   credentialRef: string;
   revokedReason: RevokedReason | null;
   authorizedAt: string;
+  /** Its token expired (or is about to) and cannot be renewed without the user (ReauthorizationRequired). */
+  reauthorizationRequired?: boolean;
 }
 
 export type ConnectionState =
@@ -261,6 +263,13 @@ export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, Conn
       }
       case 'ConnectionDeleted':
         return { status: 'deleted' };
+      case 'ReauthorizationRequired': {
+        if (state.status !== 'active') return state;
+        const key = event.data.userId ?? OWN_CREDENTIAL;
+        const previous = state.credentials[key];
+        if (!previous || previous.credentialRef !== event.data.credentialRef) return state;
+        return { ...state, credentials: { ...state.credentials, [key]: { ...previous, reauthorizationRequired: true } } };
+      }
       case 'TokenRefreshed':
       case 'TokenRefreshFailed':
         // The credential keeps its vault entry (rewritten in place); its status changes only through a revocation.

@@ -32,6 +32,11 @@ export type ConnectionAuthorized = {
     replacesCredentialRef: string | null;
     grantedScopes: string[] | null;
     expiresAt: string | null;
+    /**
+     * Values the provider gave with this credential, as the service's catalog entry declares them (Salesforce's
+     * instance, QuickBooks' realm id…): they fill its templated URLs for calls with this credential. Never a secret.
+     */
+    parameters?: Record<string, string>;
     authorizedBy: string;
     authorizedAt: string;
   };
@@ -91,7 +96,17 @@ export type TokenRefreshFailed = {
   };
 };
 
-export type ConnectionEvent = ConnectionCreated | ConnectionAuthorized | ConnectionEdited | ConnectionRevoked | ConnectionDeleted | TokenRefreshed | TokenRefreshFailed;
+/**
+ * An OAuth 2 credential's access token has expired, or is about to, and cannot be renewed without the user: the
+ * provider issued no refresh token (`no_refresh_token`). Recorded once per credential; calls through it answer
+ * `reauthorization_required` until the user authorizes again (ConnectionAuthorized clears it).
+ */
+export type ReauthorizationRequired = {
+  type: 'ReauthorizationRequired';
+  data: { orgId: string; linkName: string; userId: string | null; credentialRef: string; reason: 'no_refresh_token'; expiresAt: string | null; detectedAt: string };
+};
+
+export type ConnectionEvent = ConnectionCreated | ConnectionAuthorized | ConnectionEdited | ConnectionRevoked | ConnectionDeleted | TokenRefreshed | TokenRefreshFailed | ReauthorizationRequired;
 
 export function connectionStreamId(orgId: string, linkName: string): string {
   return `connection-${orgId}.${linkName}`;

@@ -15,6 +15,28 @@ const HostSchema = z
   .regex(/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/, 'must be a host name such as api.example.com or *.example.com');
 const SecretSchema = z.string().min(1, 'must not be empty').max(4096);
 
+/** Parameters the OAuth 2 client sets itself: a service may not set them in its extra parameters. */
+export const RESERVED_AUTHORIZE_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'] as const;
+export const RESERVED_TOKEN_PARAMS = ['client_id', 'client_secret', 'grant_type', 'code', 'redirect_uri', 'refresh_token', 'code_verifier', 'scope'] as const;
+
+/**
+ * Provider-specific parameters (`access_type`, `prompt`, `audience`, `resource`…): name → value, at most 20. The names the
+ * OAuth client sets itself are refused, so an extra parameter can never replace the redirect URI, the state or PKCE.
+ */
+function extraParamsSchema(reserved: readonly string[]) {
+  return z
+    .record(z.string(), z.string().min(1, 'must not be empty').max(500))
+    .refine((params) => Object.keys(params).length <= 20, 'at most 20 parameters')
+    .superRefine((params, ctx) => {
+      for (const name of Object.keys(params)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be a parameter name (letters, digits, _ . -)' });
+        else if (reserved.includes(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by Plugboard itself and cannot be overridden` });
+      }
+    });
+}
+export const ExtraAuthorizeParamsSchema = extraParamsSchema(RESERVED_AUTHORIZE_PARAMS);
+export const ExtraTokenParamsSchema = extraParamsSchema(RESERVED_TOKEN_PARAMS);
+
 export const ApiKeyParamSchema = z.strictObject({
   name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'must hold only letters, digits, dots, dashes or underscores'),
   displayName: DisplayNameSchema,
@@ -74,6 +96,10 @@ export const CreateServiceInputSchema = z.discriminatedUnion('authType', [
       paramType: z.enum(['query', 'header']),
       scopes: z.array(OAuth2ScopeSchema).max(100).default([]),
       scopeDelimiter: z.enum(['comma', 'space', 'plus']).default('comma'),
+      /** Added to the authorize redirect (e.g. `{"access_type": "offline", "prompt": "consent"}` for a refresh token). */
+      extraAuthorizeParams: ExtraAuthorizeParamsSchema.optional(),
+      /** Added to every token request: code exchange, refresh, client credentials (e.g. `{"audience": "…"}`). */
+      extraTokenParams: ExtraTokenParamsSchema.optional(),
     }),
   }),
 ]);
@@ -115,6 +141,9 @@ export const EditServiceInputSchema = z.strictObject({
       revokeUrl: UrlSchema.optional(),
       paramType: z.enum(['query', 'header']).optional(),
       scopes: z.array(OAuth2ScopeSchema).max(100).optional(),
+      /** Replaces the whole set ({} removes them all). */
+      extraAuthorizeParams: ExtraAuthorizeParamsSchema.optional(),
+      extraTokenParams: ExtraTokenParamsSchema.optional(),
     })
     .optional(),
 });
@@ -130,6 +159,8 @@ export const ListServicesRequestSchema = z.strictObject({
   actor: ActorSchema,
   type: z.enum(['predefined', 'custom']).optional(),
   authType: AuthTypeSchema.optional(),
+  /** A predefined service's category (`crm`, `accounting`…); custom services have none, so it lists predefined ones only. */
+  category: z.string().regex(/^[a-z_]{1,40}$/, 'must be a category such as crm or accounting').optional(),
   /** Case-insensitive text in the name, link name or description. */
   q: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1, 'must be between 1 and 200').max(200, 'must be between 1 and 200').default(50),

@@ -29,6 +29,9 @@ export type ServiceCreated = {
       paramType: 'query' | 'header';
       scopes: { name: string; displayName: string }[];
       scopeDelimiter: 'comma' | 'space' | 'plus';
+      /** Absent in events recorded before custom services took extra parameters. */
+      extraAuthorizeParams?: Record<string, string>;
+      extraTokenParams?: Record<string, string>;
       clientSecretRef: string;
     };
     createdAt: string;

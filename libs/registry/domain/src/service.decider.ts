@@ -63,6 +63,11 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** A parameter map in name order, so that the order they were sent in is not a change. */
+function sorted(params: Record<string, string>): [string, string][] {
+  return Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 function create(command: CreateService, state: ServiceState): ServiceEvent[] {
   const { input, orgId, owner, secretRef, predefinedName, now } = command.data;
   if (predefinedName) {
@@ -97,7 +102,12 @@ function create(command: CreateService, state: ServiceState): ServiceEvent[] {
       return [{ type: 'ServiceCreated', data: { ...base, oauth1: { ...oauth1, consumerSecretRef: requireRef() } } }];
     }
     case 'oauth2': {
-      const { clientSecret: _secret, ...oauth2 } = input.oauth2;
+      const { clientSecret: _secret, extraAuthorizeParams, extraTokenParams, ...oauth2 } = input.oauth2;
+      // Recorded only when given, so a service without them reads as it did before they existed.
+      const extras = {
+        ...(extraAuthorizeParams && Object.keys(extraAuthorizeParams).length > 0 ? { extraAuthorizeParams } : {}),
+        ...(extraTokenParams && Object.keys(extraTokenParams).length > 0 ? { extraTokenParams } : {}),
+      };
       return [
         {
           type: 'ServiceCreated',
@@ -108,6 +118,7 @@ function create(command: CreateService, state: ServiceState): ServiceEvent[] {
               authorizeUrl: oauth2.authorizeUrl ?? null,
               refreshTokenUrl: oauth2.refreshTokenUrl ?? null,
               revokeUrl: oauth2.revokeUrl ?? null,
+              ...extras,
               clientSecretRef: requireRef(),
             },
           },
@@ -189,8 +200,16 @@ function diff(service: ServiceDefinition, changes: EditServiceInput, secretRef: 
     if (Object.keys(oauth1).length > 0) out.oauth1 = oauth1;
   }
   if (changes.oauth2 && service.oauth2) {
-    const { clientSecret, grantType: _g, scopeDelimiter: _d, scopes, ...rest } = changes.oauth2;
+    const { clientSecret, grantType: _g, scopeDelimiter: _d, scopes, extraAuthorizeParams, extraTokenParams, ...rest } = changes.oauth2;
     const oauth2: NonNullable<typeof out.oauth2> = {};
+    // Like the URLs, extra parameters change what a provider grants: an edit is recorded (and revokes), a resend is not.
+    const extras = { extraAuthorizeParams, extraTokenParams };
+    for (const [key, value] of Object.entries(extras) as [keyof typeof extras, Record<string, string> | undefined][]) {
+      if (value !== undefined && !same(sorted(value), sorted(service.oauth2[key] ?? {}))) {
+        oauth2[key] = value;
+        changedFields.push(`oauth2.${key}`);
+      }
+    }
     for (const [key, value] of Object.entries(rest) as [keyof typeof rest, string][]) {
       if (value !== undefined && value !== service.oauth2[key]) {
         Object.assign(oauth2, { [key]: value });

@@ -210,6 +210,26 @@ describe('service decider: edit (seed 004’s table)', () => {
       .then([edited(['oauth2.revokeUrl'], { oauth2: { revokeUrl: 'https://svc.example/revoke' } })]);
   });
 
+  it('OAuth 2: records extra authorize and token parameters when given', () => {
+    const block = oauth2Service.data.oauth2 as NonNullable<ServiceCreated['data']['oauth2']>;
+    const { clientSecretRef: _ref, ...oauth2 } = block;
+    const extras = { extraAuthorizeParams: { access_type: 'offline', prompt: 'consent' }, extraTokenParams: { audience: 'https://api.svc.example' } };
+    spec
+      .given([])
+      .when(createCommand({ name: 'Svc', linkName: 'svc', authType: 'oauth2', baseUrl: base.baseUrl, oauth2: { ...oauth2, authorizeUrl: 'https://svc.example/authorize', refreshTokenUrl: undefined, revokeUrl: undefined, clientSecret: 's', ...extras } }, 'ref-1'))
+      .then([{ ...oauth2Service, data: { ...oauth2Service.data, oauth2: { ...block, ...extras } } }]);
+  });
+
+  it('OAuth 2: edits the extra parameters like the URLs (a change is recorded, the same set in another order is not)', () => {
+    const withExtras: ServiceCreated = { ...oauth2Service, data: { ...oauth2Service.data, oauth2: { ...oauth2Service.data.oauth2!, extraAuthorizeParams: { access_type: 'offline', prompt: 'consent' } } } };
+    spec
+      .given([oauth2Service])
+      .when(editCommand({ oauth2: { extraAuthorizeParams: { prompt: 'consent' }, extraTokenParams: { resource: 'https://api.svc.example' } } }))
+      .then([edited(['oauth2.extraAuthorizeParams', 'oauth2.extraTokenParams'], { oauth2: { extraAuthorizeParams: { prompt: 'consent' }, extraTokenParams: { resource: 'https://api.svc.example' } } })]);
+    spec.given([withExtras]).when(editCommand({ oauth2: { extraAuthorizeParams: { prompt: 'consent', access_type: 'offline' } } })).then([]);
+    spec.given([withExtras]).when(editCommand({ oauth2: { extraAuthorizeParams: {} } })).then([edited(['oauth2.extraAuthorizeParams'], { oauth2: { extraAuthorizeParams: {} } })]);
+  });
+
   it('OAuth 2: adds scopes', () => {
     const scopes = [
       { name: 'read', displayName: 'Read' },

@@ -93,8 +93,8 @@ export class ServiceAuth {
       revokeUrl: o.revokeUrl ?? null,
       scopeDelimiter: o.scopeDelimiter,
       pkce: true,
-      extraAuthorizeParams: {},
-      extraTokenParams: {},
+      extraAuthorizeParams: { ...(o.extraAuthorizeParams ?? {}) },
+      extraTokenParams: { ...(o.extraTokenParams ?? {}) },
     };
   }
 

@@ -6,11 +6,18 @@
 // Configuration arrives as JSON in the PLUGBOARD_TEST_AS_CONFIG environment variable:
 //   { redirectUris: string[], accessTokenTtlSeconds: number, refreshTokenTtlSeconds: number,
 //     clients: [{ client_id, client_secret, token_endpoint_auth_method }],
-//     accounts?: { "<account id>": { "<claim>": value, … } } }
+//     accounts?: { "<account id>": { "<claim>": value, … } },
+//     strictRefreshTokens?: boolean, tokenResponseExtras?: object, callbackExtras?: { "<name>": "<value>" } }
+//   strictRefreshTokens: refresh tokens as strict providers issue them: only for the offline_access scope, which
+//        (OIDC Core §11) is granted only when the authorization request carried prompt=consent.
+//   tokenResponseExtras: fields added to every successful token response (Salesforce's instance_url, Slack's team…).
+//   callbackExtras: parameters added to the redirect back to the client (QuickBooks' realmId, Shopify's shop…).
 //
 // Test-only extras, served next to the provider on the same port:
 //   GET  /__test/stats  → {"tokenRequests": n, "revocationRequests": n}  (requests that reached the endpoints)
 //   POST /__test/reset  → resets those counters
+//   GET  /__test/last-token-request → the last token request's form parameters, secrets (code, tokens, verifier,
+//        client secret) left out
 //   GET  /interaction/:uid  → browserless interaction: logs in the fixed account "test-user" and consents to
 //        every requested scope, or denies with access_denied when the authorization request carried
 //        `test_decision=deny` (an extraParam the provider is configured to keep).
@@ -29,6 +36,10 @@ const accessTokenTtl = config.accessTokenTtlSeconds ?? 60;
 const refreshTokenTtl = config.refreshTokenTtlSeconds ?? 3600;
 const clients = config.clients;
 const accounts = config.accounts ?? null;
+const tokenResponseExtras = config.tokenResponseExtras ?? null;
+const callbackExtras = config.callbackExtras ?? null;
+const SECRET_PARAMS = new Set(['code', 'code_verifier', 'client_secret', 'refresh_token', 'client_assertion']);
+let lastTokenRequest = {};
 const ACCOUNT_ID = 'test-user';
 
 const routes = {
@@ -67,7 +78,21 @@ async function handle(req, res) {
     res.end();
     return;
   }
-  if (req.method === 'POST' && url.pathname === routes.token) counters.tokenRequests += 1;
+  if (url.pathname === '/__test/last-token-request' && req.method === 'GET') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(lastTokenRequest));
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === routes.token) {
+    counters.tokenRequests += 1;
+    // Read here to record it; oidc-provider then parses the body it is handed (req.body) instead of the stream.
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    req.body = Buffer.concat(chunks).toString();
+    lastTokenRequest = Object.fromEntries([...new URLSearchParams(req.body)].filter(([name]) => !SECRET_PARAMS.has(name)));
+    if (tokenResponseExtras) addToJsonAnswer(res, tokenResponseExtras);
+  }
+  if (callbackExtras) addToRedirectBack(res, callbackExtras);
   if (req.method === 'POST' && url.pathname === routes.revocation) counters.revocationRequests += 1;
 
   if (url.pathname.startsWith('/interaction/') && req.method === 'GET') {
@@ -79,6 +104,32 @@ async function handle(req, res) {
     return;
   }
   provider.callback()(req, res);
+}
+
+// Merges fields into a successful JSON answer as it is sent (koa sets the headers, then ends with the body).
+function addToJsonAnswer(res, extras) {
+  const end = res.end.bind(res);
+  res.end = (body, ...rest) => {
+    if (res.statusCode === 200 && body && String(res.getHeader('content-type') ?? '').includes('json')) {
+      const merged = JSON.stringify({ ...JSON.parse(body.toString()), ...extras });
+      res.setHeader('content-length', Buffer.byteLength(merged));
+      return end(merged, ...rest);
+    }
+    return end(body, ...rest);
+  };
+}
+
+// Adds parameters to a redirect back to a registered redirect URI, as providers that send data with the code do.
+function addToRedirectBack(res, extras) {
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => {
+    if (String(name).toLowerCase() === 'location' && typeof value === 'string' && redirectUris.some((uri) => value.startsWith(uri))) {
+      const back = new URL(value);
+      if (back.searchParams.has('code')) for (const [key, extra] of Object.entries(extras)) back.searchParams.set(key, extra);
+      return setHeader(name, back.href);
+    }
+    return setHeader(name, value);
+  };
 }
 
 // The interaction a browser user would go through, decided without one.
@@ -179,7 +230,8 @@ provider = new Provider(issuer, {
   pkce: { required: () => true },
   // Refresh tokens for every authorization code grant of a client allowed to refresh, as most OAuth 2
   // providers do (oidc-provider's default wants offline_access AND prompt=consent).
-  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  issueRefreshToken: async (_ctx, client, code) =>
+    client.grantTypeAllowed('refresh_token') && (!config.strictRefreshTokens || code.scopes.has('offline_access')),
   // Every refresh rotates the refresh token; presenting a consumed one fails with invalid_grant
   // (and revokes the whole grant, as the spec's reuse detection suggests).
   rotateRefreshToken: true,

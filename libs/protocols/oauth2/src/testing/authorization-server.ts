@@ -23,6 +23,15 @@ export interface AuthorizationServerOptions {
    * instead of the automatic login of the fixed account `test-user`.
    */
   accounts?: Record<string, Record<string, string>>;
+  /**
+   * Refresh tokens as strict providers (Google, Microsoft) issue them: only when asked, i.e. for the `offline_access`
+   * scope, which oidc-provider grants only to an authorization request with `prompt=consent` (OIDC Core §11).
+   */
+  strictRefreshTokens?: boolean;
+  /** Fields added to every successful token response (Salesforce's `instance_url`, Zoho's `api_domain`, Slack's `team`). */
+  tokenResponseExtras?: Record<string, unknown>;
+  /** Parameters added to the redirect back with the code (QuickBooks' `realmId`, Shopify's `shop`). */
+  callbackExtras?: Record<string, string>;
 }
 
 export interface TestClient {
@@ -50,6 +59,8 @@ export interface TestAuthorizationServer {
   /** POST requests that reached the revocation endpoint since start or the last `resetCounters()`. */
   revocationRequests(): Promise<number>;
   resetCounters(): Promise<void>;
+  /** The form parameters of the last token request, without its secrets (code, tokens, verifier, client secret). */
+  lastTokenRequest(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +82,9 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 60,
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 3600,
     accounts: options.accounts,
+    strictRefreshTokens: options.strictRefreshTokens ?? false,
+    tokenResponseExtras: options.tokenResponseExtras,
+    callbackExtras: options.callbackExtras,
     clients: Object.values(clients).map((c) => ({
       client_id: c.clientId,
       client_secret: c.clientSecret,
@@ -106,6 +120,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     resetCounters: async () => {
       await fetch(`${issuer}/__test/reset`, { method: 'POST' });
     },
+    lastTokenRequest: async () => (await (await fetch(`${issuer}/__test/last-token-request`)).json()) as Record<string, string>,
     stop: () => stopChild(child),
   };
 }
