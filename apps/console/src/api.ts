@@ -26,7 +26,9 @@ export class ApiError extends Error {
 
   /** The sentence about one field (`path` as the API names it, e.g. `oauth2.clientId`), if the error names it. */
   about(path: string): string | undefined {
-    const issue = this.details.find((detail) => detail.path === path || detail.path.startsWith(`${path}.`));
+    // Over the bus a field may be named inside its request (`service.oauth1.clientId`): the tail is what the form knows.
+    const tail = (detail: string) => detail.replace(/^(service|connection|changes|authorization)\./, '');
+    const issue = this.details.find((detail) => tail(detail.path) === path || tail(detail.path).startsWith(`${path}.`));
     return issue?.message;
   }
 }

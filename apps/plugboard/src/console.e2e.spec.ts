@@ -1,0 +1,381 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
+import { freePort } from '@plugboard/runtime';
+import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
+import { CHROMIUM } from './test-support/test-tools';
+import { startTestSystem, type TestSystem } from './test-support/test-system';
+import { startUpstream, type Upstream } from './test-support/upstream';
+
+const API_KEY_VALUE = 'crm-console-key-0042';
+const BASIC_PASSWORD = 'billing-console-pw-7';
+const DOCS = join(WORKSPACE_ROOT, 'docs');
+
+/*
+ * The console as a person uses it, in Debian's Chromium (playwright-core): sign in through the org's identity
+ * provider, create a custom service of each auth type with the seeds' fields, create and connect connections (API key
+ * in a form, OAuth 2 against a real oidc-provider), copy the snippet, edit, revoke, enable and delete, edit a service
+ * and see how many connections it revokes, and a connect link completed by a second person in a second browser.
+ * Every control is found by its visible label or its role and name, as a screen reader would find it.
+ */
+describe('console', () => {
+  let sys: TestSystem;
+  let base: string;
+  let up: Upstream;
+  let as: TestAuthorizationServer;
+  let browser: Browser;
+  let product: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the console's browser test needs Debian's chromium (npm test installs it on Debian as root)`);
+    if (!existsSync(join(WORKSPACE_ROOT, 'apps/console/dist/index.html'))) throw new Error('The console is not built: run node tools/build-console.js (npm ci and the console:build target do)');
+    up = await startUpstream();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    as = await startAuthorizationServer({
+      redirectUris: [`${base}/dashboard/callback`, `${base}/console/callback`, `${base}/v1/session/callback`, `${base}/v1/oauth/callback`],
+      accessTokenTtlSeconds: 1800,
+      accounts: {
+        ada: { name: 'Ada Admin', plugboard_org: 'acme', plugboard_role: 'admin' },
+        bob: { name: 'Bob Builder', plugboard_org: 'acme', plugboard_role: 'member' },
+      },
+    });
+    const oidc = { authorizeUrl: as.authorizeUrl, tokenUrl: as.tokenUrl, userinfoUrl: as.userinfoUrl, clientId: as.clients.post.clientId, clientSecret: as.clients.post.clientSecret, scope: 'openid profile plugboard' };
+    sys = await startTestSystem({ PORT: String(port), PLUGBOARD_PUBLIC_URL: base, PLUGBOARD_OPERATOR_OIDC: JSON.stringify(oidc), PLUGBOARD_DASHBOARD_SESSION_SECRET: `console-session-${'s'.repeat(24)}` });
+    // A product's key (keys made without a user act for the user X-User-Id names): it hands bob a connect link.
+    product = await sys.key('acme', 'admin');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(DOCS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await as?.stop();
+    await sys?.close();
+    await up?.close();
+  });
+
+  /** Clicks what sends the browser to the provider, logs in there when it asks (a person types their account), and returns to Plugboard. */
+  async function throughProvider(page: Page, account: string, click: () => Promise<void>): Promise<void> {
+    const before = page.url();
+    await Promise.all([page.waitForURL((url) => url.href !== before), click()]);
+    if (new URL(page.url()).origin === new URL(as.issuer).origin) {
+      await page.fill('input[name=login]', account);
+      await Promise.all([page.waitForURL((url) => url.origin === base), page.click('button[type=submit]')]);
+    }
+    await page.waitForLoadState('load');
+  }
+
+  async function signIn(context: BrowserContext, account: string): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(`${base}/console`);
+    await page.getByRole('heading', { name: 'Sign in to Plugboard' }).waitFor();
+    await throughProvider(page, account, () => page.getByRole('link', { name: 'Sign in with your organization' }).click());
+    if (!new URL(page.url()).pathname.startsWith('/console')) await page.goto(`${base}/console`);
+    await page.getByRole('heading', { name: 'My Connections' }).waitFor();
+    return page;
+  }
+
+  /** A browser context of its own (a person's browser), quick to fail: the whole file stays well under 3 minutes. */
+  async function newContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+    const context = await browser.newContext(options);
+    context.setDefaultTimeout(15_000);
+    return context;
+  }
+
+  const heading = (page: Page, name: string) => page.getByRole('heading', { name, exact: true, level: 1 }).waitFor();
+
+  it('serves the app to a browser without a session, with its sign-in page, a strict policy and cached assets', async () => {
+    const page = await fetch(`${base}/console/connections/anything`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe');
+    const html = await page.text();
+    const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    const script = await fetch(`${base}${asset}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect((await fetch(`${base}/console/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
+    // Nothing on the page comes from elsewhere.
+    expect(html).not.toMatch(/https?:\/\//);
+
+    const context = await newContext();
+    const tab = await context.newPage();
+    const outside: string[] = [];
+    tab.on('request', (request) => {
+      if (!request.url().startsWith(base) && !request.url().startsWith('data:')) outside.push(request.url());
+    });
+    const violations: string[] = [];
+    tab.on('console', (message) => message.text().includes('Content Security Policy') && violations.push(message.text()));
+    await tab.goto(`${base}/console`);
+    await heading(tab, 'Sign in to Plugboard');
+    expect(await tab.getByRole('link', { name: 'Sign in with your organization' }).count()).toBe(1);
+    expect(outside).toEqual([]);
+    expect(violations).toEqual([]);
+    await tab.screenshot({ path: join(DOCS, 'console-sign-in.png') });
+    await context.close();
+  }, 60_000);
+
+  it('lets a person create a custom service of each auth type, with errors next to the fields they name', async () => {
+    const context = await newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, 'ada');
+    // An admin reaches the ops dashboard from the console.
+    expect(await page.getByRole('link', { name: 'Ops dashboard' }).getAttribute('href')).toBe('/dashboard');
+    expect(await page.locator('header').innerText()).toContain('Ada Admin');
+
+    const newService = async () => {
+      await page.getByRole('navigation', { name: 'Connections' }).getByRole('link', { name: '+ New Connection' }).click();
+      await heading(page, 'New Connection');
+      await page.getByRole('link', { name: 'Custom Service', exact: true }).click();
+      await page.getByRole('link', { name: '+ Create New Service' }).click();
+      await heading(page, 'Create Your Own Service');
+    };
+    const created = async (name: string) => {
+      await page.getByRole('button', { name: 'Create Service' }).click();
+      await heading(page, name);
+    };
+
+    // API Key, with the link name proposed from the name as it is typed.
+    await newService();
+    await page.getByLabel('Service Name').fill('Acme CRM');
+    expect(await page.getByLabel('Service Link Name').inputValue()).toBe('acme_crm');
+    await page.getByLabel('Service Link Name').fill('crm');
+    await page.getByLabel('Authentication Type').selectOption('api_key');
+    await page.getByLabel('API base URL').fill(`${up.base}/v1`);
+    await page.getByLabel('Actual Parameter').fill('X-Api-Key');
+    await page.getByLabel('Parameter Display Name').fill('API key');
+    await page.getByLabel('Param Type').selectOption('header');
+    await page.screenshot({ path: join(DOCS, 'console-custom-service.png'), fullPage: true });
+    await created('Acme CRM');
+
+    // Basic; first with a link name that is taken: the error is under the link name field.
+    await newService();
+    await page.getByLabel('Service Name').fill('Billing');
+    await page.getByLabel('Service Link Name').fill('crm');
+    await page.getByLabel('Authentication Type').selectOption('basic');
+    await page.getByLabel('API base URL').fill(up.base);
+    await page.getByRole('button', { name: 'Create Service' }).click();
+    const linkNameField = page.locator('.field', { has: page.getByLabel('Service Link Name') });
+    await linkNameField.locator('.field-error').waitFor();
+    expect(await linkNameField.locator('.field-error').innerText()).toMatch(/crm/);
+    expect(await page.getByLabel('Service Link Name').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Service Link Name').fill('billing');
+    await created('Billing');
+
+    // OAuth 1: seed 004's fields; a malformed URL is named under its own field.
+    await newService();
+    await page.getByLabel('Service Name').fill('Tweets');
+    await page.getByLabel('Authentication Type').selectOption('oauth1');
+    await page.getByLabel('Consumer Key').fill('consumer-key');
+    await page.getByLabel('Consumer Secret').fill('consumer-secret');
+    await page.getByLabel('Request Token URL').fill('not a url');
+    await page.getByLabel('Authorize URL').fill('https://api.tweets.example/oauth/authorize');
+    await page.getByLabel('Access Token URL').fill('https://api.tweets.example/oauth/access_token');
+    await page.getByLabel('Param Type').selectOption('query');
+    await page.getByRole('button', { name: 'Create Service' }).click();
+    const requestTokenField = page.locator('.field', { has: page.getByLabel('Request Token URL') });
+    await requestTokenField.locator('.field-error').waitFor();
+    expect(await requestTokenField.locator('.field-error').innerText()).toMatch(/URL/);
+    await page.getByLabel('Request Token URL').fill('https://api.tweets.example/oauth/request_token');
+    await created('Tweets');
+
+    // OAuth 2 against the test authorization server, with a scope and its display name; its callback URLs are shown.
+    await newService();
+    await page.getByLabel('Service Name').fill('CRM OAuth');
+    await page.getByLabel('Service Link Name').fill('crm_oauth');
+    await page.getByLabel('Authentication Type').selectOption('oauth2');
+    await page.getByLabel('API base URL').fill(up.base);
+    await page.getByLabel('Grant Type').selectOption('authorization_code');
+    await page.getByLabel('Client ID').fill(as.clients.basic.clientId);
+    await page.getByLabel('Client Secret').fill(as.clients.basic.clientSecret);
+    await page.getByLabel('Authorize URL').fill(as.authorizeUrl);
+    await page.getByLabel('Access Token URL').fill(as.tokenUrl);
+    await page.getByLabel('Param Type').selectOption('header');
+    await page.getByRole('button', { name: '+ Add Scope' }).click();
+    await page.getByLabel('Scope', { exact: true }).fill('api:read');
+    await page.getByLabel('Scope Display Name').fill('Read records');
+    await page.getByLabel('Scope Delimiter').selectOption('space');
+    expect(await page.locator('.callbacks').innerText()).toContain('/v1/oauth/callback');
+    await created('CRM OAuth');
+    expect(await page.locator('.callbacks').innerText()).toContain(`${base}/v1/oauth/callback`);
+    await page.screenshot({ path: join(DOCS, 'console-service.png'), fullPage: true });
+
+    const services = (await sys.call('GET', '/v1/services?type=custom', product, undefined, 'ada')).body.items;
+    expect(services.map((s: any) => [s.linkName, s.authType, s.owner])).toEqual([
+      ['billing', 'basic', 'ada'],
+      ['crm', 'api_key', 'ada'],
+      ['crm_oauth', 'oauth2', 'ada'],
+      ['tweets', 'oauth1', 'ada'],
+    ]);
+    // The secret went to the service, and no page ever shows it again.
+    expect(await page.content()).not.toContain(as.clients.basic.clientSecret);
+    await context.close();
+  }, 90_000);
+
+  it('creates and connects connections, shows the snippet, and edits, revokes, enables and deletes them', async () => {
+    const context = await newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    const page = await signIn(context, 'ada');
+
+    // API key: "Create and Connect", then the form labelled with the parameter's display name.
+    await page.goto(`${base}/console/services/crm`);
+    await heading(page, 'Acme CRM');
+    await page.getByLabel('Connection Name').fill('Sales CRM');
+    expect(await page.getByLabel('Connection Link Name').inputValue()).toBe('sales_crm');
+    await page.getByRole('button', { name: 'Create and Connect' }).click();
+    await page.getByLabel('API key').fill(API_KEY_VALUE);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await heading(page, 'Sales CRM');
+    expect(await page.locator('[data-field=status]').innerText()).toContain('Connected');
+
+    // The snippet, copied with its button, works as it says (the API sees the key Plugboard added).
+    await page.getByRole('heading', { name: 'Code snippet' }).waitFor();
+    expect(await page.locator('#snippet-panel').innerText()).toContain('sales_crm');
+    await page.getByRole('button', { name: 'Copy snippet' }).click();
+    await page.getByText('✓ Copied').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('"connection":"sales_crm"');
+    await page.getByRole('tab', { name: 'TypeScript' }).click();
+    expect(await page.locator('#snippet-panel').innerText()).toContain('sales_crm');
+    expect((await sys.call('POST', '/v1/invoke', product, { connection: 'sales_crm', method: 'GET', url: '/records' }, 'ada')).body.status).toBe(200);
+    // The timeline says what happened.
+    await eventually(async () => {
+      await page.reload();
+      await page.locator('.timeline li[data-event-type=ConnectionAuthorized]').waitFor({ timeout: 2000 });
+    });
+    await page.screenshot({ path: join(DOCS, 'console-connection.png'), fullPage: true });
+
+    // Edit: name only (an API key service has no scopes).
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Connection Name').fill('Sales CRM (EU)');
+    await page.getByRole('button', { name: 'Update' }).click();
+    await heading(page, 'Sales CRM (EU)');
+
+    // Revoke, in the pop-up that asks again; then Enable with the key.
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('[data-field=status]', { hasText: 'Revoked' }).waitFor();
+    expect((await sys.call('POST', '/v1/invoke', product, { connection: 'sales_crm', method: 'GET', url: '/records' }, 'ada')).body.error.code).toBe('connection_revoked');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByLabel('API key').fill(API_KEY_VALUE);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page.locator('[data-field=status]', { hasText: 'Connected' }).waitFor();
+
+    // Basic: username and password.
+    await page.goto(`${base}/console/services/billing`);
+    await page.getByLabel('Connection Name').fill('Billing main');
+    await page.getByRole('button', { name: 'Create and Connect' }).click();
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password').fill(BASIC_PASSWORD);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await heading(page, 'Billing main');
+    expect(await page.locator('[data-field=status]').innerText()).toContain('Connected');
+
+    // OAuth 2: the provider's page, consent, back on the connection's page, connected.
+    await page.goto(`${base}/console/services/crm_oauth`);
+    await page.getByLabel('Connection Name').fill('CRM records');
+    expect(await page.getByLabel('Read records (api:read)').isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Create and Connect' }).click();
+    await throughProvider(page, 'ada', () => page.getByRole('button', { name: 'Connect to CRM OAuth' }).click());
+    await heading(page, 'CRM records');
+    expect(await page.locator('.alert-success').innerText()).toContain('Connected');
+    expect(await page.locator('[data-field=status]').innerText()).toContain('Connected');
+    expect(await page.locator('[data-field=scopes]').innerText()).toContain('api:read');
+    expect((await sys.call('POST', '/v1/invoke', product, { connection: 'crm_records', method: 'GET', url: '/records' }, 'ada')).body.status).toBe(200);
+
+    // Delete, with "Yes, Delete": gone from My Connections.
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, Delete' }).click();
+    await heading(page, 'My Connections');
+    await page.locator('[data-connection=sales_crm]').waitFor();
+    expect(await page.locator('[data-connection=crm_records]').count()).toBe(0);
+    await page.screenshot({ path: join(DOCS, 'console-connections.png'), fullPage: true });
+
+    // Editing the service says first how many connections it revokes, and then it does.
+    await page.goto(`${base}/console/services/crm`);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await heading(page, 'Edit Acme CRM');
+    expect(await page.getByTestId('revoke-count').innerText()).toContain('the 1 connection');
+    await page.getByLabel('Service Name').fill('Acme CRM v2');
+    await page.getByRole('button', { name: 'Update' }).click();
+    await heading(page, 'Acme CRM v2');
+    await eventually(async () => expect((await sys.call('GET', '/v1/connections/sales_crm', product, undefined, 'ada')).body).toMatchObject({ status: 'revoked', revokedReason: 'service_edited' }));
+
+    // The secrets typed in the forms are nowhere on the pages.
+    for (const secret of [API_KEY_VALUE, BASIC_PASSWORD]) expect(await page.content()).not.toContain(secret);
+    await context.close();
+  }, 120_000);
+
+  it('lets a second person complete a connect link in their own browser', async () => {
+    const adaContext = await newContext({ viewport: { width: 1280, height: 900 } });
+    const ada = await signIn(adaContext, 'ada');
+    await ada.goto(`${base}/console/services/crm_oauth`);
+    await ada.getByLabel('Connection Name').fill('Team CRM');
+    await ada.getByLabel('Use credentials of login user').check();
+    await ada.getByRole('button', { name: 'Create and Connect' }).click();
+    await throughProvider(ada, 'ada', () => ada.getByRole('button', { name: 'Connect to CRM OAuth' }).click());
+    await heading(ada, 'Team CRM');
+    await adaContext.close();
+
+    // The suite's product hands bob a link to authorize his own credential.
+    const link = await sys.call('POST', '/v1/connect-links', product, { connection: 'team_crm', user: 'bob' }, 'bob');
+    expect(link.status).toBe(201);
+    expect(link.body.url).toMatch(new RegExp(`^${base}/console/connect/`));
+
+    const bobContext = await newContext({ viewport: { width: 1280, height: 900 } });
+    const bob = await bobContext.newPage();
+    await bob.goto(link.body.url);
+    await heading(bob, 'Connect CRM OAuth');
+    expect(await bob.locator('main').innerText()).toContain('You are connecting as bob');
+    expect(await bob.locator('.scope-list').innerText()).toContain('Read records');
+    await bob.screenshot({ path: join(DOCS, 'console-connect-link.png'), fullPage: true });
+    await throughProvider(bob, 'bob', () => bob.getByRole('button', { name: 'Connect', exact: true }).click());
+    expect(await bob.locator('h1').innerText()).toBe('Connected');
+    await bobContext.close();
+
+    expect((await sys.call('GET', '/v1/connections/team_crm', product, undefined, 'bob')).body.status).toBe('connected');
+    expect((await sys.call('POST', '/v1/invoke', product, { connection: 'team_crm', method: 'GET', url: '/records' }, 'bob')).body.status).toBe(200);
+    // Used once: the link's page says so.
+    const again = await newContext();
+    const page = await again.newPage();
+    await page.goto(link.body.url);
+    await page.getByText('This link has been used already').waitFor();
+    await again.close();
+  }, 90_000);
+
+  it('works at 360 px wide and from the keyboard', async () => {
+    const context = await newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    const page = await signIn(context, 'bob');
+    // Nothing wider than the screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.goto(`${base}/console/shared`);
+    await heading(page, 'Shared Connections');
+    await page.locator('[data-connection=team_crm]').waitFor();
+    await page.screenshot({ path: join(DOCS, 'console-mobile.png'), fullPage: true });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+
+    // The first Tab reaches "Skip to content"; the tabs and the connection are links in reading order.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.locator('[data-connection=team_crm] a').focus();
+    await page.keyboard.press('Enter');
+    await heading(page, 'Team CRM');
+    // Bob's copy is shared: he may revoke his own authorization, never edit or delete it.
+    expect(await page.getByRole('button', { name: 'Revoke' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+    // A member sees no link to the ops dashboard.
+    expect(await page.getByRole('link', { name: 'Ops dashboard' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading(page, 'Sign in to Plugboard');
+    await context.close();
+  }, 60_000);
+});
