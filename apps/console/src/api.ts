@@ -89,6 +89,8 @@ export const api = {
 
   services: (type: 'predefined' | 'custom') => all<ServiceView>(`/v1/services?type=${type}`),
   service: (linkName: string) => call<ServiceView>('GET', `/v1/services/${link(linkName)}`),
+  /** The deployment's callback URLs for an OAuth protocol, as any service of that auth type shows them (the same for all). */
+  callbackUrls: async (authType: 'oauth1' | 'oauth2') => (await call<Page<ServiceView>>('GET', `/v1/services?authType=${authType}&limit=1`)).items[0]?.callbackUrls ?? [],
   createService: (input: CreateServiceInput) => call<ServiceView>('POST', '/v1/services', input),
   editService: (linkName: string, changes: EditServiceInput) => call<ServiceView>('PATCH', `/v1/services/${link(linkName)}`, changes),
   deleteService: (linkName: string) => call<null>('DELETE', `/v1/services/${link(linkName)}`),

@@ -148,6 +148,9 @@ export function ServiceFormPage(props: { session: Session; linkName?: string }) 
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
+  const oauth = form.authType === 'oauth1' || form.authType === 'oauth2' ? form.authType : undefined;
+  const { data: callbackUrls } = useLoad(() => (oauth && !service ? api.callbackUrls(oauth).catch(() => []) : Promise.resolve([])), [oauth, service]);
+
   useEffect(() => {
     if (service) setForm(fromService(service));
   }, [service]);
@@ -397,7 +400,11 @@ export function ServiceFormPage(props: { session: Session; linkName?: string }) 
           </fieldset>
         )}
 
-        {(form.authType === 'oauth1' || form.authType === 'oauth2') && <CallbackUrls service={service ?? { callbackUrls: [{ region: '', url: `${location.origin}/v1/${form.authType === 'oauth1' ? 'oauth1' : 'oauth'}/callback` }] }} />}
+        {oauth && (
+          <CallbackUrls
+            service={service ?? { callbackUrls: callbackUrls?.length ? callbackUrls : [{ region: null, url: `${location.origin}/v1/${oauth === 'oauth1' ? 'oauth1' : 'oauth'}/callback` }] }}
+          />
+        )}
 
         {editing && (
           <Notice kind={revokes > 0 ? 'warning' : 'info'}>

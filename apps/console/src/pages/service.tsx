@@ -118,14 +118,13 @@ function ServiceDetails(props: { service: ServiceView }) {
   );
 }
 
-/** What `callbackUrls` holds: one redirect URI per configured region. */
+/** One redirect URI per configured region (`region` null: the deployment's own public URL). */
 type CallbackUrl = { region: string; url: string };
 
 function callbackUrlsOf(service: unknown): CallbackUrl[] {
-  const raw = (service as { callbackUrls?: unknown }).callbackUrls;
-  if (Array.isArray(raw)) return raw.filter((entry): entry is CallbackUrl => typeof entry?.url === 'string').map((entry) => ({ region: String(entry.region ?? ''), url: entry.url }));
-  if (raw && typeof raw === 'object') return Object.entries(raw as Record<string, unknown>).flatMap(([region, url]) => (typeof url === 'string' ? [{ region, url }] : []));
-  return [];
+  const raw = (service as { callbackUrls?: unknown } | undefined)?.callbackUrls;
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((entry): entry is { region: string | null; url: string } => typeof entry?.url === 'string').map((entry) => ({ region: entry.region ?? '', url: entry.url }));
 }
 
 /** Seed 004: "when registering a client in the service's developer console, the callback URL needs to be …", per region. */
