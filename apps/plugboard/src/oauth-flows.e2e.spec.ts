@@ -228,6 +228,6 @@ describe('OAuth authorization flows', () => {
     await sys.call('POST', '/v1/connections', alice, { name: 'GitHub', linkName: 'gh', service: 'github' });
     const refused = await sys.call('POST', '/v1/connections/gh/authorize', alice, {});
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toEqual({ code: 'service_not_configured', message: expect.stringMatching(/no OAuth client registered for GitHub/) });
+    expect(refused.body.error).toEqual({ code: 'service_not_configured', message: expect.stringMatching(/No OAuth client is registered for GitHub: an admin of this organization can register its own/) });
   });
 });

@@ -20,7 +20,11 @@ describe('real providers', () => {
   const hook = new WebhookReceiver();
 
   beforeAll(async () => {
-    sys = await startTestSystem({ PLUGBOARD_WEBHOOK_POLL_MS: '50' });
+    sys = await startTestSystem({
+      PLUGBOARD_WEBHOOK_POLL_MS: '50',
+      // The deployment-wide default for one predefined service; an org may register its own instead.
+      PLUGBOARD_PREDEFINED_CLIENTS: JSON.stringify({ github: { clientId: 'deployment-github-client', clientSecret: 'deployment-github-secret-4e1f' } }),
+    });
     // Access tokens live 3 s: long enough to connect, short enough to see one expire.
     as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3, strictRefreshTokens: true });
     alice = await sys.key('acme', 'member');
@@ -145,5 +149,68 @@ describe('real providers', () => {
     expect((await sys.call('GET', '/v1/connections/plain', alice)).body.reauthorizationRequired).toBe(false);
     expect((await sys.call('POST', '/v1/invoke', alice, { connection: 'plain', method: 'GET', url: '/me' })).body.status).toBe(200);
   }, 60_000);
-});
 
+  describe("an org's own OAuth app for a predefined service", () => {
+    const ORG_SECRET = 'org-github-secret-7d2a9c';
+    const ORG_SECRET_2 = 'org-github-secret-second-51b0';
+
+    it('PUT/DELETE /v1/services/{linkName}/client: 401 without a key, 403 for members, 4xx for what has no OAuth app', async () => {
+      const body = { clientId: 'Iv1.org', clientSecret: ORG_SECRET };
+      expect((await sys.call('PUT', '/v1/services/github/client', null, body)).status).toBe(401);
+      expect((await sys.call('DELETE', '/v1/services/github/client', null)).status).toBe(401);
+      const member = await sys.call('PUT', '/v1/services/github/client', alice, body);
+      expect({ status: member.status, code: member.body.error.code }).toEqual({ status: 403, code: 'forbidden' });
+      const unknown = await sys.call('PUT', '/v1/services/no_such_service/client', admin, body);
+      expect({ status: unknown.status, code: unknown.body.error.code }).toEqual({ status: 404, code: 'service_not_found' });
+      const custom = await sys.call('PUT', '/v1/services/strict_plain/client', admin, body);
+      expect({ status: custom.status, code: custom.body.error.code }).toEqual({ status: 404, code: 'service_not_found' });
+      const apiKey = await sys.call('PUT', '/v1/services/stripe/client', admin, body);
+      expect({ status: apiKey.status, code: apiKey.body.error.code }).toEqual({ status: 400, code: 'validation_failed' });
+      expect(apiKey.body.error.message).toMatch(/Stripe does not authorize with OAuth/);
+      const missing = await sys.call('PUT', '/v1/services/github/client', admin, { clientId: 'Iv1.org' });
+      expect({ status: missing.status, code: missing.body.error.code }).toEqual({ status: 400, code: 'validation_failed' });
+      const none = await sys.call('DELETE', '/v1/services/github/client', admin);
+      expect({ status: none.status, code: none.body.error.code }).toEqual({ status: 404, code: 'service_client_not_found' });
+      expect(await sys.sql(`SELECT 1 FROM events WHERE stream_id LIKE 'service-acme.%.client'`)).toEqual([]);
+    });
+
+    it('the deployment’s app is the default, shown without anything of it; the org’s own replaces it, secret in the vault only', async () => {
+      expect((await sys.call('GET', '/v1/services/github', alice)).body.client).toEqual({ source: 'deployment', clientId: null, clientSecret: null, updatedAt: null });
+      expect((await sys.call('GET', '/v1/services/gitlab', alice)).body.client).toEqual({ source: 'none', clientId: null, clientSecret: null, updatedAt: null });
+      expect((await sys.call('POST', '/v1/connections', alice, { name: 'GitHub', linkName: 'gh', service: 'github' })).status).toBe(201);
+      const before = new URL((await sys.call('POST', '/v1/connections/gh/authorize', alice, {})).body.authorizeUrl);
+      expect(before.searchParams.get('client_id')).toBe('deployment-github-client');
+
+      const set = await sys.call('PUT', '/v1/services/github/client', admin, { clientId: 'Iv1.org', clientSecret: ORG_SECRET });
+      expect(set.status).toBe(200);
+      expect(set.body).toMatchObject({ linkName: 'github', type: 'predefined', client: { source: 'organization', clientId: 'Iv1.org', clientSecret: '********', updatedAt: expect.any(String) } });
+      expect((await sys.call('GET', '/v1/services/github', alice)).body.client).toMatchObject({ source: 'organization', clientId: 'Iv1.org', clientSecret: '********' });
+      const after = new URL((await sys.call('POST', '/v1/connections/gh/authorize', alice, {})).body.authorizeUrl);
+      expect(after.searchParams.get('client_id')).toBe('Iv1.org');
+      // Another org still gets the deployment's.
+      const globex = await sys.key('globex', 'member');
+      expect((await sys.call('GET', '/v1/services/github', globex)).body.client.source).toBe('deployment');
+
+      const [event] = await sys.sql(`SELECT type, data FROM events WHERE stream_id = 'service-acme.github.client'`);
+      expect(event).toMatchObject({ type: 'ServiceClientSet', data: { clientId: 'Iv1.org', clientSecretRef: expect.any(String) } });
+      expect(await sys.vaultEntry(event.data.clientSecretRef, 'acme')).toBe(ORG_SECRET);
+
+      // The same app again is no change; a new secret replaces the vault entry (the old one is erased).
+      await sys.call('PUT', '/v1/services/github/client', admin, { clientId: 'Iv1.org', clientSecret: ORG_SECRET });
+      expect(await sys.sql(`SELECT 1 FROM events WHERE stream_id = 'service-acme.github.client'`)).toHaveLength(1);
+      await sys.call('PUT', '/v1/services/github/client', admin, { clientId: 'Iv1.org', clientSecret: ORG_SECRET_2 });
+      const [, second] = await sys.sql(`SELECT data FROM events WHERE stream_id = 'service-acme.github.client' ORDER BY stream_version`);
+      expect(await sys.vaultEntry(second.data.clientSecretRef, 'acme')).toBe(ORG_SECRET_2);
+      expect(await sys.vaultEntry(event.data.clientSecretRef, 'acme')).toBeNull();
+
+      const removed = await sys.call('DELETE', '/v1/services/github/client', admin);
+      expect(removed.status).toBe(200);
+      expect(removed.body.client).toEqual({ source: 'deployment', clientId: null, clientSecret: null, updatedAt: null });
+      expect(await sys.vaultEntry(second.data.clientSecretRef, 'acme')).toBeNull();
+      expect(new URL((await sys.call('POST', '/v1/connections/gh/authorize', alice, {})).body.authorizeUrl).searchParams.get('client_id')).toBe('deployment-github-client');
+
+      const everywhere = JSON.stringify(await sys.sql(`SELECT data, metadata FROM events UNION ALL SELECT to_jsonb(s), '{}' FROM services s`)) + sys.logs();
+      for (const secret of [ORG_SECRET, ORG_SECRET_2, 'deployment-github-secret-4e1f']) expect(everywhere).not.toContain(secret);
+    }, 30_000);
+  });
+});

@@ -8,9 +8,11 @@ import { CreateServiceHandler } from './handlers/create-service.handler';
 import { DeleteServiceHandler } from './handlers/delete-service.handler';
 import { EditServiceHandler } from './handlers/edit-service.handler';
 import { GetServiceHandler } from './handlers/get-service.handler';
+import { ServiceClientHandler } from './handlers/service-client.handler';
 import { CreateServices1731000001000 } from './migrations/1731000001000-create-services';
 import { ServiceListProjection } from './projections/service-list.projection';
 import { ServiceRecord } from './read-models/service.record';
+import { ServiceClients } from './read-models/service-clients';
 import { ServiceReader } from './read-models/service.reader';
 
 export const SERVICE_REGISTRY = 'service-registry';
@@ -23,9 +25,10 @@ export class ServiceRegistryModule {
     return {
       module: ServiceRegistryModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: SERVICE_REGISTRY, entities: [ServiceRecord] }), TypeOrmModule.forFeature([ServiceRecord])],
-      controllers: [CreateServiceHandler, EditServiceHandler, DeleteServiceHandler, GetServiceHandler, healthController(Subjects.registry.health, SERVICE_REGISTRY)],
+      controllers: [CreateServiceHandler, EditServiceHandler, DeleteServiceHandler, GetServiceHandler, ServiceClientHandler, healthController(Subjects.registry.health, SERVICE_REGISTRY)],
       providers: [
         ServiceReader,
+        ServiceClients,
         ServiceListProjection,
         subscriptionsProvider(ServiceListProjection),
         SubscriptionRunner,

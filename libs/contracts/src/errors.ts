@@ -30,6 +30,8 @@ export const ErrorCodes = {
   notOwner: 'not_owner',
   serviceReadOnly: 'service_read_only',
   serviceInUse: 'service_in_use',
+  /** DELETE of an org's own OAuth app for a predefined service when the org has none. */
+  serviceClientNotFound: 'service_client_not_found',
   connectionNotFound: 'connection_not_found',
   webhookNotFound: 'webhook_not_found',
   connectionInternal: 'connection_internal',

@@ -50,6 +50,7 @@ export const GRPC_STATUS: Record<ErrorCode, number> = {
   not_owner: Status.PERMISSION_DENIED,
   service_read_only: Status.PERMISSION_DENIED,
   service_in_use: Status.FAILED_PRECONDITION,
+  service_client_not_found: Status.NOT_FOUND,
   connection_not_found: Status.NOT_FOUND,
   webhook_not_found: Status.NOT_FOUND,
   connection_internal: Status.PERMISSION_DENIED,

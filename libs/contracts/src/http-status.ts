@@ -22,6 +22,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_owner: 403,
   service_read_only: 403,
   service_in_use: 409,
+  service_client_not_found: 404,
   connection_not_found: 404,
   webhook_not_found: 404,
   connection_internal: 403,

@@ -6,6 +6,7 @@ export * from './events/event';
 export * from './events/event-feed.contract';
 export * from './services/service.contract';
 export * from './services/service.events';
+export * from './services/service-client.contract';
 export * from './validation';
 export * from './characters';
 export * from './rpc';

@@ -13,6 +13,7 @@ import type {
 } from './connections/connection.contract';
 import type { AuthorizeConnectLinkRequest, ConnectLinkAuthorizeResult, ConnectLinkView, CreateConnectLinkRequest, CreatedConnectLink, DescribeConnectLinkRequest } from './connections/connect-link.contract';
 import type { ListWebhookDeliveriesRequest, RegisterWebhookRequest, WebhookDeliveryView, WebhookRequest, WebhookView, WebhookWithSecret } from './webhooks/webhook.contract';
+import type { RemoveServiceClientRequest, SetServiceClientRequest } from './services/service-client.contract';
 import type { CreateServiceRequest, DeleteServiceRequest, EditServiceRequest, GetServiceRequest, ListServicesRequest, Page, ServiceView } from './services/service.contract';
 
 export interface HealthReply {
@@ -27,6 +28,8 @@ export interface RpcContracts {
   [Subjects.registry.listServices]: { request: ListServicesRequest; response: Page<ServiceView> };
   [Subjects.registry.editService]: { request: EditServiceRequest; response: ServiceView };
   [Subjects.registry.deleteService]: { request: DeleteServiceRequest; response: { deleted: true } };
+  [Subjects.registry.setServiceClient]: { request: SetServiceClientRequest; response: ServiceView };
+  [Subjects.registry.removeServiceClient]: { request: RemoveServiceClientRequest; response: ServiceView };
   [Subjects.registry.health]: { request: Record<string, never>; response: HealthReply };
   [Subjects.connection.createConnection]: { request: CreateConnectionRequest; response: ConnectionView };
   [Subjects.connection.getConnection]: { request: ConnectionRequest; response: ConnectionView };

@@ -9,6 +9,8 @@ export const Subjects = {
     listServices: 'registry.listServices',
     editService: 'registry.editService',
     deleteService: 'registry.deleteService',
+    setServiceClient: 'registry.setServiceClient',
+    removeServiceClient: 'registry.removeServiceClient',
     health: 'registry.health',
   },
   connection: {

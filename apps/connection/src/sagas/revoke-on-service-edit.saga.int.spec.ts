@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntityManager } from 'typeorm';
-import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent } from '@plugboard/contracts';
+import { connectionStreamId, serviceClientStreamId, serviceStreamId, type ConnectionEvent, type ServiceClientEvent, type ServiceEvent } from '@plugboard/contracts';
 import { CatchUpSubscription, EventStore, type SubscriptionHandler } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
@@ -199,5 +199,23 @@ describe('revocation saga with authorizations racing the edit (PostgreSQL)', () 
     const { revoked, expected } = await revokedAndExpected('erp');
     expect(revoked).toEqual(expected);
     expect(revoked.map((k) => k.split('/')[0])).toEqual(['connection-acme.erp_early']);
+  });
+
+  it('revokes an org’s connections of a predefined service when the org’s own OAuth app changes, and no other org’s', async () => {
+    const predefined = (orgId: string, linkName: string): ConnectionEvent => ({
+      type: 'ConnectionCreated',
+      data: { orgId, linkName, name: linkName, service: { linkName: 'github', type: 'predefined', authType: 'oauth2' }, scopes: [], parameters: {}, useLoginUserCredentials: false, internal: false, owner: 'alice', createdAt: at },
+    });
+    const authorizedIn = (orgId: string, linkName: string, ref: string): ConnectionEvent => ({
+      type: 'ConnectionAuthorized',
+      data: { orgId, linkName, userId: null, credentialRef: ref, replacesCredentialRef: null, grantedScopes: null, expiresAt: null, authorizedBy: 'alice', authorizedAt: at },
+    });
+    await store.append(connectionStreamId('acme', 'gh'), 0, [predefined('acme', 'gh'), authorizedIn('acme', 'gh', '00000000-0000-4000-8000-0000000000a1')]);
+    await store.append(connectionStreamId('globex', 'gh'), 0, [predefined('globex', 'gh'), authorizedIn('globex', 'gh', '00000000-0000-4000-8000-0000000000a2')]);
+    const set: ServiceClientEvent = { type: 'ServiceClientSet', data: { orgId: 'acme', linkName: 'github', clientId: 'Iv1.org', clientSecretRef: '00000000-0000-4000-8000-0000000000a3', setBy: 'alice', setAt: at } };
+    await store.append(serviceClientStreamId('acme', 'github'), 0, [set]);
+    await new CatchUpSubscription(store, new RevokeOnServiceEditSaga(store)).catchUp();
+    const revoked = await dataSource.query(`SELECT stream_id, data->>'reason' AS reason FROM events WHERE type = 'ConnectionRevoked' AND stream_id LIKE '%.gh'`);
+    expect(revoked).toEqual([{ stream_id: 'connection-acme.gh', reason: 'service_edited' }]);
   });
 });

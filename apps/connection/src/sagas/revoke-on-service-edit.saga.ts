@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { ConnectionEvent, RecordedEvent, ServiceEdited } from '@plugboard/contracts';
+import type { ConnectionEvent, RecordedEvent, ServiceClientEvent, ServiceEdited } from '@plugboard/contracts';
 import { connectionDecider, type ConnectionState } from '@plugboard/connection-domain';
 import { compareLogPositions, EventStore, type SubscriptionHandler } from '@plugboard/event-store';
 
@@ -14,26 +14,29 @@ export const SYSTEM_ACTOR = 'plugboard';
  * before it has committed, so the same credentials are revoked however late the saga runs or however often it is
  * replayed. The revocations are appended in the saga's own transaction, with its checkpoint: a crash midway rolls
  * back the whole batch and the restart does it again, and the decider records nothing for a credential already revoked.
+ * An org's own OAuth app for a predefined service set, replaced or removed does the same to the org's connections
+ * of that service: their tokens were issued to the previous app, which can no longer refresh them.
  */
 @Injectable()
 export class RevokeOnServiceEditSaga implements SubscriptionHandler {
   readonly name = 'saga:revoke-on-service-edit';
   readonly category = 'service';
-  readonly eventTypes = ['ServiceEdited'];
+  readonly eventTypes = ['ServiceEdited', 'ServiceClientSet', 'ServiceClientRemoved'];
   readonly appends = true;
 
   constructor(private readonly store: EventStore) {}
 
   async handle(events: RecordedEvent[], manager: EntityManager): Promise<void> {
     for (const event of events) {
-      const { orgId, linkName } = event.data as ServiceEdited['data'];
+      const { orgId, linkName } = event.data as ServiceEdited['data'] | ServiceClientEvent['data'];
+      const serviceType = event.type === 'ServiceEdited' ? 'custom' : 'predefined';
       // The connections made before the edit, found in the log itself so that a read model running behind cannot hide one.
       const streams: { stream_id: string }[] = await manager.query(
         `SELECT DISTINCT stream_id FROM events
           WHERE category = 'connection' AND type = 'ConnectionCreated' AND data->>'orgId' = $1
-            AND data->'service'->>'linkName' = $2 AND data->'service'->>'type' = 'custom'
+            AND data->'service'->>'linkName' = $2 AND data->'service'->>'type' = $5
             AND (transaction_id, global_position) < ($3::xid8, $4::bigint)`,
-        [orgId, linkName, event.transactionId, event.position],
+        [orgId, linkName, event.transactionId, event.position, serviceType],
       );
       for (const { stream_id: streamId } of streams) {
         const recorded = await this.store.readStream(streamId, manager);

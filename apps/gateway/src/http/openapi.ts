@@ -20,7 +20,22 @@ const ServiceSchema: Json = {
     },
     apiKey: { type: 'object' },
     oauth1: { type: 'object' },
-    oauth2: { type: 'object' },
+    oauth2: {
+      type: 'object',
+      description:
+        'OAuth 2 settings. Custom services: extraAuthorizeParams (added to the authorize redirect, e.g. {"access_type": "offline", "prompt": "consent"}) and extraTokenParams (added to every token request, e.g. {"audience": "…"}), string to string; the names Plugboard sets itself are refused.',
+    },
+    client: {
+      type: 'object',
+      description: 'Predefined OAuth services, on GET /v1/services/{linkName}: which OAuth app the org’s connections use. organization: the org’s own (PUT …/client), secret masked; deployment: PLUGBOARD_PREDEFINED_CLIENTS (nothing of it shown); none.',
+      properties: {
+        source: { type: 'string', enum: ['organization', 'deployment', 'none'] },
+        clientId: { type: 'string', nullable: true },
+        clientSecret: { type: 'string', nullable: true, enum: ['********', null] },
+        updatedAt: { type: 'string', format: 'date-time', nullable: true },
+      },
+    },
+    category: { type: 'string', description: 'Predefined services: accounting, crm, support, hr, ecommerce, marketing, developer, storage, communication, ai, …' },
     owner: { type: 'string', nullable: true },
     connectionCount: { type: 'integer' },
     createdAt: { type: 'string', format: 'date-time' },

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { Subjects, type Actor, type Page, type ServiceView } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
 import { CurrentActor, RequiresRole } from '../http/auth';
@@ -29,6 +29,20 @@ export class ServicesRoutes {
   @RequiresRole('member')
   edit(@CurrentActor() actor: Actor, @Param('linkName') linkName: string, @Body() body: unknown): Promise<ServiceView> {
     return this.rpc.request(Subjects.registry.editService, { actor, linkName, changes: body as never });
+  }
+
+  /** An org's own OAuth app for a predefined service (admins): the secret is kept in the vault and shown masked. */
+  @Put(':linkName/client')
+  @RequiresRole('admin')
+  setClient(@CurrentActor() actor: Actor, @Param('linkName') linkName: string, @Body() body: unknown): Promise<ServiceView> {
+    return this.rpc.request(Subjects.registry.setServiceClient, { actor, linkName, client: body as never });
+  }
+
+  /** Back to the deployment's OAuth app (PLUGBOARD_PREDEFINED_CLIENTS), if it has one. */
+  @Delete(':linkName/client')
+  @RequiresRole('admin')
+  removeClient(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ServiceView> {
+    return this.rpc.request(Subjects.registry.removeServiceClient, { actor, linkName });
   }
 
   @Delete(':linkName')

@@ -31,7 +31,7 @@ interface Row {
   /** The log's last word on this credential. */
   last_event: 'ConnectionAuthorized' | 'ConnectionRevoked' | 'ConnectionDeleted' | null;
   credential_ref: string | null;
-  /** The custom service was edited after this credential was authorized: the revocation saga is about to revoke it. */
+  /** The service changed (custom: edited; predefined: the org's OAuth app) since this credential was authorized: the revocation saga is about to revoke it. */
   superseded: boolean;
 }
 
@@ -160,13 +160,14 @@ export class TargetResolver {
   private async read(actor: Actor, linkName: string): Promise<InvokeTarget> {
     // The connection's settings from the connection app's read model (they never change); its credential's state
     // from the log itself, whose last word on that credential may not be in the read model yet. `superseded`: the
-    // custom service was edited after the authorization (the revocation saga will revoke it); its stream id is
-    // serviceStreamId's.
+    // custom service was edited, or the org's own OAuth app of the predefined one changed, after the authorization
+    // (the revocation saga will revoke it); the stream ids are serviceStreamId's and serviceClientStreamId's.
     const [row]: Row[] = await this.store.dataSource.query(
       `SELECT c.service, c.service_type, c.auth_type, c.parameters, c.use_login_user_credentials, last.type AS last_event, last.credential_ref,
-              c.service_type = 'custom' AND last.type = 'ConnectionAuthorized' AND EXISTS (
+              last.type = 'ConnectionAuthorized' AND EXISTS (
                 SELECT 1 FROM events edited
-                 WHERE edited.stream_id = 'service-' || c.org_id || '.' || c.service AND edited.type = 'ServiceEdited'
+                 WHERE ((c.service_type = 'custom' AND edited.stream_id = 'service-' || c.org_id || '.' || c.service AND edited.type = 'ServiceEdited')
+                        OR (c.service_type = 'predefined' AND edited.stream_id = 'service-' || c.org_id || '.' || c.service || '.client'))
                    AND (edited.transaction_id, edited.global_position) > (last.transaction_id, last.global_position)) AS superseded
          FROM connections c
          LEFT JOIN LATERAL (

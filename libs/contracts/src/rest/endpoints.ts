@@ -3,6 +3,7 @@ import type { ErrorCode } from '../errors';
 import { InvokeInputSchema } from '../invoke/invoke.contract';
 import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnectionInputSchema } from '../connections/connection.contract';
 import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
+import { SetServiceClientInputSchema } from '../services/service-client.contract';
 import { RegisterWebhookInputSchema } from '../webhooks/webhook.contract';
 import { CreateApiKeyInputSchema } from '../access/api-key.contract';
 import { SignInWithLinkInputSchema } from '../access/session.contract';
@@ -76,7 +77,8 @@ export const Endpoints = {
     query: [
       { name: 'type', description: 'predefined or custom', schema: { type: 'string', enum: ['predefined', 'custom'] } },
       { name: 'authType', description: 'api_key, basic, oauth1 or oauth2', schema: { type: 'string', enum: ['api_key', 'basic', 'oauth1', 'oauth2'] } },
-      { name: 'q', description: 'text in the name, link name or description', schema: { type: 'string', example: 'crm' } },
+      { name: 'category', description: 'a predefined service’s category (crm, accounting, support, hr, ecommerce, …); lists predefined services only', schema: { type: 'string', example: 'accounting' } },
+      { name: 'q', description: 'text in the name, link name, description or category', schema: { type: 'string', example: 'crm' } },
       ...pageQuery,
     ],
     success: 200,
@@ -102,6 +104,27 @@ export const Endpoints = {
     tag: 'services',
     success: 204,
     errors: ['not_owner', 'service_in_use', 'service_read_only', 'service_not_found', ...authErrors],
+  },
+  setServiceClient: {
+    method: 'PUT',
+    path: '/v1/services/{linkName}/client',
+    summary:
+      'Register (or replace) your org’s own OAuth app for a predefined OAuth service (admins): its connections then authorize and refresh with it instead of the deployment’s (PLUGBOARD_PREDEFINED_CLIENTS). The secret is kept in the vault and shown masked. A new or changed app revokes the org’s connections of that service (their tokens belong to the previous app); sending the same one changes nothing.',
+    tag: 'services',
+    body: SetServiceClientInputSchema,
+    bodyExample: { clientId: 'Iv1.8a61f9b3a7aba766', clientSecret: '…' },
+    success: 200,
+    returns: 'Service',
+    errors: ['validation_failed', 'malformed_json', 'service_not_found', ...authErrors],
+  },
+  removeServiceClient: {
+    method: 'DELETE',
+    path: '/v1/services/{linkName}/client',
+    summary: 'Remove your org’s own OAuth app for a predefined service (admins): back to the deployment’s, if it has one. Its secret is erased; the org’s connections of that service are revoked.',
+    tag: 'services',
+    success: 200,
+    returns: 'Service',
+    errors: ['service_client_not_found', 'service_not_found', ...authErrors],
   },
   getService: {
     method: 'GET',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActorSchema, DisplayNameSchema, LinkNameSchema } from '../identifiers';
+import type { ServiceClientView } from './service-client.contract';
 
 export const AuthTypeSchema = z.enum(['api_key', 'basic', 'oauth1', 'oauth2']);
 export type AuthType = z.infer<typeof AuthTypeSchema>;
@@ -201,6 +202,8 @@ export interface ServiceView {
   docsUrl?: string;
   category?: string;
   connectionParameters?: { name: string; displayName: string; pattern: string; example: string }[];
+  /** Predefined OAuth services, on a single read: which OAuth app the org's connections use (see ServiceClientView). */
+  client?: ServiceClientView;
   createdAt: string | null;
   updatedAt: string | null;
 }

@@ -1,1 +1,2 @@
 export * from './service.decider';
+export * from './service-client.decider';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { CreateServiceInputSchema, serviceStreamId } from '@plugboard/contracts';
+import { CreateServiceInputSchema, serviceClientStreamId, serviceStreamId } from '@plugboard/contracts';
 import { EventStore, eventStoreMigrations, handleCommand } from '@plugboard/event-store';
 import { serviceTargetOf } from '@plugboard/outbound';
-import { serviceDecider } from '@plugboard/registry-domain';
+import { serviceClientDecider, serviceDecider } from '@plugboard/registry-domain';
 import { createTestDatabase, testMasterKey, type TestDatabase } from '@plugboard/testing';
 import { Keyring, Vault, vaultMigrations } from '@plugboard/vault';
 import { ServiceAuth } from './service-auth';
@@ -72,11 +72,25 @@ describe('ServiceAuth: a connection’s service as the apps need it', () => {
 
   it('takes a predefined service’s client from the deployment, and says so when there is none', async () => {
     const ref = { service: 'zoho_com', serviceType: 'predefined' as const, parameters: {} };
-    await expect(new ServiceAuth(store, vault, {}).oauth2(ORG, ref)).rejects.toMatchObject({ code: 'service_not_configured', message: expect.stringContaining('PLUGBOARD_PREDEFINED_CLIENTS') });
+    await expect(new ServiceAuth(store, vault, {}).oauth2(ORG, ref)).rejects.toMatchObject({ code: 'service_not_configured', message: expect.stringMatching(/PUT \/v1\/services\/zoho_com\/client.*PLUGBOARD_PREDEFINED_CLIENTS/) });
     const settings = await new ServiceAuth(store, vault, { zoho_com: { clientId: 'z-1', clientSecret: 'z-secret' } }).oauth2(ORG, ref);
     expect(settings).toMatchObject({ clientId: 'z-1', clientSecret: 'z-secret', tokenUrl: 'https://accounts.zoho.com/oauth/v2/token' });
     const trello = await new ServiceAuth(store, vault, {}).source(ORG, { service: 'trello', serviceType: 'predefined', parameters: {} });
     expect(serviceTargetOf(trello)).toBeNull();
+  });
+
+  it('prefers the org’s own OAuth app for a predefined service to the deployment’s, in that org only', async () => {
+    const ref = { service: 'zoho_com', serviceType: 'predefined' as const, parameters: {} };
+    const auth = new ServiceAuth(store, vault, { zoho_com: { clientId: 'deployment-id', clientSecret: 'deployment-secret' }, trello: { clientId: 'tk', clientSecret: 'ts' } });
+    const secretRef = randomUUID();
+    await handleCommand(store, serviceClientStreamId(ORG, 'zoho_com'), serviceClientDecider, {
+      type: 'SetServiceClient',
+      data: { orgId: ORG, userId: 'alice', linkName: 'zoho_com', service: { name: 'Zoho', authType: 'oauth2' }, clientId: 'org-id', secretRef, now: new Date().toISOString() },
+    }, { alsoWrite: (manager) => vault.put(manager, { id: secretRef, orgId: ORG, purpose: 'test', value: 'org-secret' }) });
+    expect(await auth.oauth2(ORG, ref)).toMatchObject({ clientId: 'org-id', clientSecret: 'org-secret' });
+    expect(await auth.oauth2('globex', ref)).toMatchObject({ clientId: 'deployment-id', clientSecret: 'deployment-secret' });
+    await handleCommand(store, serviceClientStreamId(ORG, 'zoho_com'), serviceClientDecider, { type: 'RemoveServiceClient', data: { orgId: ORG, userId: 'alice', linkName: 'zoho_com', now: new Date().toISOString() } });
+    expect(await auth.oauth2(ORG, ref)).toMatchObject({ clientId: 'deployment-id' });
   });
 
   it('refuses a service that does not exist, or is of another kind', async () => {

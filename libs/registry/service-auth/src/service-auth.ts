@@ -1,9 +1,9 @@
 import type { Provider } from '@nestjs/common';
 import { fillTemplate, findCatalogEntry } from '@plugboard/catalog';
-import { DomainError, ErrorCodes, serviceStreamId } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, serviceClientStreamId, serviceStreamId } from '@plugboard/contracts';
 import { EventStore } from '@plugboard/event-store';
 import type { ServiceSource } from '@plugboard/outbound';
-import { serviceDecider } from '@plugboard/registry-domain';
+import { serviceClientDecider, serviceDecider } from '@plugboard/registry-domain';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 
@@ -45,8 +45,8 @@ type Clients = Record<string, { clientId: string; clientSecret: string }>;
 
 /**
  * A connection's service as every app needs it, secrets included (keep them in memory only): a custom service from
- * its own stream (the registry's events are the contract) and the vault, a predefined one from the catalog and the
- * deployment's client registrations (PLUGBOARD_PREDEFINED_CLIENTS). Templated URLs are filled with the connection's
+ * its own stream (the registry's events are the contract) and the vault, a predefined one from the catalog and its
+ * OAuth client: the org's own (PUT /v1/services/{linkName}/client), else the deployment's (PLUGBOARD_PREDEFINED_CLIENTS). Templated URLs are filled with the connection's
  * parameters. The one home of these rules: the connection, token-refresh and invoke-proxy apps all ask here.
  */
 export class ServiceAuth {
@@ -60,7 +60,7 @@ export class ServiceAuth {
     if (ref.serviceType === 'predefined') {
       const entry = findCatalogEntry(ref.service);
       if (entry?.authType !== 'oauth2') throw new DomainError(ErrorCodes.serviceNotFound, `The predefined service "${ref.service}" is not an OAuth 2 service.`);
-      const client = this.clientOf(ref.service, entry.name);
+      const client = await this.clientOf(orgId, ref.service, entry.name);
       const fill = (url: string) => fillTemplate(url, entry.connectionParameters ?? [], ref.parameters);
       const o = entry.oauth2;
       return {
@@ -102,7 +102,7 @@ export class ServiceAuth {
     if (ref.serviceType === 'predefined') {
       const entry = findCatalogEntry(ref.service);
       if (entry?.authType !== 'oauth1') throw new DomainError(ErrorCodes.serviceNotFound, `The predefined service "${ref.service}" is not an OAuth 1.0a service.`);
-      const client = this.clientOf(ref.service, entry.name);
+      const client = await this.clientOf(orgId, ref.service, entry.name);
       const fill = (url: string) => fillTemplate(url, entry.connectionParameters ?? [], ref.parameters);
       return {
         consumerKey: client.clientId,
@@ -132,7 +132,7 @@ export class ServiceAuth {
     if (ref.serviceType === 'predefined') {
       const entry = findCatalogEntry(ref.service);
       if (!entry) throw new DomainError(ErrorCodes.serviceNotFound, `The service "${ref.service}" of this connection is no longer in the catalog.`);
-      const client = entry.authType === 'oauth1' ? this.predefinedClients[ref.service] : undefined;
+      const client = entry.authType === 'oauth1' ? await this.registeredClient(orgId, ref.service) : undefined;
       return { type: 'predefined', entry, parameters: ref.parameters, oauth1Consumer: client ? { key: client.clientId, secret: client.clientSecret } : null };
     }
     const definition = await this.custom(orgId, ref.service);
@@ -152,10 +152,22 @@ export class ServiceAuth {
     return secret;
   }
 
-  private clientOf(linkName: string, name: string): { clientId: string; clientSecret: string } {
-    const client = this.predefinedClients[linkName];
-    if (!client) throw new DomainError(ErrorCodes.serviceNotConfigured, `This Plugboard has no OAuth client registered for ${name}. Its operator can add one in PLUGBOARD_PREDEFINED_CLIENTS.`);
+  private async clientOf(orgId: string, linkName: string, name: string): Promise<{ clientId: string; clientSecret: string }> {
+    const client = await this.registeredClient(orgId, linkName);
+    if (!client) {
+      throw new DomainError(
+        ErrorCodes.serviceNotConfigured,
+        `No OAuth client is registered for ${name}: an admin of this organization can register its own (PUT /v1/services/${linkName}/client), or this Plugboard's operator one for every organization (PLUGBOARD_PREDEFINED_CLIENTS).`,
+      );
+    }
     return client;
+  }
+
+  /** The org's own OAuth app for a predefined service (its stream and the vault), else the deployment's, else none. */
+  private async registeredClient(orgId: string, linkName: string): Promise<{ clientId: string; clientSecret: string } | undefined> {
+    const { state } = await this.store.aggregateStream(serviceClientStreamId(orgId, linkName), serviceClientDecider);
+    if (state.client) return { clientId: state.client.clientId, clientSecret: await this.secret(orgId, state.client.clientSecretRef, linkName) };
+    return this.predefinedClients[linkName];
   }
 }
 
