@@ -21,3 +21,4 @@ export * from './access/api-key.contract';
 export * from './access/session.contract';
 export * from './connections/connect-link.contract';
 export * from './grpc';
+export * from './link-names';

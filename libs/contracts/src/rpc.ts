@@ -10,6 +10,7 @@ import type {
   CreateConnectionRequest,
   EditConnectionRequest,
   ListConnectionsRequest,
+  RevokeConnectionRequest,
 } from './connections/connection.contract';
 import type { AuthorizeConnectLinkRequest, ConnectLinkAuthorizeResult, ConnectLinkView, CreateConnectLinkRequest, CreatedConnectLink, DescribeConnectLinkRequest } from './connections/connect-link.contract';
 import type { ListWebhookDeliveriesRequest, RegisterWebhookRequest, WebhookDeliveryView, WebhookRequest, WebhookView, WebhookWithSecret } from './webhooks/webhook.contract';
@@ -40,7 +41,7 @@ export interface RpcContracts {
   [Subjects.connection.createConnectLink]: { request: CreateConnectLinkRequest; response: CreatedConnectLink };
   [Subjects.connection.describeConnectLink]: { request: DescribeConnectLinkRequest; response: ConnectLinkView };
   [Subjects.connection.authorizeConnectLink]: { request: AuthorizeConnectLinkRequest; response: ConnectLinkAuthorizeResult };
-  [Subjects.connection.revokeConnection]: { request: ConnectionRequest; response: ConnectionView };
+  [Subjects.connection.revokeConnection]: { request: RevokeConnectionRequest; response: ConnectionView };
   [Subjects.connection.deleteConnection]: { request: ConnectionRequest; response: { deleted: true } };
   [Subjects.connection.registerWebhook]: { request: RegisterWebhookRequest; response: WebhookWithSecret };
   [Subjects.connection.getWebhook]: { request: WebhookRequest; response: WebhookView };

@@ -11,3 +11,4 @@ export * from './run-app';
 export * from './net';
 export * from './polling-loop';
 export * from './vault.provider';
+export * from './callback-urls';

@@ -118,7 +118,8 @@ export class Plugboard {
     delete: (linkName: string) => this.request('deleteConnection', { params: { linkName } }),
     /** API key `{values}`, Basic `{username, password}`: the connection; OAuth: `{authorizeUrl}` to send the user to. */
     authorize: (linkName: string, authorization: Body<'authorizeConnection'> = {}) => this.request('authorizeConnection', { params: { linkName }, body: authorization }),
-    revoke: (linkName: string) => this.request('revokeConnection', { params: { linkName } }),
+    /** Your own authorization; with `{all: true}` (owner or admin), every user's at once. */
+    revoke: (linkName: string, options: Body<'revokeConnection'> = {}) => this.request('revokeConnection', { params: { linkName }, body: options }),
     snippet: (linkName: string) => this.request('connectionSnippet', { params: { linkName } }),
   };
 

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ConnectionRequestSchema,
   EditConnectionRequestSchema,
+  RevokeConnectionRequestSchema,
   Subjects,
   actorMetadata,
   connectionStreamId,
@@ -11,10 +12,11 @@ import {
   type EditConnectionRequest,
   type StoredCredential,
 } from '@plugboard/contracts';
-import { connectionDecider, type ConnectionState } from '@plugboard/connection-domain';
+import { connectionDecider, type ConnectionState, type RevokeConnection } from '@plugboard/connection-domain';
 import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
+import type { z } from 'zod';
 import { ProviderRevoker, type RetiredCredential } from '../flows/provider-revoker';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';
@@ -48,17 +50,22 @@ export class ChangeConnectionHandler {
   /**
    * Revokes the caller's credential (or the connection's own); it can be authorized again later. The credential stays
    * in the vault (retired); an OAuth 2 provider with a revocation endpoint is told after the revocation is recorded.
+   * With `all`, the owner (or an admin) revokes every user's credential at once, as the service-edit saga does: the
+   * credentials in force when the request is read are named, so one a user authorizes meanwhile stays, and they are
+   * revoked in one append (one event per user) that a retry after a conflict repeats with the same names.
    */
   @MessagePattern(Subjects.connection.revokeConnection)
-  async revoke(@Payload(new ContractPipe(ConnectionRequestSchema)) request: ConnectionRequest): Promise<ConnectionView> {
-    const { actor, linkName } = request;
-    const result = await handleCommand(
-      this.store,
-      connectionStreamId(actor.orgId, linkName),
-      connectionDecider,
-      { type: 'RevokeConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, reason: 'user', now: new Date().toISOString() } },
-      { metadata: actorMetadata(actor) },
-    );
+  async revoke(@Payload(new ContractPipe(RevokeConnectionRequestSchema)) request: z.output<typeof RevokeConnectionRequestSchema>): Promise<ConnectionView> {
+    const { actor, linkName, all, byAdmin } = request;
+    const streamId = connectionStreamId(actor.orgId, linkName);
+    const now = new Date().toISOString();
+    let command: RevokeConnection = { type: 'RevokeConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, reason: 'user', now } };
+    if (all) {
+      const { state } = await this.store.aggregateStream(streamId, connectionDecider);
+      const inForce = state.status === 'active' ? Object.values(state.credentials).filter((c) => c.status === 'connected').map((c) => c.credentialRef) : [];
+      command = { type: 'RevokeConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, reason: 'revoked_for_all', byAdmin, credentialRefs: inForce, now } };
+    }
+    const result = await handleCommand(this.store, streamId, connectionDecider, command, { metadata: actorMetadata(actor) });
     if (result.state.status === 'active' && result.state.connection.service.authType === 'oauth2') {
       const retired: RetiredCredential[] = [];
       for (const event of result.events) {

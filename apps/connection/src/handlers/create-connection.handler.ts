@@ -2,6 +2,9 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   CreateConnectionRequestSchema,
+  DomainError,
+  ErrorCodes,
+  linkNameCandidates,
   Subjects,
   actorMetadata,
   connectionStreamId,
@@ -27,15 +30,23 @@ export class CreateConnectionHandler {
   @MessagePattern(Subjects.connection.createConnection)
   async handle(@Payload(new ContractPipe(CreateConnectionRequestSchema)) request: z.infer<typeof CreateConnectionRequestSchema>): Promise<ConnectionView> {
     const { actor } = request;
-    const input: CreateConnectionInput = request.connection;
+    const { linkName: given, ...input }: CreateConnectionInput = request.connection;
     const service = await this.services.facts(actor, input.service);
-    const result = await handleCommand(
-      this.store,
-      connectionStreamId(actor.orgId, input.linkName),
-      connectionDecider,
-      { type: 'CreateConnection', data: { orgId: actor.orgId, owner: actor.userId, input, service, now: new Date().toISOString() } },
-      { metadata: actorMetadata(actor) },
-    );
-    return this.reader.afterWrite(result.logPosition, actor.orgId, input.linkName, actor.userId);
+    // A given link name is taken or refused as it is; a derived one moves on to the next number when it is taken.
+    for (const linkName of given ? [given] : linkNameCandidates(input.name)) {
+      try {
+        const result = await handleCommand(
+          this.store,
+          connectionStreamId(actor.orgId, linkName),
+          connectionDecider,
+          { type: 'CreateConnection', data: { orgId: actor.orgId, owner: actor.userId, input: { ...input, linkName }, service, now: new Date().toISOString() } },
+          { metadata: actorMetadata(actor) },
+        );
+        return await this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
+      } catch (error) {
+        if (given || !(error instanceof DomainError) || error.code !== ErrorCodes.linkNameTaken) throw error;
+      }
+    }
+    throw new DomainError(ErrorCodes.linkNameTaken, `Every link name derived from "${input.name}" is taken in this organization. Give a linkName.`);
   }
 }

@@ -38,6 +38,12 @@ const ServiceSchema: Json = {
     category: { type: 'string', description: 'Predefined services: accounting, crm, support, hr, ecommerce, marketing, developer, storage, communication, ai, …' },
     owner: { type: 'string', nullable: true },
     connectionCount: { type: 'integer' },
+    callbackUrls: {
+      type: 'array',
+      description:
+        'OAuth 1.0a and authorization-code OAuth 2 services: the redirect URIs to register at the provider. region null is PLUGBOARD_PUBLIC_URL’s (an authorization that names no region); then one per region of PLUGBOARD_REGION_URLS.',
+      items: { type: 'object', properties: { region: { type: 'string', nullable: true }, url: { type: 'string', format: 'uri' } }, required: ['region', 'url'] },
+    },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
@@ -58,7 +64,7 @@ const ConnectionSchema: Json = {
     internal: { type: 'boolean' },
     owner: { type: 'string' },
     status: { type: 'string', enum: ['pending', 'connected', 'revoked', 'deleted'] },
-    revokedReason: { type: 'string', nullable: true, enum: ['user', 'service_edited', 'refresh_failed', 'verification_failed', null] },
+    revokedReason: { type: 'string', nullable: true, enum: ['user', 'service_edited', 'refresh_failed', 'verification_failed', 'revoked_for_all', null] },
     reauthorizationRequired: { type: 'boolean' },
     lastAuthorizedAt: { type: 'string', format: 'date-time', nullable: true },
     lastRefreshedAt: { type: 'string', format: 'date-time', nullable: true },

@@ -1,5 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
-import { Subjects, type Actor, type AuthorizeResult, type ConnectionSnippets, type ConnectionView, type Page } from '@plugboard/contracts';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Principal } from '@plugboard/access';
+import { parseOrThrow, RevokeConnectionInputSchema, Subjects, type Actor, type AuthorizeResult, type ConnectionSnippets, type ConnectionView, type Page } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
 import { PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { CurrentActor, RequiresRole } from '../http/auth';
@@ -59,8 +61,12 @@ export class ConnectionsRoutes {
   @Post(':linkName/revoke')
   @HttpCode(200)
   @RequiresRole('member')
-  revoke(@CurrentActor() actor: Actor, @Param('linkName') linkName: string): Promise<ConnectionView> {
-    return this.rpc.request(Subjects.connection.revokeConnection, { actor, linkName });
+  revoke(@CurrentActor() actor: Actor, @Param('linkName') linkName: string, @Body() body: unknown, @Req() req: Request): Promise<ConnectionView> {
+    const { all } = parseOrThrow(RevokeConnectionInputSchema, body ?? {});
+    // Whether the caller is an admin is the gateway's to say (an admin may revoke every user's credential of any
+    // connection): the API key's principal, as the guard established it.
+    const principal = (req as Request & { principal?: Principal }).principal;
+    return this.rpc.request(Subjects.connection.revokeConnection, { actor, linkName, all, byAdmin: principal?.role === 'admin' });
   }
 
   @Delete(':linkName')

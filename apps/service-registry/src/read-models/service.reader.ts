@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, type Repository } from 'typeorm';
 import { findCatalogEntry, loadCatalog } from '@plugboard/catalog';
-import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type ListServicesRequest, type Page, type ServiceView } from '@plugboard/contracts';
+import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type CallbackUrl, type ListServicesRequest, type Page, type ServiceView } from '@plugboard/contracts';
+import { callbackUrlsOf, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
 import { ServiceRecord } from './service.record';
 import { toPredefinedView, toServiceView } from './service.view';
@@ -12,17 +13,22 @@ const PROJECTION = 'projection:services';
 /** Reads of services: the org's custom ones from the read model, the predefined ones from the catalog. */
 @Injectable()
 export class ServiceReader {
+  private readonly callbacks: Record<'oauth1' | 'oauth2', CallbackUrl[]>;
+
   constructor(
     @InjectRepository(ServiceRecord) private readonly services: Repository<ServiceRecord>,
     private readonly store: EventStore,
-  ) {}
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+  ) {
+    this.callbacks = { oauth1: callbackUrlsOf(config, 'oauth1'), oauth2: callbackUrlsOf(config, 'oauth2') };
+  }
 
   /** One service of the org, custom or predefined; `service_not_found` otherwise (another org's too). */
   async get(orgId: string, linkName: string): Promise<ServiceView> {
     const record = await this.services.findOneBy({ orgId, linkName });
-    if (record) return toServiceView(record);
+    if (record) return this.withCallbacks(toServiceView(record));
     const entry = findCatalogEntry(linkName);
-    if (entry) return toPredefinedView(entry);
+    if (entry) return this.withCallbacks(toPredefinedView(entry));
     throw new DomainError(ErrorCodes.serviceNotFound, `No service with link name "${linkName}" exists in this organization.`);
   }
 
@@ -68,6 +74,13 @@ export class ServiceReader {
     const merged = [...custom, ...predefined].sort((a, b) => (a.linkName < b.linkName ? -1 : 1));
     const items = merged.slice(0, limit);
     const more = merged.length > limit;
-    return { items, nextCursor: more ? encodeLinkNameCursor(items[items.length - 1].linkName) : null };
+    return { items: items.map((view) => this.withCallbacks(view)), nextCursor: more ? encodeLinkNameCursor(items[items.length - 1].linkName) : null };
+  }
+
+  /** The redirect URIs to register, on the services whose flow has one (OAuth 1.0a, the OAuth 2 authorization code). */
+  private withCallbacks(view: ServiceView): ServiceView {
+    if (view.authType === 'oauth1') return { ...view, callbackUrls: this.callbacks.oauth1 };
+    if (view.authType === 'oauth2' && view.oauth2?.grantType !== 'client_credentials') return { ...view, callbackUrls: this.callbacks.oauth2 };
+    return view;
   }
 }

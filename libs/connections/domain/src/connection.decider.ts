@@ -38,7 +38,7 @@ export interface ServiceFacts {
   parameters: { name: string; pattern: string }[];
 }
 
-export type CreateConnection = { type: 'CreateConnection'; data: { orgId: string; owner: string; input: CreateConnectionInput; service: ServiceFacts; now: string } };
+export type CreateConnection = { type: 'CreateConnection'; data: { orgId: string; owner: string; input: CreateConnectionInput & { linkName: string }; service: ServiceFacts; now: string } };
 export type EditConnection = { type: 'EditConnection'; data: { orgId: string; userId: string; linkName: string; changes: EditConnectionInput; serviceScopes: string[]; now: string } };
 export type AuthorizeConnection = {
   type: 'AuthorizeConnection';
@@ -47,12 +47,13 @@ export type AuthorizeConnection = {
 export type RevokeConnection = {
   type: 'RevokeConnection';
   /**
-   * `reason: 'user'` revokes the caller's own credential; `service_edited` every credential; `refresh_failed` and
+   * `reason: 'user'` revokes the caller's own credential; `service_edited` every credential; `revoked_for_all` every
+   * credential too, asked by the owner or (`byAdmin`) an admin of the org; `refresh_failed` and
    * `verification_failed` the one credential named by `credentialKey` (a user id, or `*` for the connection's own).
    * `credentialRefs`, when given, narrows that to the credentials whose current reference it lists: those in force
    * before the event that caused the revocation, so that a credential authorized since (a new reference) stays.
    */
-  data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; credentialKey?: string; credentialRefs?: string[]; now: string };
+  data: { orgId: string; userId: string; linkName: string; reason: RevokedReason; credentialKey?: string; credentialRefs?: string[]; byAdmin?: boolean; now: string };
 };
 export type DeleteConnection = { type: 'DeleteConnection'; data: { orgId: string; userId: string; linkName: string; now: string } };
 
@@ -189,6 +190,12 @@ function revoke(command: RevokeConnection, state: ConnectionState): ConnectionEv
       throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may revoke it.`);
     }
     keys = [credentialKey(connection, userId)];
+  } else if (reason === 'revoked_for_all') {
+    // Stopping everyone's use of a connection is the owner's call (an admin's too): a user may stop only their own.
+    if (connection.owner !== userId && !command.data.byAdmin) {
+      throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) or an admin may revoke every user's authorization of it.`);
+    }
+    keys = Object.keys(credentials);
   } else if (reason === 'refresh_failed' || reason === 'verification_failed') {
     keys = command.data.credentialKey ? [command.data.credentialKey] : [];
   } else {

@@ -10,7 +10,7 @@ const oauthService: ServiceFacts = { linkName: 'crm', type: 'custom', authType: 
 const shopService: ServiceFacts = { linkName: 'shopify', type: 'predefined', authType: 'oauth2', scopes: ['read_orders'], parameters: [{ name: 'shop', pattern: '^[a-z0-9][a-z0-9-]*$' }] };
 const keyService: ServiceFacts = { linkName: 'keys', type: 'custom', authType: 'api_key', scopes: [], parameters: [] };
 
-const input = (overrides: Partial<CreateConnectionInput> = {}): CreateConnectionInput => ({
+const input = (overrides: Partial<CreateConnectionInput> = {}): CreateConnectionInput & { linkName: string } => ({
   name: 'My CRM',
   linkName: 'my_crm',
   service: 'crm',
@@ -19,7 +19,7 @@ const input = (overrides: Partial<CreateConnectionInput> = {}): CreateConnection
   internal: false,
   ...overrides,
 });
-const create = (i: CreateConnectionInput, service = oauthService) => ({ type: 'CreateConnection' as const, data: { orgId: 'acme', owner: 'alice', input: i, service, now } });
+const create = (i: CreateConnectionInput & { linkName: string }, service = oauthService) => ({ type: 'CreateConnection' as const, data: { orgId: 'acme', owner: 'alice', input: i, service, now } });
 const created = (overrides: Partial<ConnectionCreated['data']> = {}): ConnectionEvent => ({
   type: 'ConnectionCreated',
   data: {

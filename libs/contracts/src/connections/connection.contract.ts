@@ -7,13 +7,15 @@ export const ConnectionStatusSchema = z.enum(['pending', 'connected', 'revoked',
 export type ConnectionStatus = z.infer<typeof ConnectionStatusSchema>;
 
 /** Why a credential stopped working (`verification_failed`: the service's verification call answered 401 or 403). */
-export type RevokedReason = 'user' | 'service_edited' | 'refresh_failed' | 'verification_failed';
+/** `revoked_for_all`: the owner (or an admin) revoked every user's credential at once (POST …/revoke {"all": true}). */
+export type RevokedReason = 'user' | 'service_edited' | 'refresh_failed' | 'verification_failed' | 'revoked_for_all';
 
 const ScopesSchema = z.array(z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces')).max(100);
 
 export const CreateConnectionInputSchema = z.strictObject({
   name: DisplayNameSchema,
-  linkName: LinkNameSchema,
+  /** Derived from the name when absent (`linkNameFromName`), with `_2`, `_3`… when that one is taken. */
+  linkName: LinkNameSchema.optional(),
   /** Link name of the service: predefined, or custom in the caller's org. */
   service: z.string().min(1).max(200),
   scopes: ScopesSchema.optional(),
@@ -58,6 +60,12 @@ export const CreateConnectionRequestSchema = z.strictObject({ actor: ActorSchema
 export type CreateConnectionRequest = z.input<typeof CreateConnectionRequestSchema>;
 export const ConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef });
 export type ConnectionRequest = z.infer<typeof ConnectionRequestSchema>;
+/** `POST /v1/connections/{linkName}/revoke`: the caller's own credential, or with `all` every user's (owner or admin). */
+export const RevokeConnectionInputSchema = z.strictObject({ all: z.boolean().default(false) });
+export type RevokeConnectionInput = z.input<typeof RevokeConnectionInputSchema>;
+/** `byAdmin`: the gateway found the caller's role to be admin (the bus is inside the trust boundary). */
+export const RevokeConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef, all: z.boolean().default(false), byAdmin: z.boolean().default(false) });
+export type RevokeConnectionRequest = z.input<typeof RevokeConnectionRequestSchema>;
 export const EditConnectionRequestSchema = z.strictObject({ actor: ActorSchema, linkName: LinkNameRef, changes: EditConnectionInputSchema });
 export type EditConnectionRequest = z.infer<typeof EditConnectionRequestSchema>;
 /** A sha256 (hex) of the browser's binding cookie: an OAuth flow's callback completes only in the browser that started it. */

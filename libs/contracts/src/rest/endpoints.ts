@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors';
 import { InvokeInputSchema } from '../invoke/invoke.contract';
-import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnectionInputSchema } from '../connections/connection.contract';
+import { AuthorizeConnectionInputSchema, CreateConnectionInputSchema, EditConnectionInputSchema, RevokeConnectionInputSchema } from '../connections/connection.contract';
 import { CreateServiceInputSchema, EditServiceInputSchema } from '../services/service.contract';
 import { SetServiceClientInputSchema } from '../services/service-client.contract';
 import { RegisterWebhookInputSchema } from '../webhooks/webhook.contract';
@@ -151,7 +151,8 @@ export const Endpoints = {
   createConnection: {
     method: 'POST',
     path: '/v1/connections',
-    summary: 'Create a connection to a predefined or custom service. It starts pending; authorize it next.',
+    summary:
+      'Create a connection to a predefined or custom service. It starts pending; authorize it next. Without a linkName, one is derived from the name (seed 000: "Sales CRM" → sales_crm), with _2, _3… added when it is taken.',
     tag: 'connections',
     body: CreateConnectionInputSchema,
     bodyExample: { name: 'Sales CRM', linkName: 'sales_crm', service: 'acme_crm', useLoginUserCredentials: false },
@@ -217,11 +218,13 @@ export const Endpoints = {
     method: 'POST',
     path: '/v1/connections/{linkName}/revoke',
     summary:
-      'Revoke a connection (or, with login-user credentials, your own authorization of it). Authorize again to re-enable it. An OAuth 2 provider with a revocation endpoint is told afterwards, in the background.',
+      'Revoke a connection (or, with login-user credentials, your own authorization of it). Authorize again to re-enable it. With {"all": true}, the owner or an admin revokes every user’s authorization at once: each credential in force is revoked once, recorded per user (reason revoked_for_all); one authorized meanwhile stays. An OAuth 2 provider with a revocation endpoint is told afterwards, in the background.',
     tag: 'connections',
+    body: RevokeConnectionInputSchema,
+    bodyExample: { all: true },
     success: 200,
     returns: 'Connection',
-    errors: ['not_owner', 'connection_not_found', ...authErrors],
+    errors: ['validation_failed', 'not_owner', 'connection_not_found', ...authErrors],
   },
   deleteConnection: {
     method: 'DELETE',

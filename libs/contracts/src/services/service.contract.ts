@@ -45,6 +45,24 @@ export const ApiKeyParamSchema = z.strictObject({
 });
 export type ApiKeyParam = z.infer<typeof ApiKeyParamSchema>;
 
+/** Seed 004: "as many parameters as required"; the bound only keeps a request and an event to a sane size. */
+export const MAX_API_KEY_PARAMS = 100;
+
+/**
+ * An API key's parameters, each name once: the credential holds one value per name, so two parameters of one name
+ * would silently send the same value twice. Header names differ by more than case (HTTP ignores it).
+ */
+const ApiKeyParamsSchema = z
+  .array(ApiKeyParamSchema)
+  .min(1)
+  .max(MAX_API_KEY_PARAMS, `at most ${MAX_API_KEY_PARAMS} parameters`)
+  .superRefine((params, ctx) => {
+    const same = (a: ApiKeyParam, b: ApiKeyParam) => a.name === b.name || (a.paramType === 'header' && b.paramType === 'header' && a.name.toLowerCase() === b.name.toLowerCase());
+    params.forEach((param, index) => {
+      if (params.slice(0, index).some((other) => same(other, param))) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `${param.name} is already a parameter of this service: each parameter name may be used once` });
+    });
+  });
+
 export const OAuth2ScopeSchema = z.strictObject({
   name: z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces'),
   displayName: DisplayNameSchema,
@@ -68,7 +86,7 @@ const common = {
 };
 
 export const CreateServiceInputSchema = z.discriminatedUnion('authType', [
-  z.strictObject({ ...common, authType: z.literal('api_key'), apiKey: z.strictObject({ params: z.array(ApiKeyParamSchema).min(1).max(20) }) }),
+  z.strictObject({ ...common, authType: z.literal('api_key'), apiKey: z.strictObject({ params: ApiKeyParamsSchema }) }),
   z.strictObject({ ...common, authType: z.literal('basic') }),
   z.strictObject({
     ...common,
@@ -101,7 +119,9 @@ export const CreateServiceInputSchema = z.discriminatedUnion('authType', [
       extraAuthorizeParams: ExtraAuthorizeParamsSchema.optional(),
       /** Added to every token request: code exchange, refresh, client credentials (e.g. `{"audience": "…"}`). */
       extraTokenParams: ExtraTokenParamsSchema.optional(),
-    }),
+    })
+    // Refused here rather than at the first authorization, where the user (not the service's owner) would meet it.
+    .refine((oauth2) => oauth2.grantType !== 'authorization_code' || oauth2.authorizeUrl !== undefined, { path: ['authorizeUrl'], message: 'is required for the authorization_code grant type' }),
   }),
 ]);
 export type CreateServiceInput = z.infer<typeof CreateServiceInputSchema>;
@@ -119,7 +139,7 @@ export const EditServiceInputSchema = z.strictObject({
   verify: VerifySchema.nullable().optional(),
   linkName: z.unknown().optional(),
   authType: z.unknown().optional(),
-  apiKey: z.strictObject({ params: z.array(ApiKeyParamSchema).min(1).max(20) }).optional(),
+  apiKey: z.strictObject({ params: ApiKeyParamsSchema }).optional(),
   oauth1: z
     .strictObject({
       consumerKey: z.string().min(1).max(512).optional(),
@@ -184,6 +204,12 @@ export type GetServiceRequest = z.infer<typeof GetServiceRequestSchema>;
 export const MASKED_SECRET = '********';
 
 /** A service as callers see it: secrets masked, only the block of its auth type. */
+/** A redirect URI to register at the provider: under PLUGBOARD_PUBLIC_URL (region null) or a region's URL. */
+export interface CallbackUrl {
+  region: string | null;
+  url: string;
+}
+
 export interface ServiceView {
   name: string;
   linkName: string;
@@ -197,6 +223,11 @@ export interface ServiceView {
   oauth2?: Partial<Extract<CreateServiceInput, { authType: 'oauth2' }>['oauth2']> & { pkce?: boolean };
   owner: string | null;
   connectionCount: number;
+  /**
+   * OAuth 1.0a and authorization-code OAuth 2 services: the callback URLs to register at the provider, one per
+   * configured region (a client-credentials service has no redirect).
+   */
+  callbackUrls?: CallbackUrl[];
   /** Predefined services only: what it is, where its docs are, and the values each connection fills in. */
   description?: string;
   docsUrl?: string;
