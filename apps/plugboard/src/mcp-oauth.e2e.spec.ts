@@ -134,6 +134,12 @@ describe('MCP sign-in with the org’s OpenID Connect provider', () => {
     const bogus = await fetch(`${sys.publicUrl}/mcp`, { method: 'POST', headers: { authorization: 'Bearer not-a-token-of-the-provider', 'content-type': 'application/json' }, body: '{}' });
     expect(bogus.status).toBe(401);
     expect(bogus.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", resource_metadata="${sys.publicUrl}/.well-known/oauth-protected-resource/mcp"`);
+    // A JWT issued for another resource (RFC 8707 audience) is someone else's token, whatever its provider says of it.
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+    const elsewhere = `${encode({ alg: 'RS256' })}.${encode({ sub: 'ada', aud: 'https://other.example/mcp' })}.c2ln`;
+    const foreign = await fetch(`${sys.publicUrl}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${elsewhere}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(foreign.status).toBe(401);
+    expect(((await foreign.json()) as { error: { message: string } }).error.message).toMatch(/not issued for Plugboard/);
     await expect(signedInAgent('norole')).rejects.toThrow(/no Plugboard role/);
   });
 });
