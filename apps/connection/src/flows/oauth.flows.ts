@@ -4,7 +4,7 @@ import { DomainError, ErrorCodes, invalidField, type Actor, type ConnectionView,
 import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken, OAuth1Error } from '@plugboard/oauth1';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse } from '@plugboard/oauth2';
 import { EventStore } from '@plugboard/event-store';
-import { PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
+import { CALLBACK_PATHS, PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 import { ServiceAuth } from '@plugboard/service-auth';
 import { egressDomainError, EgressPolicy } from '@plugboard/outbound';
@@ -13,8 +13,9 @@ import { ConnectionReader } from '../read-models/connection.reader';
 /** How long a user has to finish at the provider before the authorization expires. */
 const PENDING_TTL_MS = 10 * 60 * 1000;
 
-const OAUTH2_CALLBACK_PATH = '/v1/oauth/callback';
-const OAUTH1_CALLBACK_PATH = '/v1/oauth1/callback';
+// The same paths the service views list in callbackUrls, for the provider's app registration.
+const OAUTH2_CALLBACK_PATH = CALLBACK_PATHS.oauth2;
+const OAUTH1_CALLBACK_PATH = CALLBACK_PATHS.oauth1;
 
 function hash(value: string): string {
   return createHash('sha256').update(value).digest('hex');
