@@ -28,6 +28,8 @@ const NATS_USERS = new Map([...file('deploy/kubernetes/nats.conf').matchAll(/use
 const NOT_SERVICES = ['plugboard', 'cli'];
 const APPS = readdirSync(path.join(WORKSPACE_ROOT, 'apps')).filter((app) => !NOT_SERVICES.includes(app) && existsSync(path.join(WORKSPACE_ROOT, 'apps', app, 'src/main.ts')));
 const SCALED_OUT = ['invoke-proxy', 'token-refresh'];
+/** What `npm run build` (tools/build.js) compiles to JavaScript: the entry points of tsconfig.build.json. */
+const compiledEntries: string[] = JSON.parse(file('tsconfig.build.json')).files;
 const HTTP_APPS = ['gateway', 'invoke-proxy'];
 
 /** The variables an app's main refuses to start without (`required: [...]` in apps/<app>/src/main.ts). */
@@ -72,9 +74,20 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
   });
 
+  it('runs the compiled JavaScript of every app, built in a stage of its own, with no TypeScript left in the image', () => {
+    for (const app of APPS) expect(compiledEntries).toContain(`apps/${app}/src/main.ts`);
+    const build = /^FROM \S+ AS build\s*$([\s\S]*?)^FROM /m.exec(dockerfile)?.[1] ?? '';
+    expect(build).toMatch(/^RUN node tools\/build\.js$/m);
+    const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(final).toMatch(/^COPY --from=build \/app\/dist \.\/$/m);
+    expect(final).not.toMatch(/^COPY (?!--from)\S*(apps|libs|tools)/m);
+    expect(dockerfile).not.toMatch(/tools\/run\.js|ts-node/);
+    expect(file('package.json')).toMatch(/"build": "node tools\/build-console\.js && node tools\/build\.js"/);
+  });
+
   it('starts the app named by APP, fails the build for any other, and copies only files that exist', () => {
-    expect(dockerfile).toMatch(/^CMD .*exec node tools\/run\.js apps\/\$\{APP\}\/src\/main\.ts/m);
-    expect(dockerfile).toMatch(/test -f "apps\/\$\{APP\}\/src\/main\.ts"/);
+    expect(dockerfile).toMatch(/^CMD .*exec node apps\/\$\{APP\}\/src\/main\.js/m);
+    expect(dockerfile).toMatch(/test -f "apps\/\$\{APP\}\/src\/main\.js"/);
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
       for (const source of sources.split(/\s+/)) expect(existsSync(path.join(WORKSPACE_ROOT, source))).toBe(true);
     }
@@ -117,8 +130,8 @@ describe('docker-compose.yml', () => {
     expect(file('deploy/kubernetes/nats.conf')).toMatch(/^jetstream: enabled$/m);
     expect(services.postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
     expect(services.nats.healthcheck.test.join(' ')).toMatch(/healthz/);
-    expect(services.migrate.command).toEqual(['node', 'tools/run.js', 'tools/migrate.ts']);
-    expect(existsSync(path.join(WORKSPACE_ROOT, 'tools/migrate.ts'))).toBe(true);
+    expect(services.migrate.command).toEqual(['node', 'tools/migrate.js']);
+    expect(compiledEntries).toContain('tools/migrate.ts');
     expect(services.migrate.depends_on.postgres.condition).toBe('service_healthy');
   });
 
@@ -278,7 +291,7 @@ describe('deploy/kubernetes', () => {
   it('migrates once with a Job that runs the migration command from an app image', () => {
     const [job] = ofKind<IJob>('Job');
     const container = present(job.spec?.template.spec, 'the Job pod spec').containers[0];
-    expect(container.command).toEqual(['node', 'tools/run.js', 'tools/migrate.ts']);
+    expect(container.command).toEqual(['node', 'tools/migrate.js']);
     expect(APPS.map((app) => `plugboard/${app}`)).toContain(container.image);
     expect(container.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: secret.metadata?.name, key: 'DATABASE_URL' });
   });
