@@ -33,6 +33,7 @@ const OPTIONS = {
   query: { type: 'string', multiple: true },
   role: { type: 'string' },
   label: { type: 'string' },
+  person: { type: 'string' },
 } as const;
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 type Option = keyof typeof OPTIONS;
@@ -71,6 +72,7 @@ const connectionColumns: Column<ConnectionView>[] = [
 const keyColumns: Column<ApiKeyView>[] = [
   { heading: 'id', value: (k) => k.id },
   { heading: 'role', value: (k) => k.role },
+  { heading: 'acts as', value: (k) => k.user ?? 'any user (product)' },
   { heading: 'prefix', value: (k) => `${k.prefix}…` },
   { heading: 'label', value: (k) => k.label },
   { heading: 'created', value: (k) => k.createdAt },
@@ -259,13 +261,16 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'keys create': {
-    usage: 'keys create --role admin|member|read_only [--label text]',
+    usage: 'keys create --role admin|member|read_only [--person <user id>] [--label text]',
     args: 0,
-    options: ['role', 'label'],
+    options: ['role', 'label', 'person'],
     run: async (pb, _, v) => {
       if (!v.role) throw new UsageError('--role is required: admin, member or read_only.');
-      const created = await pb.keys.create({ role: v.role as never, label: v.label });
-      return { json: created, human: `${created.key}\nCreated a ${created.apiKey.role} key (id ${created.apiKey.id}). It is shown only this once.\n` };
+      // --person makes a person's key (it acts as that user only); without it, a product's key (it names its users).
+      const subject = v.person === undefined ? { actAs: 'any' as const } : { user: v.person };
+      const created = await pb.keys.create({ role: v.role as never, ...subject, label: v.label });
+      const who = created.apiKey.user === null ? 'product key (acts for the user X-User-Id names)' : `key for ${created.apiKey.user} (acts as that user only)`;
+      return { json: created, human: `${created.key}\nCreated a ${created.apiKey.role} ${who}, id ${created.apiKey.id}. It is shown only this once.\n` };
     },
   },
   'keys revoke': { usage: 'keys revoke <keyId>', args: 1, options: [], run: async (pb, [keyId]) => one(await pb.keys.revoke(keyId)) },

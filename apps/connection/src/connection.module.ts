@@ -6,6 +6,10 @@ import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, 
 import { serviceAuthProvider } from '@plugboard/service-auth';
 import { vaultMigrations } from '@plugboard/vault';
 import { AuthorizeConnectionHandler } from './handlers/authorize-connection.handler';
+import { ConnectLinkHandler } from './handlers/connect-link.handler';
+import { ConnectionAuthorizer } from './flows/connection-authorizer';
+import { ConnectLinks } from './flows/connect-links';
+import { CreateConnectLinks1731000002400 } from './migrations/1731000002400-create-connect-links';
 import { ChangeConnectionHandler } from './handlers/change-connection.handler';
 import { CreateConnectionHandler } from './handlers/create-connection.handler';
 import { GetConnectionHandler } from './handlers/get-connection.handler';
@@ -29,7 +33,7 @@ import { WEBHOOK_SETTINGS, webhookSettings } from './webhooks/webhook-settings';
 import { WebhookHandler } from './webhooks/webhook.handler';
 
 export const CONNECTION = 'connection';
-export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200, CredentialProviderState1731000002300];
+export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200, CredentialProviderState1731000002300, CreateConnectLinks1731000002400];
 
 /** The connection app: connection streams, their credentials in the vault, and the revocation saga. */
 @Module({})
@@ -41,7 +45,7 @@ export class ConnectionModule {
         PlatformModule.forRoot({ ...platform, appName: CONNECTION, entities: [ConnectionRecord, CredentialRecord] }),
         TypeOrmModule.forFeature([ConnectionRecord, CredentialRecord]),
       ],
-      controllers: [CreateConnectionHandler, GetConnectionHandler, ChangeConnectionHandler, AuthorizeConnectionHandler, WebhookHandler, healthController(Subjects.connection.health, CONNECTION)],
+      controllers: [CreateConnectionHandler, GetConnectionHandler, ChangeConnectionHandler, AuthorizeConnectionHandler, ConnectLinkHandler, WebhookHandler, healthController(Subjects.connection.health, CONNECTION)],
       providers: [
         vaultProvider,
         ConnectionReader,
@@ -50,6 +54,8 @@ export class ConnectionModule {
         CredentialRecorder,
         CredentialVerifier,
         OAuthFlows,
+        ConnectionAuthorizer,
+        ConnectLinks,
         ProviderRevoker,
         ConnectionListProjection,
         RevokeOnServiceEditSaga,

@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBoots
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { accessMigrations, ApiKeys, VERIFIED_KEY_CACHE_MS } from '@plugboard/access';
+import { accessMigrations, ApiKeys, SignInLinks, VERIFIED_KEY_CACHE_MS } from '@plugboard/access';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { IntegrationEventsPublisher } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
@@ -19,6 +19,9 @@ import { ServicesRoutes } from './routes/services.routes';
 import { WebhookRoutes } from './routes/webhook.routes';
 import { EventsRoutes } from './routes/events.routes';
 import { KeysRoutes } from './routes/keys.routes';
+import { ConnectLinksRoutes } from './routes/connect-links.routes';
+import { BROWSER_BINDING, BrowserBinding } from './session/browser-binding';
+import { SessionRoutes } from './session/session.routes';
 import { McpRoutes, ProtectedResourceRoutes } from './mcp';
 import { PlugboardGrpc } from './grpc/plugboard.grpc';
 import { CreateIdempotencyKeys1731000005000 } from './idempotency/1731000005000-create-idempotency-keys';
@@ -57,9 +60,11 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: GATEWAY })],
-      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, EventsRoutes, DashboardRoutes, KeysRoutes, PlugboardGrpc, McpRoutes, ProtectedResourceRoutes, ConsoleRoutes],
+      controllers: [HealthRoutes, MetricsRoutes, ServicesRoutes, ConnectionsRoutes, OAuthCallbackRoutes, InvokeRoutes, WebhookRoutes, EventsRoutes, DashboardRoutes, KeysRoutes, SessionRoutes, ConnectLinksRoutes, PlugboardGrpc, McpRoutes, ProtectedResourceRoutes, ConsoleRoutes],
       providers: [
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },
+        { provide: SignInLinks, useFactory: (dataSource: DataSource) => new SignInLinks(dataSource), inject: [DataSource] },
+        { provide: BROWSER_BINDING, useFactory: (config: PlatformConfig) => BrowserBinding.fromConfig(config), inject: [PLATFORM_CONFIG] },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useFactory: (logger: Logger) => new HttpErrorFilter(logger), inject: [LOGGER] },
         { provide: IDEMPOTENCY_STORE, useFactory: (dataSource: DataSource) => new IdempotencyStore(dataSource), inject: [DataSource] },

@@ -22,6 +22,11 @@ function measureRequests(req: Request, res: ServerResponse, next: () => void): v
   next();
 }
 
+/** Connect-link tokens travel in paths (the API's and the console page's): logged paths show where, never which. */
+export function withoutTokens(path: string): string {
+  return path.replace(/^(\/v1\/connect-links|\/console\/connect)\/[^/]+/, '$1/:token');
+}
+
 const proxyElsewhere: RequestListener = (_req, res) => {
   const error = { code: ErrorCodes.notFound, message: 'This gateway does not serve /v1/proxy: call the invoke-proxy app, or set PLUGBOARD_INVOKE_PROXY_URL on the gateway.' };
   res.writeHead(HTTP_STATUS[error.code], { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
@@ -60,7 +65,7 @@ export async function startGateway(config: PlatformConfig, logger: Logger, proxy
       genReqId: assignRequestId,
       // Method and path only: query values (an OAuth code, a state, a token someone put in a URL) and headers can be secrets.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: withoutTokens(String(req.url).split('?')[0]) }),
         // The status only: response headers carry Set-Cookie (the dashboard's session).
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },

@@ -93,9 +93,12 @@ describe('the plugboard CLI, as a child process', () => {
 
   it('creates, lists and revokes API keys; the new key is printed once, the caller’s never', async () => {
     const created = await json(['keys', 'create', '--role', 'read_only', '--label', 'nightly report']);
-    expect(created).toMatchObject({ key: expect.stringMatching(/^pb_/), apiKey: { role: 'read_only', label: 'nightly report' } });
+    expect(created).toMatchObject({ key: expect.stringMatching(/^pb_/), apiKey: { role: 'read_only', user: null, actAs: 'any', label: 'nightly report' } });
+    // --person makes a person's key: it acts as that user only.
+    expect(await json(['keys', 'create', '--role', 'member', '--person', 'carol'])).toMatchObject({ apiKey: { user: 'carol', actAs: null } });
     const listed = await plugboard(['keys', 'list']);
-    expect(listed.stdout).toMatch(/^ID\s+ROLE\s+PREFIX\s+LABEL\s+CREATED\s+REVOKED/);
+    expect(listed.stdout).toMatch(/^ID\s+ROLE\s+ACTS AS\s+PREFIX\s+LABEL\s+CREATED\s+REVOKED/);
+    expect(listed.stdout).toMatch(/\smember\s+carol\s/);
     expect(listed.stdout).toContain('nightly report');
     expect(listed.stdout).not.toContain(created.key);
     expect(await json(['keys', 'revoke', created.apiKey.id])).toMatchObject({ id: created.apiKey.id, revokedAt: expect.any(String) });

@@ -64,7 +64,7 @@ describe('connection checks with the provider', () => {
     expect((await sys.call('POST', '/v1/connections', alice, { name: linkName, linkName, service })).status).toBe(201);
     const started = await sys.call('POST', `/v1/connections/${linkName}/authorize`, alice, {});
     const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
-    expect((await fetch(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl))).status).toBe(200);
+    expect((await fetch(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl), { headers: sys.browserHeaders })).status).toBe(200);
     return credentialOf(linkName);
   };
   const refused = (refreshToken: string) =>
@@ -151,7 +151,7 @@ describe('connection checks with the provider', () => {
       const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
       expect(consent.callbackUrl.startsWith(`${euUrl}/v1/oauth/callback?`)).toBe(true);
       await as.resetCounters();
-      const page = await fetch(consent.callbackUrl);
+      const page = await fetch(consent.callbackUrl, { headers: sys.browserHeaders });
       expect(page.status).toBe(200);
       expect(await as.tokenRequests()).toBe(1);
       expect((await sys.call('GET', '/v1/connections/eu_crm', alice)).body.status).toBe('connected');
@@ -162,7 +162,7 @@ describe('connection checks with the provider', () => {
       expect(new URL(started.body.authorizeUrl).searchParams.get('redirect_uri')).toBe(`${sys.publicUrl}/v1/oauth/callback`);
       const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
       // The state is the default region's: the redirect URI stored with it is the one sent with the code.
-      const page = await fetch(consent.callbackUrl.replace(sys.publicUrl, euUrl));
+      const page = await fetch(consent.callbackUrl.replace(sys.publicUrl, euUrl), { headers: sys.browserHeaders });
       expect(page.status).toBe(200);
       const [authorization] = await sys.sql(`SELECT redirect_uri FROM oauth_authorizations ORDER BY expires_at DESC LIMIT 1`);
       expect(authorization.redirect_uri).toBe(`${sys.publicUrl}/v1/oauth/callback`);
@@ -179,7 +179,7 @@ describe('connection checks with the provider', () => {
         const approve = await fetch(`${started.body.authorizeUrl}&approve=1`, { redirect: 'manual' });
         const location = approve.headers.get('location') as string;
         expect(location.startsWith(`${euUrl}/v1/oauth1/callback?oauth_token=`)).toBe(true);
-        expect((await fetch(location)).status).toBe(200);
+        expect((await fetch(location, { headers: sys.browserHeaders })).status).toBe(200);
         expect((await sys.call('GET', '/v1/connections/eu_legacy', alice)).body.status).toBe('connected');
       } finally {
         await provider.stop();

@@ -105,6 +105,9 @@ describe('ops dashboard', () => {
     // A person consents in the browser; then the provider ends the grant, the API refuses the access token, and the
     // refresh that follows fails with invalid_grant: TokenRefreshFailed, and a revocation with reason refresh_failed.
     const consent = await browser.newContext();
+    // The consent happens in the browser that asked for the authorization (sys.call's cookie is that browser's).
+    const [name, value] = sys.browserHeaders.cookie.split('=');
+    await consent.addCookies([{ name, value, url: base, httpOnly: true, sameSite: 'Lax' }]);
     const tab = await consent.newPage();
     await tab.goto((await ok('POST', '/v1/connections/crm_oauth_main/authorize', {})).authorizeUrl);
     await tab.fill('input[name=login]', 'ada');
@@ -197,9 +200,9 @@ describe('ops dashboard', () => {
     expect(await page.locator('#webhooks').count()).toBe(1);
 
     // The session is a signed, HttpOnly, SameSite=Lax cookie; no secret anywhere in the page.
-    const cookie = (await context.cookies()).find((c) => c.name === 'plugboard_dashboard');
-    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/dashboard' });
-    expect((await context.cookies()).some((c) => c.name === 'plugboard_dashboard.sig')).toBe(true);
+    const cookie = (await context.cookies()).find((c) => c.name === 'plugboard_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect((await context.cookies()).some((c) => c.name === 'plugboard_session.sig')).toBe(true);
     const content = await page.content();
     for (const secret of secrets()) expect(content).not.toContain(secret);
 
@@ -215,7 +218,7 @@ describe('ops dashboard', () => {
     // Signing out drops the session: the next visit goes to the sign-in again.
     await Promise.all([page.waitForLoadState('load'), page.click('header button[type=submit]')]);
     expect(await text(page, 'h1')).toBe('Signed out');
-    expect((await context.cookies()).find((c) => c.name === 'plugboard_dashboard')).toBeUndefined();
+    expect((await context.cookies()).find((c) => c.name === 'plugboard_session')).toBeUndefined();
     await context.close();
   }, 60_000);
 
@@ -242,7 +245,7 @@ describe('ops dashboard', () => {
     const page = await signIn(context, 'norole');
     expect(await text(page, 'h1')).toBe('Not signed in');
     expect(await text(page, 'body')).toContain('has no Plugboard role');
-    expect((await context.cookies()).find((c) => c.name === 'plugboard_dashboard')).toBeUndefined();
+    expect((await context.cookies()).find((c) => c.name === 'plugboard_session')).toBeUndefined();
     await context.close();
   }, 60_000);
 
@@ -257,23 +260,23 @@ describe('ops dashboard', () => {
     expect(json.status).toBe(401);
     expect((await body(json)).error.code).toBe('unauthenticated');
 
-    const session = Buffer.from(JSON.stringify({ operator: { orgId: 'acme', role: 'admin', subject: 'mallory', displayName: 'Mallory' }, expiresAt: Date.now() + 3600_000 })).toString('base64');
-    const sign = (value: string, key: string) => createHmac('sha256', key).update(`plugboard_dashboard=${value}`).digest('base64url');
+    const session = Buffer.from(JSON.stringify({ person: { orgId: 'acme', userId: 'mallory', role: 'admin', displayName: 'Mallory' }, expiresAt: Date.now() + 3600_000 })).toString('base64');
+    const sign = (value: string, key: string) => createHmac('sha256', key).update(`plugboard_session=${value}`).digest('base64url');
     const tries = {
-      unsigned: `plugboard_dashboard=${session}`,
-      'signed with another key': `plugboard_dashboard=${session}; plugboard_dashboard.sig=${sign(session, 'not-the-secret')}`,
-      'garbage signature': `plugboard_dashboard=${session}; plugboard_dashboard.sig=AAAA`,
+      unsigned: `plugboard_session=${session}`,
+      'signed with another key': `plugboard_session=${session}; plugboard_session.sig=${sign(session, 'not-the-secret')}`,
+      'garbage signature': `plugboard_session=${session}; plugboard_session.sig=AAAA`,
     };
     for (const [what, cookie] of Object.entries(tries)) {
       const reply = await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie } });
       expect({ what, status: reply.status }).toEqual({ what, status: 302 });
     }
     // The same payload signed with the real secret is accepted: the refusals above are the signature's doing.
-    const genuine = await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie: `plugboard_dashboard=${session}; plugboard_dashboard.sig=${sign(session, Buffer.from(SESSION_SECRET).toString('base64'))}` } });
+    const genuine = await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie: `plugboard_session=${session}; plugboard_session.sig=${sign(session, Buffer.from(SESSION_SECRET).toString('base64'))}` } });
     expect(genuine.status).toBe(200);
     // An expired session is refused even with a valid signature.
-    const stale = Buffer.from(JSON.stringify({ operator: { orgId: 'acme', role: 'admin', subject: 'x', displayName: 'X' }, expiresAt: Date.now() - 1 })).toString('base64');
-    expect((await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie: `plugboard_dashboard=${stale}; plugboard_dashboard.sig=${sign(stale, Buffer.from(SESSION_SECRET).toString('base64'))}` } })).status).toBe(302);
+    const stale = Buffer.from(JSON.stringify({ person: { orgId: 'acme', userId: 'x', role: 'admin', displayName: 'X' }, expiresAt: Date.now() - 1 })).toString('base64');
+    expect((await fetch(`${base}/dashboard`, { redirect: 'manual', headers: { cookie: `plugboard_session=${stale}; plugboard_session.sig=${sign(stale, Buffer.from(SESSION_SECRET).toString('base64'))}` } })).status).toBe(302);
     // The callback without a code or an error (someone typed it) is a page that says so, not a new authorization.
     const typed = await fetch(`${base}/dashboard/callback`, { redirect: 'manual' });
     expect(typed.status).toBe(403);
@@ -321,7 +324,7 @@ describe('ops dashboard', () => {
     const logs = sys.logs();
     for (const secret of secrets()) expect(logs).not.toContain(secret);
     expect(logs).toContain('/dashboard/callback');
-    expect(logs).not.toMatch(/plugboard_dashboard(\.sig)?=/);
+    expect(logs).not.toMatch(/plugboard_session(\.sig)?=/);
   });
 
   it('shows no text the callback URL brings (error_description is anyone’s to write)', async () => {

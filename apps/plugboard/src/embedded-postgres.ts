@@ -194,3 +194,26 @@ export async function startEmbeddedPostgres(home: string, logger: Logger): Promi
   }
   return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`, stop };
 }
+
+/**
+ * The embedded database for a command run beside `npm start` (`npm run keys`): the PostgreSQL a running Plugboard
+ * started in `<home>/postgres`, found by its postmaster.pid (its port is on the file's fourth line), or else one
+ * started for the command and stopped after it.
+ */
+export async function openEmbeddedDatabase(home: string, logger: Logger): Promise<{ url: string; close(): Promise<void> }> {
+  const databaseDir = path.join(home, 'postgres');
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  const passwordFile = path.join(home, 'postgres-password');
+  if (existsSync(pidFile) && existsSync(passwordFile)) {
+    const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
+    const pid = Number(pidLine);
+    const port = Number(portLine);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && Number.isInteger(port) && port > 0 && describeProcess(pid, databaseDir).postgresOfFolder) {
+      const password = readFileSync(passwordFile, 'utf8').trim();
+      return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`, close: async () => undefined };
+    }
+  }
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) logger.info({ home }, 'no embedded database yet: creating one (npm start will use it)');
+  const started = await startEmbeddedPostgres(home, logger);
+  return { url: started.url, close: started.stop };
+}

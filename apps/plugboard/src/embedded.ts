@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { ApiKeys } from '@plugboard/access';
+import { ApiKeys, SignInLinks } from '@plugboard/access';
+import { EMBEDDED_ADMIN_USER } from '@plugboard/contracts';
 import { ConnectionModule, CONNECTION, connectionMigrations } from '@plugboard/connection';
-import { GATEWAY, gatewayMigrations, startGateway } from '@plugboard/gateway';
+import { GATEWAY, gatewayMigrations, signInUrl, startGateway } from '@plugboard/gateway';
 import { InvokeProxyModule, INVOKE_PROXY, invokeProxyMigrations, ProxyHandler } from '@plugboard/invoke-proxy';
-import { dataSourceOptions, loadConfig, runMigrations, startMicroservice, type PlatformConfig } from '@plugboard/runtime';
+import { dataSourceOptions, loadConfig, publicUrlOf, runMigrations, startMicroservice, type PlatformConfig } from '@plugboard/runtime';
 import { SERVICE_REGISTRY, ServiceRegistryModule, serviceRegistryMigrations } from '@plugboard/service-registry';
 import { TokenRefreshModule, TOKEN_REFRESH, tokenRefreshMigrations } from '@plugboard/token-refresh';
 
@@ -52,20 +53,24 @@ export function masterKey(home: string, env: NodeJS.ProcessEnv, logger: Logger):
 }
 
 /**
- * The first start's admin key for org `default`, written to `<home>/api-key`. Later starts keep the key in that
- * file while it is still valid, so a restart does not change what the user has saved.
+ * The first start's admin key for org `default`, written to `<home>/api-key`: a product's key (it may name the user
+ * it acts for), for scripts and the suite's backends. Later starts keep the key in that file while it is still
+ * valid, so a restart does not change what the user has saved. Every start also makes a one-time sign-in link to
+ * the console for the first-run person, user `admin` (role admin) of org `default`.
  */
-export async function ensureAdminKey(config: PlatformConfig, home: string): Promise<{ key: string; created: boolean; file: string }> {
+export async function ensureAdminKey(config: PlatformConfig, home: string): Promise<{ key: string; created: boolean; file: string; signInLink: string }> {
   const file = path.join(home, 'api-key');
   const dataSource = new DataSource(dataSourceOptions({ url: config.DATABASE_URL, poolSize: 1 }));
   await dataSource.initialize();
   try {
     const keys = new ApiKeys(dataSource);
+    const { token } = await new SignInLinks(dataSource).create({ orgId: DEFAULT_ORG, userId: EMBEDDED_ADMIN_USER, role: 'admin' });
+    const signInLink = signInUrl(publicUrlOf(config), token);
     const saved = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-    if (saved && (await keys.verify(saved))) return { key: saved, created: false, file };
-    const { key } = await keys.create(DEFAULT_ORG, 'admin', 'embedded first run');
+    if (saved && (await keys.verify(saved))) return { key: saved, created: false, file, signInLink };
+    const { key } = await keys.create(DEFAULT_ORG, 'admin', { actAs: 'any' }, 'embedded first run');
     writeFileSync(file, `${key}\n`, { mode: 0o600 });
-    return { key, created: true, file };
+    return { key, created: true, file, signInLink };
   } finally {
     await dataSource.destroy();
   }

@@ -78,7 +78,7 @@ describe('invoke through a connection', () => {
     );
     const started = await sys.call('POST', '/v1/connections/legacy/authorize', alice, {});
     const approve = await fetch(`${started.body.authorizeUrl}&approve=1`, { redirect: 'manual' });
-    expect((await fetch(approve.headers.get('location') as string)).status).toBe(200);
+    expect((await fetch(approve.headers.get('location') as string, { headers: sys.browserHeaders })).status).toBe(200);
   }, 120_000);
   afterAll(async () => {
     await as?.stop();
@@ -155,7 +155,8 @@ describe('invoke through a connection', () => {
     expect((await invoke({ connection: 'mine', method: 'GET', url: '/' })).status).toBe(200);
     expect(last().headers.authorization).toBe(`Basic ${Buffer.from('a:b').toString('base64')}`);
     const bob = await invoke({ connection: 'mine', method: 'GET', url: '/' }, alice, 'bob');
-    expect(bob.body.error).toEqual({ code: 'user_not_authorized', message: expect.stringContaining('/v1/connections/mine/authorize') });
+    // A product's key acting for bob: the refusal carries a connect link to hand to bob.
+    expect(bob.body.error).toEqual({ code: 'user_not_authorized', message: expect.stringContaining('"bob" has not authorized'), connectLink: { url: expect.stringContaining('/console/connect/cl_'), expiresAt: expect.any(String) } });
     expect((await invoke({ connection: 'keys', method: 'FETCH', url: '/' })).body.error.code).toBe('validation_failed');
     for (const headers of [{ 'x bad': '1' }, { 'x-split': 'a\r\nx-injected: 1' }]) {
       const bad = await invoke({ connection: 'keys', method: 'GET', url: '/', headers });

@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     [
       '',
       `Plugboard is running at ${publicUrl} (API docs: ${publicUrl}/docs)`,
+      `Open the console (this link signs you in as "admin" once, within 15 minutes; npm run keys -- sign-in-link makes another):`,
+      `  ${admin.signInLink}`,
       admin.created ? `Admin API key for org "default" (also written to ${admin.file}):` : `Admin API key for org "default" (from ${admin.file}):`,
       `  ${admin.key}`,
       `Try: curl -H "Authorization: Bearer $(cat ${path.relative(process.cwd(), admin.file)})" ${publicUrl}/v1/services/<linkName>`,

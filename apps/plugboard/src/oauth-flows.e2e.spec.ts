@@ -49,7 +49,8 @@ describe('OAuth authorization flows', () => {
     const [row] = await sys.sql(`SELECT credential_ref FROM connection_credentials WHERE link_name = $1`, [linkName]);
     return (await sys.vaultEntry<StoredCredential>(row.credential_ref, 'acme')) as StoredCredential;
   };
-  const open = (url: string) => fetch(url, { redirect: 'manual' }).then(async (r) => ({ status: r.status, location: r.headers.get('location'), text: await r.text() }));
+  // The browser that started the flows (sys.call sends its binding cookie), following the provider's redirects.
+  const open = (url: string) => fetch(url, { redirect: 'manual', headers: sys.browserHeaders }).then(async (r) => ({ status: r.status, location: r.headers.get('location'), text: await r.text() }));
 
   it('OAuth 2 authorization code with PKCE: authorize URL, provider consent, callback, tokens in the vault only', async () => {
     const started = await sys.call('POST', '/v1/connections/crm/authorize', alice, {});

@@ -111,8 +111,8 @@ describe('the SDK against a running Plugboard', () => {
     await pb.webhook.remove();
     expect(await failure(pb.webhook.get())).toMatchObject({ code: 'webhook_not_found', status: 404 });
 
-    const created = await pb.keys.create({ role: 'read_only', label: 'reports' });
-    expect(created.apiKey).toMatchObject({ role: 'read_only', label: 'reports', revokedAt: null, prefix: created.key.slice(0, 9) });
+    const created = await pb.keys.create({ role: 'read_only', actAs: 'any', label: 'reports' });
+    expect(created.apiKey).toMatchObject({ role: 'read_only', user: null, actAs: 'any', label: 'reports', revokedAt: null, prefix: created.key.slice(0, 9) });
     const reader = new Plugboard({ baseUrl: sys.publicUrl, apiKey: created.key });
     expect((await reader.services.list({ limit: 1 })).items).toHaveLength(1);
     expect(await failure(reader.keys.list())).toMatchObject({ code: 'forbidden', status: 403 });
@@ -123,7 +123,8 @@ describe('the SDK against a running Plugboard', () => {
     expect(await failure(reader.services.list())).toMatchObject({ code: 'unauthenticated', status: 401 });
     const otherOrg = new Plugboard({ baseUrl: sys.publicUrl, apiKey: await sys.key('globex', 'admin') });
     expect(await failure(otherOrg.keys.revoke(listed[0].id))).toMatchObject({ code: 'not_found', status: 404 });
-    expect(await failure(pb.keys.create({ role: 'owner' as never }))).toMatchObject({ code: 'validation_failed', status: 400 });
+    expect(await failure(pb.keys.create({ role: 'owner' as never, actAs: 'any' }))).toMatchObject({ code: 'validation_failed', status: 400 });
+    expect(await failure(pb.keys.create({ role: 'member' }))).toMatchObject({ code: 'validation_failed', status: 400 });
   });
 
   it('reads the org’s audit trail across pages, and carries on after the last position kept (admin)', async () => {

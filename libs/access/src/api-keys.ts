@@ -1,13 +1,18 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { OrgIdSchema, RoleSchema, type ApiKeyView, type Role } from '@plugboard/contracts';
+import { OrgIdSchema, RoleSchema, UserIdSchema, type ApiKeyView, type Role } from '@plugboard/contracts';
 
 /** Who a valid key speaks for. */
 export interface Principal {
   orgId: string;
   role: Role;
   keyId: string;
+  /** A person's key: the user it always acts as. Null for a product's key, which names its user per request. */
+  user: string | null;
 }
+
+/** What a key is bound to: a person (acts as that user only) or a product (acts for any user it names). */
+export type KeySubject = { user: string } | { actAs: 'any' };
 
 export interface CreatedKey extends Principal {
   /** The key itself: shown to its owner once, never stored. */
@@ -21,10 +26,10 @@ const KEY_PREFIX = 'pb_';
 /** How long a process that authenticates callers remembers a verified key: a revoked key stops working within it. */
 export const VERIFIED_KEY_CACHE_MS = 10_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const VIEW_COLUMNS = 'id, role, prefix, label, created_at, revoked_at';
+const VIEW_COLUMNS = 'id, role, user_id, prefix, label, created_at, revoked_at';
 
-function toView(row: { id: string; role: Role; prefix: string; label: string | null; created_at: Date; revoked_at: Date | null }): ApiKeyView {
-  return { id: row.id, role: row.role, user: null, actAs: 'any', prefix: row.prefix, label: row.label, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
+function toView(row: { id: string; role: Role; user_id: string | null; prefix: string; label: string | null; created_at: Date; revoked_at: Date | null }): ApiKeyView {
+  return { id: row.id, role: row.role, user: row.user_id, actAs: row.user_id === null ? 'any' : null, prefix: row.prefix, label: row.label, createdAt: row.created_at.toISOString(), revokedAt: row.revoked_at?.toISOString() ?? null };
 }
 
 function hashKey(key: string): string {
@@ -44,23 +49,20 @@ export class ApiKeys {
     private readonly cacheMs = 0,
   ) {}
 
-  async create(orgId: string, role: Role, label?: string): Promise<CreatedKey> {
+  async create(orgId: string, role: Role, subject: KeySubject, label?: string): Promise<CreatedKey> {
     OrgIdSchema.parse(orgId);
     RoleSchema.parse(role);
+    const user = 'user' in subject ? UserIdSchema.parse(subject.user) : null;
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     const keyId = randomUUID();
     const [row] = await this.dataSource.transaction(async (manager) => {
       await manager.query(`INSERT INTO orgs (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, [orgId]);
-      return manager.query(`INSERT INTO api_keys (id, org_id, role, key_hash, prefix, label) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${VIEW_COLUMNS}`, [
-        keyId,
-        orgId,
-        role,
-        hashKey(key),
-        key.slice(0, KEY_PREFIX.length + 6),
-        label ?? null,
-      ]);
+      return manager.query(
+        `INSERT INTO api_keys (id, org_id, role, user_id, act_as_any, key_hash, prefix, label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${VIEW_COLUMNS}`,
+        [keyId, orgId, role, user, user === null, hashKey(key), key.slice(0, KEY_PREFIX.length + 6), label ?? null],
+      );
     });
-    return { key, orgId, role, keyId, view: toView(row) };
+    return { key, orgId, role, keyId, user, view: toView(row) };
   }
 
   /** The principal of a key, or null when it is unknown or revoked. */
@@ -69,8 +71,8 @@ export class ApiKeys {
     const hash = hashKey(key);
     const cached = this.recent.get(hash);
     if (cached && cached.until > Date.now()) return cached.principal;
-    const [row] = await this.dataSource.query(`SELECT id, org_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
-    const principal: Principal | null = row ? { keyId: row.id, orgId: row.org_id, role: row.role } : null;
+    const [row] = await this.dataSource.query(`SELECT id, org_id, role, user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [hash]);
+    const principal: Principal | null = row ? { keyId: row.id, orgId: row.org_id, role: row.role, user: row.user_id } : null;
     if (this.cacheMs > 0) {
       if (this.recent.size > 10_000) this.recent.clear();
       this.recent.set(hash, { principal, until: Date.now() + this.cacheMs });

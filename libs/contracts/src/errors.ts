@@ -99,13 +99,15 @@ export class DomainError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: FieldIssue[],
+    /** On `user_not_authorized` for a product's key: the connect link to hand to the user. */
+    readonly connectLink?: { url: string; expiresAt: string },
   ) {
     super(message);
     this.name = 'DomainError';
   }
 
   toBody(): ErrorBody {
-    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}), ...(this.connectLink ? { connectLink: this.connectLink } : {}) };
   }
 
   static isErrorBody(value: unknown): value is ErrorBody {

@@ -9,6 +9,8 @@ export const GRPC_SERVICE = 'Plugboard';
 /** Trailing metadata of a failed call: the stable error code, and (validation_failed) the fields as JSON. */
 export const GRPC_ERROR_CODE_KEY = 'plugboard-error-code';
 export const GRPC_ERROR_DETAILS_KEY = 'plugboard-error-details';
+/** Trailing metadata of a `user_not_authorized` answer to a product's key: the connect link, as JSON `{url, expiresAt}`. */
+export const GRPC_CONNECT_LINK_KEY = 'plugboard-connect-link';
 
 /** gRPC status codes (grpc/status.h), named here so that contracts need no gRPC library. */
 const Status = {

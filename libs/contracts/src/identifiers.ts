@@ -20,7 +20,13 @@ export type Role = z.infer<typeof RoleSchema>;
 export const CorrelationIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/);
 
 /** Who asks: every command and query is scoped to one org and made by one user. */
-export const ActorSchema = z.object({ orgId: OrgIdSchema, userId: UserIdSchema, correlationId: CorrelationIdSchema.optional() });
+export const ActorSchema = z.object({
+  orgId: OrgIdSchema,
+  userId: UserIdSchema,
+  correlationId: CorrelationIdSchema.optional(),
+  /** A product's key acts for this user (it may name any user); absent for a person's key or console session. */
+  byProduct: z.literal(true).optional(),
+});
 export type Actor = z.infer<typeof ActorSchema>;
 
 /** The metadata of events an actor's command records. */

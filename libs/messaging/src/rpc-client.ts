@@ -35,7 +35,7 @@ export class RpcClient {
 
 function toDomainError(error: unknown, subject: string): DomainError {
   if (error instanceof DomainError) return error;
-  if (DomainError.isErrorBody(error)) return new DomainError(error.code, error.message, error.details);
+  if (DomainError.isErrorBody(error)) return new DomainError(error.code, error.message, error.details, error.connectLink);
   if (error instanceof TimeoutError) return new DomainError(ErrorCodes.timeout, `The ${appOf(subject)} did not answer in time. Try again.`);
   const text = error instanceof Error ? error.message : String(error);
   if (/no responders|503|empty response|no process answers/i.test(text)) {

@@ -55,6 +55,8 @@ export const OperatorOidcSchema = z.strictObject({
   scope: z.string().min(1).default('openid profile'),
   orgClaim: z.string().min(1).default('plugboard_org'),
   roleClaim: z.string().min(1).default('plugboard_role'),
+  /** The claim that holds the person's Plugboard user id (letters, digits, . _ @ + -): `sub` unless said otherwise. */
+  userClaim: z.string().min(1).default('sub'),
   orgs: z.array(OrgIdSchema).min(1, 'must name at least one org').optional(),
   /**
    * The provider's issuer (where its `/.well-known/openid-configuration` is). MCP clients are sent to it to sign in

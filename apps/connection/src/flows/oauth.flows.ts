@@ -23,8 +23,23 @@ function hash(value: string): string {
 
 /** The result of a provider's redirect back to Plugboard. */
 export type Completion =
-  | { outcome: 'connected'; actor: Actor; linkName: string; returnUrl: string | null; credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }
+  | {
+      outcome: 'connected';
+      actor: Actor;
+      linkName: string;
+      returnUrl: string | null;
+      credential: StoredCredential;
+      grant: { scopes: string[] | null; expiresAt: string | null };
+      /** The hash of the connect link that started the flow, if one did. */
+      connectLink: string | null;
+    }
   | { outcome: 'denied' | 'failed'; message: string; linkName: string | null; returnUrl: string | null; actor: Actor | null };
+
+/** What binds a flow: the browser that started it (its cookie's hash) and, if one did, the connect link. */
+export interface FlowBinding {
+  browser: string;
+  connectLink: string | null;
+}
 
 interface PendingRow {
   protocol: 'oauth1' | 'oauth2';
@@ -34,6 +49,7 @@ interface PendingRow {
   secret_ref: string | null;
   redirect_uri: string;
   return_url: string | null;
+  connect_link: string | null;
   expired: boolean;
 }
 
@@ -82,7 +98,7 @@ export class OAuthFlows {
   }
 
   /** OAuth 2: the provider's page for an authorization code, or (client credentials) a token at once. */
-  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null = null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }> {
+  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }> {
     const settings = await this.resolver.oauth2(actor.orgId, connection);
     const allowInsecureLocalhost = this.insecureAllowed(settings.tokenUrl);
     const redirectUri = this.callbackUrl(OAUTH2_CALLBACK_PATH, region);
@@ -93,6 +109,7 @@ export class OAuthFlows {
       return { credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
     }
     if (!settings.authorizeUrl) throw new DomainError(ErrorCodes.serviceNotConfigured, 'This service has no authorize URL, so it cannot be authorized with an authorization code.');
+    const bound = requireBinding(binding);
     const request = await buildAuthorizationRequest({
       authorizeUrl: settings.authorizeUrl,
       clientId: settings.clientId,
@@ -103,29 +120,40 @@ export class OAuthFlows {
       extraParams: settings.extraAuthorizeParams,
       allowInsecureLocalhost: this.insecureAllowed(settings.authorizeUrl),
     });
-    await this.remember('oauth2', request.state, actor, connection.linkName, redirectUri, returnUrl, request.codeVerifier ? { codeVerifier: request.codeVerifier } : null);
+    await this.remember('oauth2', request.state, actor, connection.linkName, redirectUri, returnUrl, request.codeVerifier ? { codeVerifier: request.codeVerifier } : null, bound);
     return { authorizeUrl: request.url };
   }
 
   /** OAuth 1.0a: a request token, then the provider's page to approve it. */
-  async startOAuth1(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null = null): Promise<{ authorizeUrl: string }> {
+  async startOAuth1(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string }> {
+    const bound = requireBinding(binding);
     const redirectUri = this.callbackUrl(OAUTH1_CALLBACK_PATH, region);
     const settings = await this.resolver.oauth1(actor.orgId, connection);
     const consumer = { key: settings.consumerKey, secret: settings.consumerSecret };
     const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod, fetch: this.egress.fetch, timeoutMs: this.egress.timeouts.oauthMs }));
-    await this.remember('oauth1', requestToken.token, actor, connection.linkName, redirectUri, returnUrl, { token: requestToken.token, tokenSecret: requestToken.tokenSecret });
+    await this.remember('oauth1', requestToken.token, actor, connection.linkName, redirectUri, returnUrl, { token: requestToken.token, tokenSecret: requestToken.tokenSecret }, bound);
     return { authorizeUrl: oauth1AuthorizeUrl(settings.authorizeUrl, requestToken.token, settings.extraAuthorizeParams) };
   }
 
-  /** Consumes the authorization the provider's redirect names and, when the user approved, fetches the tokens. */
-  async complete(protocol: 'oauth1' | 'oauth2', params: Record<string, string>): Promise<Completion> {
+  /**
+   * Consumes the authorization the provider's redirect names and, when the user approved, fetches the tokens. Only
+   * the browser that started it (`browser`: its binding cookie's hash) may: a redirect arriving in any other browser
+   * (a link someone was sent, a code someone intercepted) finds nothing and uses nothing up.
+   */
+  async complete(protocol: 'oauth1' | 'oauth2', params: Record<string, string>, browser: string | null): Promise<Completion> {
     const key = protocol === 'oauth2' ? params.state : (params.oauth_token ?? params.denied);
-    const unknown: Completion = { outcome: 'failed', message: 'This authorization is unknown, expired or already used. Start it again from Plugboard.', linkName: null, returnUrl: null, actor: null };
-    if (!key) return unknown;
+    const unknown: Completion = {
+      outcome: 'failed',
+      message: 'This authorization is unknown, expired or already used, or it was started in another browser. Start it again from Plugboard, in this browser.',
+      linkName: null,
+      returnUrl: null,
+      actor: null,
+    };
+    if (!key || !browser) return unknown;
     const [rows] = await this.store.dataSource.query(
-      `UPDATE oauth_authorizations SET used_at = now() WHERE key_hash = $1 AND protocol = $2 AND used_at IS NULL
-       RETURNING protocol, org_id, user_id, link_name, secret_ref, redirect_uri, return_url, expires_at < now() AS expired`,
-      [hash(key), protocol],
+      `UPDATE oauth_authorizations SET used_at = now() WHERE key_hash = $1 AND protocol = $2 AND used_at IS NULL AND browser_hash = $3
+       RETURNING protocol, org_id, user_id, link_name, secret_ref, redirect_uri, return_url, connect_link, expires_at < now() AS expired`,
+      [hash(key), protocol, browser],
     );
     const row = (rows as PendingRow[])[0];
     if (!row) return unknown;
@@ -150,7 +178,7 @@ export class OAuthFlows {
           fetch: this.egress.fetch,
           timeoutMs: this.egress.timeouts.oauthMs,
         });
-        return { outcome: 'connected', ...base, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
+        return { outcome: 'connected', ...base, connectLink: row.connect_link, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
       }
       const settings = await this.resolver.oauth1(actor.orgId, connection);
       const access = await getAccessToken({
@@ -162,7 +190,7 @@ export class OAuthFlows {
         fetch: this.egress.fetch,
         timeoutMs: this.egress.timeouts.oauthMs,
       });
-      return { outcome: 'connected', ...base, credential: { kind: 'oauth1', token: access.token, tokenSecret: access.tokenSecret }, grant: { scopes: null, expiresAt: null } };
+      return { outcome: 'connected', ...base, connectLink: row.connect_link, credential: { kind: 'oauth1', token: access.token, tokenSecret: access.tokenSecret }, grant: { scopes: null, expiresAt: null } };
     } catch (error) {
       if (isOAuth2Error(error) && error.kind === 'access_denied') return { outcome: 'denied', message: 'The authorization was denied at the provider. Nothing was changed.', ...base };
       // The protocol libraries keep secrets out of their messages; the provider's own words help the user.
@@ -170,14 +198,23 @@ export class OAuthFlows {
     }
   }
 
-  private async remember(protocol: 'oauth1' | 'oauth2', key: string, actor: Actor, linkName: string, redirectUri: string, returnUrl: string | null, secret: Record<string, string> | null): Promise<void> {
+  private async remember(
+    protocol: 'oauth1' | 'oauth2',
+    key: string,
+    actor: Actor,
+    linkName: string,
+    redirectUri: string,
+    returnUrl: string | null,
+    secret: Record<string, string> | null,
+    binding: FlowBinding,
+  ): Promise<void> {
     await this.store.dataSource.transaction(async (manager) => {
       const secretRef = secret ? randomUUID() : null;
       if (secret && secretRef) await this.vault.put(manager, { id: secretRef, orgId: actor.orgId, purpose: `oauth.pending.${linkName}`, value: secret });
       const inserted: unknown[] = await manager.query(
-        `INSERT INTO oauth_authorizations (key_hash, protocol, org_id, user_id, link_name, secret_ref, redirect_uri, return_url, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash`,
-        [hash(key), protocol, actor.orgId, actor.userId, linkName, secretRef, redirectUri, returnUrl, new Date(Date.now() + PENDING_TTL_MS)],
+        `INSERT INTO oauth_authorizations (key_hash, protocol, org_id, user_id, link_name, secret_ref, redirect_uri, return_url, expires_at, browser_hash, connect_link)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash`,
+        [hash(key), protocol, actor.orgId, actor.userId, linkName, secretRef, redirectUri, returnUrl, new Date(Date.now() + PENDING_TTL_MS), binding.browser, binding.connectLink],
       );
       // A provider that hands out a request token it issued before: the earlier authorization owns that key, and the
       // callback could not tell the two apart. Refused (the transaction, vault entry included, is rolled back).
@@ -198,6 +235,19 @@ export class OAuthFlows {
       throw new DomainError(ErrorCodes.authorizationFailed, `The provider refused the authorization: ${error instanceof Error ? error.message : 'unknown error'}.`);
     }
   }
+}
+
+/**
+ * A flow through the provider's page must be bound to the browser that starts it: without one (a call over the bus
+ * with no browser behind it) the callback could be completed by anyone the URL reaches. Such callers hand the user a
+ * connect link instead, which binds the browser that opens it.
+ */
+function requireBinding(binding: FlowBinding | null): FlowBinding {
+  if (binding) return binding;
+  throw new DomainError(
+    ErrorCodes.validationFailed,
+    'This authorization goes through the provider’s page, so it must start in the browser that will complete it (through the gateway, which binds it with a cookie). From a server, create a connect link (POST /v1/connect-links) and hand it to the user.',
+  );
 }
 
 /** The egress policy's refusal, as the protocol libraries report it, as `private_address` / `host_not_allowed`. */

@@ -18,10 +18,10 @@ export class ReturnUrls {
    * `return_url_not_allowed`. Checked on the text as given: URL parsing drops tabs and line breaks silently, and
    * reads a backslash as a slash where other parsers may not.
    */
-  check(returnUrl: string): string {
+  check(returnUrl: string, field = 'authorization.returnUrl'): string {
     const url = !hasControlCharacter(returnUrl) && !/[\s\\]/.test(returnUrl) && URL.canParse(returnUrl) ? new URL(returnUrl) : null;
     if (url && /^https?:$/.test(url.protocol) && !url.username && !url.password && this.origins.includes(url.origin)) return url.href;
     const message = `returnUrl must be an absolute http(s) URL, with no user name, on an origin this Plugboard allows (${this.origins.join(', ')}); add others to PLUGBOARD_RETURN_URL_ORIGINS`;
-    throw new DomainError(ErrorCodes.returnUrlNotAllowed, `The request is not valid. authorization.returnUrl: ${message}.`, [{ path: 'authorization.returnUrl', message }]);
+    throw new DomainError(ErrorCodes.returnUrlNotAllowed, `The request is not valid. ${field}: ${message}.`, [{ path: field, message }]);
   }
 }

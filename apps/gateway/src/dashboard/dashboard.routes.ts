@@ -5,6 +5,7 @@ import { DomainError, ErrorCodes, LinkNameSchema } from '@plugboard/contracts';
 import { Public } from '../http/auth';
 import { dashboardPage, messagePage, type Viewer } from './dashboard.page';
 import { DashboardQueries, type DashboardData } from './dashboard.queries';
+import { CONSOLE_SESSIONS, ConsoleSessions } from '../session/console-sessions';
 import { OperatorSignIn } from './operator-sign-in';
 
 export const DASHBOARD_SIGN_IN = Symbol('DASHBOARD_SIGN_IN');
@@ -17,9 +18,9 @@ function pageHeaders(res: Response): void {
   res.setHeader('x-content-type-options', 'nosniff');
 }
 
-/** Only paths of the dashboard itself are places to return to after signing in (no open redirect). */
-function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/dashboard(?:[/?#]|$)/.test(next) && !next.includes('\\') ? next : '/dashboard';
+/** Only paths of the dashboard and the console are places to return to after signing in (no open redirect). */
+export function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?:dashboard|console)(?:[/?#]|$)/.test(next) && !next.includes('\\') ? next : '/dashboard';
 }
 
 /**
@@ -35,6 +36,7 @@ export class DashboardRoutes {
     private readonly queries: DashboardQueries,
     @Inject(ApiKeys) private readonly apiKeys: ApiKeys,
     @Inject(DASHBOARD_SIGN_IN) private readonly signIn: OperatorSignIn | null,
+    @Inject(CONSOLE_SESSIONS) private readonly sessions: ConsoleSessions | null,
   ) {}
 
   @Get()
@@ -94,7 +96,7 @@ export class DashboardRoutes {
   @Post('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
     pageHeaders(res);
-    await this.signIn?.signOut(req, res);
+    await this.sessions?.signOut(req, res);
     res.type('html').send(messagePage('Signed out', 'You have signed out of the Plugboard dashboard.', { href: '/dashboard/login', label: 'Sign in again' }));
   }
 
@@ -104,8 +106,8 @@ export class DashboardRoutes {
       const { principal } = await authenticate(this.apiKeys, req.headers, 'read_only');
       return { orgId: principal.orgId, role: principal.role, name: `key ${principal.keyId.slice(0, 8)}`, via: 'api-key' };
     }
-    const operator = await this.signIn?.operator(req, res);
-    return operator ? { orgId: operator.orgId, role: operator.role, name: operator.displayName, via: 'sign-in' } : null;
+    const signedIn = await this.sessions?.person(req, res);
+    return signedIn ? { orgId: signedIn.person.orgId, role: signedIn.person.role, name: signedIn.person.displayName, via: 'sign-in' } : null;
   }
 
   private read(viewer: Viewer, connection: string | undefined): Promise<DashboardData> {

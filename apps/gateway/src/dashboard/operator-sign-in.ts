@@ -1,67 +1,30 @@
-import { hkdfSync } from 'node:crypto';
-import cookieSession from 'cookie-session';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import Keygrip from 'keygrip';
+import type { NextFunction, Request, Response } from 'express';
 import passport from 'passport';
 import OAuth2Strategy from 'passport-oauth2';
-import { OrgIdSchema, RoleSchema, type Role } from '@plugboard/contracts';
+import { OrgIdSchema, RoleSchema, UserIdSchema } from '@plugboard/contracts';
 import { EgressPolicy } from '@plugboard/outbound';
 import { publicUrlOf, type OperatorOidc, type PlatformConfig } from '@plugboard/runtime';
-import { Keyring } from '@plugboard/vault';
+import type { ConsoleSessions, SessionPerson } from '../session/console-sessions';
 
-/** Someone who signed in to the dashboard through the operators' identity provider. */
-export interface Operator {
-  orgId: string;
-  role: Role;
-  /** The provider's `sub`. */
-  subject: string;
-  /** For the page header: `name`, `preferred_username` or `email`, else the subject. */
-  displayName: string;
-}
-
-interface DashboardSession {
-  operator?: Operator;
-  /** Epoch ms after which the session is refused, whatever the cookie's own expiry says. */
-  expiresAt?: number;
-  /** Where to go after signing in (a /dashboard path). */
-  next?: string;
-}
-
-export const SESSION_COOKIE = 'plugboard_dashboard';
-export const SESSION_HOURS = 8;
 const STRATEGY = 'operator-oidc';
 
-type SignInOutcome = { operator: Operator; next: string } | { refused: string };
+type SignInOutcome = { person: SessionPerson; next: string } | { refused: string };
 
 /**
- * Operator sign-in: the OAuth 2 authorization code flow with PKCE and state (passport-oauth2), the provider's
- * userinfo for the org and role claims, and a signed cookie session (cookie-session, HMAC-SHA256) so any gateway
- * replica can read it. The cookie holds who signed in and until when, plus the state and PKCE verifier while a
- * sign-in is under way; it is signed, not encrypted, and holds no token: the access token is used once, for the
- * userinfo call, and dropped.
+ * Sign-in by the org's identity provider (console and dashboard): the OAuth 2 authorization code flow with PKCE and
+ * state (passport-oauth2), the provider's userinfo for the user, org and role claims, and a console session
+ * (ConsoleSessions) for the person. The state and PKCE verifier wait in the session cookie while a sign-in is under
+ * way; no token is kept: the access token is used once, for the userinfo call, and dropped.
  */
 export class OperatorSignIn {
   private readonly authenticator = new passport.Passport();
-  private readonly session: RequestHandler;
-  private readonly secureCookie: boolean;
 
   constructor(
     private readonly oidc: OperatorOidc,
     publicUrl: string,
-    sessionSecret: Buffer,
+    private readonly sessions: ConsoleSessions,
     private readonly egress: EgressPolicy,
-  ) {
-    this.secureCookie = publicUrl.startsWith('https:');
-    this.session = cookieSession({
-      name: SESSION_COOKIE,
-      keys: new Keygrip([sessionSecret.toString('base64')], 'sha256'),
-      path: '/dashboard',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.secureCookie,
-      maxAge: SESSION_HOURS * 3600_000,
-    });
-    const strategy = new OAuth2Strategy(
+  ) {    const strategy = new OAuth2Strategy(
       {
         authorizationURL: oidc.authorizeUrl,
         tokenURL: oidc.tokenUrl,
@@ -85,23 +48,18 @@ export class OperatorSignIn {
     this.authenticator.use(STRATEGY, strategy);
   }
 
-  /** From the configuration: null when no identity provider is configured (API keys only). */
-  static fromConfig(config: PlatformConfig): OperatorSignIn | null {
+  /** From the configuration: null when no identity provider is configured (API keys and sign-in links only). */
+  static fromConfig(config: PlatformConfig, sessions: ConsoleSessions | null): OperatorSignIn | null {
     const oidc = config.PLUGBOARD_OPERATOR_OIDC;
     if (!oidc) return null;
-    return new OperatorSignIn(oidc, publicUrlOf(config), sessionSecret(config), EgressPolicy.fromConfig(config));
-  }
-
-  /** The signed-in operator, or null (no cookie, a bad signature, or an expired session). */
-  async operator(req: Request, res: Response): Promise<Operator | null> {
-    const session = await this.sessionOf(req, res);
-    if (!session.operator || !session.expiresAt || session.expiresAt < Date.now()) return null;
-    return session.operator;
+    // loadConfig requires a session secret with PLUGBOARD_OPERATOR_OIDC, so sessions exist here.
+    if (!sessions) throw new Error('PLUGBOARD_DASHBOARD_SESSION_SECRET or PLUGBOARD_MASTER_KEY is required for operator sign-in');
+    return new OperatorSignIn(oidc, publicUrlOf(config), sessions, EgressPolicy.fromConfig(config));
   }
 
   /** Sends the browser to the provider; `next` is where to land afterwards. */
   async start(req: Request, res: Response, next: string): Promise<void> {
-    const session = await this.sessionOf(req, res);
+    const session = await this.sessions.data(req, res);
     session.next = next;
     await new Promise<void>((resolve, reject) => {
       res.once('finish', () => resolve());
@@ -111,15 +69,16 @@ export class OperatorSignIn {
 
   /** Completes the provider's redirect back: the operator on success, or why not (a sentence with no secret). */
   async finish(req: Request, res: Response): Promise<SignInOutcome> {
-    const session = await this.sessionOf(req, res);
+    const session = await this.sessions.data(req, res);
     const next = session.next ?? '/dashboard';
     // Without a code or an error, passport-oauth2 would start a new authorization instead of finishing one.
     const arrived = typeof req.query.code === 'string' || typeof req.query.error === 'string';
     const outcome: SignInOutcome = arrived ? await this.exchange(req, res, next) : { refused: 'This address is where the identity provider sends you back after signing in; start at /dashboard.' };
     // The sign-in's state and verifier are used up either way; a refused callback (a link anyone can send) leaves an
     // operator already signed in as they were.
-    const kept = session.operator && (session.expiresAt ?? 0) > Date.now() ? { operator: session.operator, expiresAt: session.expiresAt } : null;
-    (req as { session?: DashboardSession | null }).session = 'operator' in outcome ? { operator: outcome.operator, expiresAt: Date.now() + SESSION_HOURS * 3600_000 } : kept;
+    const kept = session.person && (session.expiresAt ?? 0) > Date.now() ? { person: session.person, expiresAt: session.expiresAt } : null;
+    if ('person' in outcome) await this.sessions.signIn(req, res, outcome.person);
+    else await this.sessions.replace(req, res, kept);
     return outcome;
   }
 
@@ -131,31 +90,15 @@ export class OperatorSignIn {
       return Promise.resolve({ refused: 'This Plugboard may not call its identity provider (its address is not allowed: see PLUGBOARD_INVOKE_ALLOW_HOSTS). Ask your administrator.' });
     }
     return new Promise<SignInOutcome>((resolve) => {
-      const done = (err: unknown, user: Operator | false, info?: { message?: string }) => {
+      const done = (err: unknown, user: SessionPerson | false, info?: { message?: string }) => {
         // The provider's error_description comes from the URL, which anyone can write: never shown.
         if (typeof req.query.error === 'string') resolve({ refused: req.query.error === 'access_denied' ? 'The sign-in was cancelled at the identity provider.' : 'The identity provider did not complete the sign-in. Try again, or ask your administrator.' });
         else if (err) resolve({ refused: 'The identity provider did not complete the sign-in. Try again, or ask your administrator.' });
         else if (!user) resolve({ refused: info?.message && !/state|verifier/i.test(info.message) ? info.message : 'The sign-in could not be verified (it expired, or was started in another browser). Try again.' });
-        else resolve({ operator: user, next });
+        else resolve({ person: user, next });
       };
       this.authenticator.authenticate(STRATEGY, { session: false }, done)(req, res, ((err: unknown) => done(err, false)) as NextFunction);
     });
-  }
-
-  async signOut(req: Request, res: Response): Promise<void> {
-    await this.sessionOf(req, res);
-    (req as { session?: unknown }).session = null;
-  }
-
-  private async sessionOf(req: Request, res: Response): Promise<DashboardSession> {
-    const carrier = req as Request & { session?: DashboardSession | null };
-    if (carrier.session === undefined) {
-      // cookies refuses to set a Secure cookie on a plain-http request; behind a TLS-terminating proxy the public URL
-      // says the browser speaks https.
-      if (this.secureCookie && req.protocol !== 'https') Object.defineProperty(req, 'protocol', { value: 'https', configurable: true });
-      await new Promise<void>((resolve, reject) => this.session(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
-    }
-    return carrier.session ?? {};
   }
 
   private async userinfo(accessToken: string): Promise<Record<string, unknown>> {
@@ -164,7 +107,7 @@ export class OperatorSignIn {
     return (await response.json()) as Record<string, unknown>;
   }
 
-  private operatorFrom(claims: Record<string, unknown>): Operator | { refused: string } {
+  private operatorFrom(claims: Record<string, unknown>): SessionPerson | { refused: string } {
     const org = OrgIdSchema.safeParse(claims[this.oidc.orgClaim]);
     const role = RoleSchema.safeParse(claims[this.oidc.roleClaim]);
     const subject = typeof claims.sub === 'string' ? claims.sub : null;
@@ -172,14 +115,9 @@ export class OperatorSignIn {
     if (!org.success) return { refused: `Your account does not name a Plugboard organization (claim ${this.oidc.orgClaim}). Ask your administrator.` };
     if (!role.success) return { refused: `Your account has no Plugboard role (claim ${this.oidc.roleClaim}: admin, member or read_only). Ask your administrator.` };
     if (this.oidc.orgs && !this.oidc.orgs.includes(org.data)) return { refused: 'This identity provider may not sign you in to your organization here.' };
+    const user = UserIdSchema.safeParse(claims[this.oidc.userClaim]);
+    if (!user.success) return { refused: `Your account's ${this.oidc.userClaim} claim is not a Plugboard user id (1–128 letters, digits or . _ @ + -). Ask your administrator to set userClaim.` };
     const name = [claims.name, claims.preferred_username, claims.email].find((v): v is string => typeof v === 'string' && v.length > 0);
-    return { orgId: org.data, role: role.data, subject, displayName: name ?? subject };
+    return { orgId: org.data, userId: user.data, role: role.data, displayName: name ?? user.data };
   }
-}
-
-/** PLUGBOARD_DASHBOARD_SESSION_SECRET, else a key derived from the current master key (rotating it ends sessions). */
-function sessionSecret(config: PlatformConfig): Buffer {
-  if (config.PLUGBOARD_DASHBOARD_SESSION_SECRET) return Buffer.from(config.PLUGBOARD_DASHBOARD_SESSION_SECRET);
-  if (!config.PLUGBOARD_MASTER_KEY) throw new Error('PLUGBOARD_DASHBOARD_SESSION_SECRET or PLUGBOARD_MASTER_KEY is required for operator sign-in');
-  return Buffer.from(hkdfSync('sha256', Keyring.parse(config.PLUGBOARD_MASTER_KEY).current.key, Buffer.alloc(0), 'plugboard dashboard session', 32));
 }

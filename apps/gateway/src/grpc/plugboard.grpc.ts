@@ -8,6 +8,7 @@ import {
   DomainError,
   ErrorCodes,
   GRPC_ERROR_CODE_KEY,
+  GRPC_CONNECT_LINK_KEY,
   GRPC_ERROR_DETAILS_KEY,
   GRPC_SERVICE,
   GRPC_STATUS,
@@ -64,6 +65,7 @@ export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
     const metadata = new Metadata();
     metadata.set(GRPC_ERROR_CODE_KEY, body.code);
     if (body.details) metadata.set(GRPC_ERROR_DETAILS_KEY, JSON.stringify(body.details));
+    if (body.connectLink) metadata.set(GRPC_CONNECT_LINK_KEY, JSON.stringify(body.connectLink));
     const error: GrpcError = { code: GRPC_STATUS[body.code], details: body.message, metadata };
     return throwError(() => error);
   }

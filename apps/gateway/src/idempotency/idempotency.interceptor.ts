@@ -20,6 +20,7 @@ const FALLBACK_COMMAND_MS = 60_000;
 const NOT_KEPT: Record<string, string> = {
   'POST /v1/keys': 'its answer holds the new API key, which Plugboard keeps only as a hash',
   'POST /v1/webhook/rotate-secret': 'its answer holds the new signing secret',
+  'POST /v1/connect-links': 'its answer holds the link, which Plugboard keeps only as a hash',
   'POST /v1/invoke': 'its answer is the API’s; pass the API’s own idempotency header in the call’s headers',
 };
 

@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import type { Principal } from '@plugboard/access';
 import { parseOrThrow, RevokeConnectionInputSchema, Subjects, type Actor, type AuthorizeResult, type ConnectionSnippets, type ConnectionView, type Page } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
 import { PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { CurrentActor, RequiresRole } from '../http/auth';
 import { buildSnippets } from '../http/snippets';
+import { BROWSER_BINDING, type BrowserBinding } from '../session/browser-binding';
 
 /** `/v1/connections`: the connection app's operations over HTTP. */
 @Controller('v1/connections')
@@ -13,6 +14,7 @@ export class ConnectionsRoutes {
   constructor(
     private readonly rpc: RpcClient,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(BROWSER_BINDING) private readonly browsers: BrowserBinding,
   ) {}
 
   @Get()
@@ -54,8 +56,16 @@ export class ConnectionsRoutes {
   @Post(':linkName/authorize')
   @HttpCode(200)
   @RequiresRole('member')
-  authorize(@CurrentActor() actor: Actor, @Param('linkName') linkName: string, @Body() body: unknown): Promise<AuthorizeResult> {
-    return this.rpc.request(Subjects.connection.authorizeConnection, { actor, linkName, authorization: (body ?? {}) as never });
+  authorize(
+    @CurrentActor() actor: Actor,
+    @Param('linkName') linkName: string,
+    @Body() body: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AuthorizeResult> {
+    // An OAuth flow completes only in the browser that asked for it (the console does; a server hands out connect links).
+    const browser = this.browsers.bind(req, res);
+    return this.rpc.request(Subjects.connection.authorizeConnection, { actor, linkName, authorization: (body ?? {}) as never, browser });
   }
 
   @Post(':linkName/revoke')

@@ -21,7 +21,7 @@ export class KeysRoutes {
   @HttpCode(201)
   async create(@CurrentActor() actor: Actor, @Body() body: unknown): Promise<CreatedApiKey> {
     const input = parseOrThrow(CreateApiKeyInputSchema, body ?? {});
-    const created = await this.apiKeys.create(actor.orgId, input.role, input.label);
+    const created = await this.apiKeys.create(actor.orgId, input.role, input.user === undefined ? { actAs: 'any' } : { user: input.user }, input.label);
     return { apiKey: created.view, key: created.key };
   }
 

@@ -1,9 +1,10 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { Subjects, type CompletedAuthorization } from '@plugboard/contracts';
 import { RpcClient } from '@plugboard/messaging';
 import { Public } from '../http/auth';
 import { escapeHtml } from '../http/html';
+import { BROWSER_BINDING, type BrowserBinding } from '../session/browser-binding';
 
 /** The small page a person sees in their browser when the provider sends them back. */
 function summaryPage(result: CompletedAuthorization): string {
@@ -15,27 +16,32 @@ function summaryPage(result: CompletedAuthorization): string {
 
 /**
  * Where providers send the user back (`/v1/oauth/callback`, `/v1/oauth1/callback`). No API key here: the
- * single-use state (or request token) names the org, user and connection the authorization belongs to.
+ * single-use state (or request token) names the org, user and connection the authorization belongs to, and the
+ * browser-binding cookie must be the one of the browser that started it.
  */
 @Controller('v1')
 export class OAuthCallbackRoutes {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(BROWSER_BINDING) private readonly browsers: BrowserBinding,
+  ) {}
 
   @Get('oauth/callback')
   @Public()
-  oauth2(@Query() query: Record<string, unknown>, @Res() response: Response): Promise<void> {
-    return this.finish('oauth2', query, response);
+  oauth2(@Query() query: Record<string, unknown>, @Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.finish('oauth2', query, request, response);
   }
 
   @Get('oauth1/callback')
   @Public()
-  oauth1(@Query() query: Record<string, unknown>, @Res() response: Response): Promise<void> {
-    return this.finish('oauth1', query, response);
+  oauth1(@Query() query: Record<string, unknown>, @Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.finish('oauth1', query, request, response);
   }
 
-  private async finish(protocol: 'oauth1' | 'oauth2', query: Record<string, unknown>, response: Response): Promise<void> {
+  private async finish(protocol: 'oauth1' | 'oauth2', query: Record<string, unknown>, request: Request, response: Response): Promise<void> {
     const params = Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-    const result = await this.rpc.request(Subjects.connection.completeAuthorization, { protocol, params });
+    const browser = this.browsers.of(request);
+    const result = await this.rpc.request(Subjects.connection.completeAuthorization, { protocol, params, ...(browser ? { browser } : {}) });
     response.setHeader('cache-control', 'no-store');
     if (result.returnUrl) {
       const back = new URL(result.returnUrl);

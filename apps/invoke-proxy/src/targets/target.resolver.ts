@@ -6,6 +6,7 @@ import { Vault } from '@plugboard/vault';
 import { serviceTargetOf, type Injection } from '@plugboard/outbound';
 import { ServiceAuth } from '@plugboard/service-auth';
 import { ChangeFeed, type Change } from './change-feed';
+import { userNotAuthorized } from './user-not-authorized';
 
 /** Everything a call through one connection needs, decrypted credential included. Lives only in this process. */
 export interface InvokeTarget {
@@ -181,7 +182,7 @@ export class TargetResolver {
     if (!row || row.last_event === 'ConnectionDeleted') throw new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
     if (!row.last_event || !row.credential_ref) {
       if (row.use_login_user_credentials) {
-        throw new DomainError(ErrorCodes.userNotAuthorized, `You have not authorized the connection "${linkName}" with your own account yet: POST /v1/connections/${linkName}/authorize.`);
+        throw await userNotAuthorized(this.rpc, actor, linkName);
       }
       throw new DomainError(ErrorCodes.connectionNotConnected, `The connection "${linkName}" is not authorized yet: POST /v1/connections/${linkName}/authorize.`);
     }

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ApiKeys } from '@plugboard/access';
+import { ApiKeys, SignInLinks } from '@plugboard/access';
 import type { Role } from '@plugboard/contracts';
 import { createClientTransport, RpcClient } from '@plugboard/messaging';
 import { createLogger, dataSourceOptions, freePort, loadConfig } from '@plugboard/runtime';
@@ -16,8 +17,17 @@ export interface TestSystem {
   db: TestDatabase;
   /** Direct SQL on the system's database, to check what was (not) stored. */
   sql(query: string, params?: unknown[]): Promise<any[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  key(orgId: string, role: Role): Promise<string>;
-  call(method: string, path: string, key: string | null, body?: unknown, userId?: string): Promise<Reply>;
+  /** A product's key (it acts for the user X-User-Id names), or with `user` a person's key (it acts as that user only). */
+  key(orgId: string, role: Role, user?: string): Promise<string>;
+  /**
+   * A request as the test's one browser would make it with an API key: X-User-Id (alice unless said; null for none)
+   * and the browser-binding cookie, so OAuth flows it starts complete where `browserHeaders` go.
+   */
+  call(method: string, path: string, key: string | null, body?: unknown, userId?: string | null): Promise<Reply>;
+  /** A one-time sign-in token for a person (as `npm start` prints in its link): POST it to /v1/session/sign-in. */
+  signInToken(person?: { orgId: string; userId: string; role: Role }, ttlMs?: number): Promise<string>;
+  /** The cookie of the test's browser: send it to a callback to complete a flow `call` started (a browser would). */
+  browserHeaders: { cookie: string };
   /** Everything the apps have logged so far. */
   logs(): string;
   /** Decrypts a vault entry, to check what was stored where (tests only). */
@@ -57,13 +67,17 @@ export async function startTestSystem(env: NodeJS.ProcessEnv | ((port: number) =
   let system = await startAllApps(config, logger);
   const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
   const bus = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName: 'test-product' });
+  const browserHeaders = { cookie: `plugboard_browser=${randomBytes(32).toString('base64url')}` };
   return {
     db,
     publicUrl,
     sql: (query, params) => dataSource.query(query, params),
-    key: async (orgId, role) => (await new ApiKeys(dataSource).create(orgId, role)).key,
+    key: async (orgId, role, user) => (await new ApiKeys(dataSource).create(orgId, role, user === undefined ? { actAs: 'any' } : { user })).key,
+    browserHeaders,
+    signInToken: async (person = { orgId: 'default', userId: 'admin', role: 'admin' }, ttlMs) => (await new SignInLinks(dataSource).create(person, ttlMs)).token,
     async call(method, path, key, body, userId = 'alice') {
-      const headers: Record<string, string> = { 'x-user-id': userId };
+      const headers: Record<string, string> = { ...browserHeaders };
+      if (userId !== null) headers['x-user-id'] = userId;
       if (key) headers.authorization = `Bearer ${key}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
       const response = await fetch(`${system.gatewayUrl}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { BindKeysToSubjects1731000000300 } from './1731000000300-bind-keys-to-subjects';
 
 /** Orgs and their API keys. A key is stored as its SHA-256 only; the key itself is shown once, at creation. */
 export class CreateAccess1731000000200 implements MigrationInterface {
@@ -25,4 +26,4 @@ export class CreateAccess1731000000200 implements MigrationInterface {
   }
 }
 
-export const accessMigrations = [CreateAccess1731000000200];
+export const accessMigrations = [CreateAccess1731000000200, BindKeysToSubjects1731000000300];

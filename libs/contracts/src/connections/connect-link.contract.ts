@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActorSchema, LinkNameSchema, UserIdSchema } from '../identifiers';
+import { ActorSchema, CorrelationIdSchema, LinkNameSchema, UserIdSchema } from '../identifiers';
 import type { AuthType } from '../services/service.contract';
 import { AuthorizeConnectionInputSchema, BrowserBindingSchema } from './connection.contract';
 
@@ -70,12 +70,13 @@ const TokenSchema = z.string().max(200);
 
 export const CreateConnectLinkRequestSchema = z.strictObject({
   actor: ActorSchema,
-  link: z.strictObject({ connection: LinkNameSchema, user: UserIdSchema, returnUrl: z.string().max(2048).optional(), expiresIn: z.number().int().min(60).max(CONNECT_LINK_MAX_SECONDS).optional() }),
-  /** The gateway's public URL, for the link. */
-  publicUrl: z.string().max(2048),
+  /** The input, with the user filled in (a person's own when they left it out). */
+  link: CreateConnectLinkInputSchema.required({ user: true }),
+  /** Where the console is (the gateway's public URL); the connection app's own PLUGBOARD_PUBLIC_URL when absent. */
+  publicUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
 });
 export type CreateConnectLinkRequest = z.infer<typeof CreateConnectLinkRequestSchema>;
 export const DescribeConnectLinkRequestSchema = z.strictObject({ token: TokenSchema });
 export type DescribeConnectLinkRequest = z.infer<typeof DescribeConnectLinkRequestSchema>;
-export const AuthorizeConnectLinkRequestSchema = z.strictObject({ token: TokenSchema, authorization: AuthorizeConnectLinkInputSchema, browser: BrowserBindingSchema, correlationId: z.string().max(100).optional() });
+export const AuthorizeConnectLinkRequestSchema = z.strictObject({ token: TokenSchema, authorization: AuthorizeConnectLinkInputSchema, browser: BrowserBindingSchema, correlationId: CorrelationIdSchema.optional() });
 export type AuthorizeConnectLinkRequest = z.infer<typeof AuthorizeConnectLinkRequestSchema>;
