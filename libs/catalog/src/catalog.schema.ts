@@ -117,7 +117,34 @@ function compiles(pattern: string): boolean {
   }
 }
 
-/** A value filled in per connection, substituted for `{name}` wherever it appears. */
+/** A regular expression anchored with ^ and $ and holding exactly one capture group: the part of a field to keep. */
+const ExtractPattern = z
+  .string()
+  .min(5)
+  .max(500)
+  .refine((value) => value.startsWith('^') && value.endsWith('$'), 'must be anchored with ^ and $')
+  .refine(compiles, 'must be a valid regular expression')
+  .refine((value) => !compiles(value) || new RegExp(`${value}|`).exec('')?.length === 2, 'must hold exactly one capture group (use (?:…) for the others)');
+
+/**
+ * Where the provider gives a parameter's value when an authorization completes: a field of the token response (a
+ * dotted path into it: `instance_url`, `team.id`) or a parameter of the callback's query (QuickBooks' `realmId`).
+ * `extract` keeps the part of the field its capture group matches (a host's first label, say); `host` says the value
+ * is a host name, which must then be one of the entry's allowed hosts.
+ */
+export const ParameterSourceSchema = z.strictObject({
+  from: z.enum(['token_response', 'callback']),
+  field: z.string().max(100).regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a field name or a dotted path such as team.id'),
+  extract: ExtractPattern.optional(),
+  host: z.boolean().optional(),
+});
+export type ParameterSource = z.infer<typeof ParameterSourceSchema>;
+
+/**
+ * A value filled in per connection, substituted for `{name}` wherever it appears. With a `source`, the provider gives
+ * it when the connection is authorized (OAuth 2 entries): the user need not (unless an OAuth URL uses it, when the
+ * provider's value must then equal the user's), and it may be kept as data without being used in a template.
+ */
 export const ConnectionParameterSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z][A-Za-z0-9]{0,49}$/, 'must be a camelCase identifier'),
@@ -130,6 +157,7 @@ export const ConnectionParameterSchema = z
       .refine((value) => value.startsWith('^') && value.endsWith('$'), 'must be anchored with ^ and $')
       .refine(compiles, 'must be a valid regular expression'),
     example: z.string().min(1).max(200),
+    source: ParameterSourceSchema.optional(),
   })
   .refine((param) => !compiles(param.pattern) || new RegExp(param.pattern).test(param.example), {
     message: 'example must match pattern',
@@ -340,7 +368,9 @@ export const CatalogEntrySchema = EntryUnion.superRefine((entry, ctx) => {
     }
   }
   (entry.connectionParameters ?? []).forEach((param, index) => {
-    if (!used.has(param.name)) ctx.addIssue({ code: 'custom', path: ['connectionParameters', index], message: `${param.name} is declared but never used` });
+    // A value the provider gives may be kept as data only (Slack's team, Zoho's API domain).
+    if (!used.has(param.name) && !param.source) ctx.addIssue({ code: 'custom', path: ['connectionParameters', index], message: `${param.name} is declared but never used` });
+    if (param.source && entry.authType !== 'oauth2') ctx.addIssue({ code: 'custom', path: ['connectionParameters', index, 'source'], message: 'only OAuth 2 authorizations give parameter values' });
   });
   if (!hostIsAllowed(templatedHost(entry.baseUrl), entry.allowedHosts)) {
     ctx.addIssue({ code: 'custom', path: ['allowedHosts'], message: `must cover the host of baseUrl (${templatedHost(entry.baseUrl)})` });
@@ -371,4 +401,61 @@ export function fillTemplate(template: string, parameters: readonly ConnectionPa
     if (!new RegExp(param.pattern).test(value)) throw new Error(`connection parameter ${name} does not match ${param.pattern}`);
     return value;
   });
+}
+
+/** What an OAuth 2 authorization brought back: the token response without its tokens, and the callback's query. */
+export interface AuthorizationData {
+  tokenResponse: Readonly<Record<string, unknown>>;
+  callback: Readonly<Record<string, string>>;
+}
+
+/** A parameter with a source must be given when the connection is created if an OAuth URL needs it before then. */
+export function neededBeforeAuthorization(entry: CatalogEntry, parameter: ConnectionParameter): boolean {
+  if (!parameter.source) return true;
+  const block: Record<string, unknown> = entry.authType === 'oauth2' ? entry.oauth2 : {};
+  return ['authorizeUrl', 'accessTokenUrl', 'refreshTokenUrl', 'revokeUrl'].some((key) => typeof block[key] === 'string' && placeholdersIn(block[key] as string).includes(parameter.name));
+}
+
+function fieldAt(data: Readonly<Record<string, unknown>>, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined), data);
+}
+
+/**
+ * The parameter values an authorization gave, as the entry's `source`s declare them, each checked before use: it
+ * must match its parameter's pattern, equal the value the connection already has (a Salesforce instance, a Shopify
+ * shop), be an allowed host when it is a host, and keep the filled base URL on the allowed hosts. Throws with a
+ * sentence (naming the parameter, never a token) when one does not; a missing value is an error only when a template
+ * needs it.
+ */
+export function parametersFromAuthorization(entry: CatalogEntry, data: AuthorizationData, given: Readonly<Record<string, string>>): Record<string, string> {
+  const parameters = entry.connectionParameters ?? [];
+  const learned: Record<string, string> = {};
+  for (const parameter of parameters) {
+    const { source } = parameter;
+    if (!source) continue;
+    const raw = source.from === 'token_response' ? fieldAt(data.tokenResponse, source.field) : data.callback[source.field];
+    const text = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : undefined;
+    if (text === undefined) {
+      const needed = templatedStrings(entry).some(({ value }) => placeholdersIn(value).includes(parameter.name));
+      if (needed && given[parameter.name] === undefined) throw new Error(`the provider did not give ${parameter.displayName} (${source.field})`);
+      continue;
+    }
+    const value = source.extract ? new RegExp(source.extract).exec(text)?.[1] : text;
+    if (value === undefined || !new RegExp(parameter.pattern).test(value)) throw new Error(`the provider gave a ${parameter.displayName} (${source.field}) this service does not accept`);
+    if (given[parameter.name] !== undefined && given[parameter.name] !== value) {
+      throw new Error(`the provider answered for another ${parameter.displayName} than the connection's (${given[parameter.name]})`);
+    }
+    learned[parameter.name] = value;
+  }
+  const values = { ...given, ...learned };
+  const filledHosts = entry.allowedHosts.filter((pattern) => placeholdersIn(pattern).every((name) => values[name] !== undefined)).map((pattern) => fillTemplate(pattern, parameters, values));
+  for (const [name, value] of Object.entries(learned)) {
+    const parameter = parameters.find((p) => p.name === name);
+    if (parameter?.source?.host && !hostIsAllowed(value, filledHosts)) throw new Error(`the provider gave a ${parameter.displayName} outside this service's hosts`);
+  }
+  if (placeholdersIn(entry.baseUrl).every((name) => values[name] !== undefined)) {
+    const base = new URL(fillTemplate(entry.baseUrl, parameters, values));
+    if (!hostIsAllowed(base.hostname, filledHosts)) throw new Error(`the provider's values would move this service off its hosts (${base.hostname})`);
+  }
+  return learned;
 }

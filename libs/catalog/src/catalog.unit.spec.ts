@@ -8,6 +8,8 @@ import {
   findCatalogEntry,
   hostIsAllowed,
   loadCatalog,
+  neededBeforeAuthorization,
+  parametersFromAuthorization,
   placeholdersIn,
   templatedHost,
   type CatalogEntry,
@@ -146,7 +148,9 @@ describe('service catalog data', () => {
           if (!declared.has(name)) problems.push(`${entry.linkName}.${path} uses undeclared {${name}}`);
         }
       }
-      for (const name of declared) if (!used.has(name)) problems.push(`${entry.linkName} declares ${name} but never uses it`);
+      // A value the provider gives (a source) may be kept as data only.
+      const sourced = new Set((entry.connectionParameters ?? []).filter((param) => param.source).map((param) => param.name));
+      for (const name of declared) if (!used.has(name) && !sourced.has(name)) problems.push(`${entry.linkName} declares ${name} but never uses it`);
     }
     expect(problems).toEqual([]);
   });
@@ -375,5 +379,68 @@ describe('catalog loader', () => {
       [...readFileSync(join(__dirname, file), 'utf8').matchAll(/from '([^']+)'/g)].map((match) => match[1]),
     );
     expect(imports.filter((source) => !(source === 'zod' || source.startsWith('node:') || source.startsWith('./')))).toEqual([]);
+  });
+});
+
+describe('parameters the provider gives when an authorization completes', () => {
+  const entry = (linkName: string) => {
+    const found = findCatalogEntry(linkName);
+    if (!found) throw new Error(`${linkName} missing`);
+    return found;
+  };
+  const none = { tokenResponse: {}, callback: {} };
+
+  it('declares where Salesforce, Zoho, Slack, QuickBooks and Shopify give them', () => {
+    const sources = (linkName: string) => Object.fromEntries((entry(linkName).connectionParameters ?? []).filter((p) => p.source).map((p) => [p.name, `${p.source?.from}:${p.source?.field}`]));
+    expect(sources('salesforce')).toEqual({ instance: 'token_response:instance_url' });
+    expect(sources('zoho_eu')).toEqual({ apiDomain: 'token_response:api_domain' });
+    expect(sources('slack')).toEqual({ teamId: 'token_response:team.id' });
+    expect(sources('quickbooks')).toEqual({ realmId: 'callback:realmId' });
+    expect(sources('shopify')).toEqual({ shop: 'callback:shop' });
+    // Needed in the OAuth URLs, so given when the connection is created; the others come from the provider.
+    const needed = (linkName: string) => (entry(linkName).connectionParameters ?? []).filter((p) => neededBeforeAuthorization(entry(linkName), p)).map((p) => p.name);
+    expect([needed('salesforce'), needed('shopify'), needed('quickbooks'), needed('slack')]).toEqual([['instance'], ['shop'], [], []]);
+  });
+
+  it('takes each value from the token response or the callback, checked against its pattern and the hosts', () => {
+    expect(parametersFromAuthorization(entry('quickbooks'), { tokenResponse: {}, callback: { realmId: '9130357766900456' } }, {})).toEqual({ realmId: '9130357766900456' });
+    expect(parametersFromAuthorization(entry('slack'), { tokenResponse: { team: { id: 'T0123ABCD', name: 'Acme' } }, callback: {} }, {})).toEqual({ teamId: 'T0123ABCD' });
+    expect(parametersFromAuthorization(entry('zoho_eu'), { tokenResponse: { api_domain: 'https://www.zohoapis.eu' }, callback: {} }, {})).toEqual({ apiDomain: 'www.zohoapis.eu' });
+    expect(parametersFromAuthorization(entry('salesforce'), { tokenResponse: { instance_url: 'https://acme.my.salesforce.com' }, callback: {} }, { instance: 'acme' })).toEqual({ instance: 'acme' });
+    expect(parametersFromAuthorization(entry('shopify'), { tokenResponse: {}, callback: { shop: 'acme-store.myshopify.com' } }, { shop: 'acme-store' })).toEqual({ shop: 'acme-store' });
+    // Informational values may be missing; a value a template needs may not.
+    expect(parametersFromAuthorization(entry('slack'), none, {})).toEqual({});
+    expect(() => parametersFromAuthorization(entry('quickbooks'), none, {})).toThrow(/did not give Company ID/);
+  });
+
+  it('refuses a value that would move a credential, or answers for another tenant than the connection’s', () => {
+    expect(() => parametersFromAuthorization(entry('quickbooks'), { tokenResponse: {}, callback: { realmId: '1/../evil' } }, {})).toThrow(/does not accept/);
+    expect(() => parametersFromAuthorization(entry('zoho_eu'), { tokenResponse: { api_domain: 'https://www.zohoapis.com' }, callback: {} }, {})).toThrow(/does not accept/);
+    expect(() => parametersFromAuthorization(entry('zoho_eu'), { tokenResponse: { api_domain: 'https://evil.example/.zohoapis.eu' }, callback: {} }, {})).toThrow(/does not accept/);
+    expect(() => parametersFromAuthorization(entry('salesforce'), { tokenResponse: { instance_url: 'https://evil.example.com' }, callback: {} }, { instance: 'acme' })).toThrow(/does not accept/);
+    expect(() => parametersFromAuthorization(entry('salesforce'), { tokenResponse: { instance_url: 'https://other.my.salesforce.com' }, callback: {} }, { instance: 'acme' })).toThrow(/another My Domain name than the connection's \(acme\)/);
+    expect(() => parametersFromAuthorization(entry('shopify'), { tokenResponse: {}, callback: { shop: 'other.myshopify.com' } }, { shop: 'acme-store' })).toThrow(/another Shop name/);
+  });
+
+  it('validates sources in the schema: one capture group, OAuth 2 only', () => {
+    const base = {
+      linkName: 'example',
+      name: 'Example',
+      description: 'An example service.',
+      docsUrl: 'https://example.com/docs',
+      category: 'developer',
+      authType: 'api_key',
+      baseUrl: 'https://api.example.com',
+      allowedHosts: ['api.example.com'],
+      apiKey: { params: [{ name: 'X-API-Key', displayName: 'API key', paramType: 'header' }] },
+    };
+    const param = (source: object) => ({ connectionParameters: [{ name: 'team', displayName: 'Team', pattern: '^[a-z]+$', example: 'acme', source }] });
+    const problems = (value: object) => {
+      const result = CatalogEntrySchema.safeParse(value);
+      return result.success ? [] : result.error.issues.map((issue) => issue.message);
+    };
+    expect(problems({ ...base, ...param({ from: 'token_response', field: 'team.id' }) })).toContain('only OAuth 2 authorizations give parameter values');
+    expect(problems({ ...base, ...param({ from: 'callback', field: 'team', extract: '^(a)(b)$' }) }).join()).toMatch(/exactly one capture group/);
+    expect(problems({ ...base, ...param({ from: 'somewhere', field: 'team' }) })).not.toEqual([]);
   });
 });

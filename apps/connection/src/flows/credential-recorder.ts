@@ -6,6 +6,14 @@ import { EventStore, handleCommand } from '@plugboard/event-store';
 import { Vault } from '@plugboard/vault';
 import { ConnectionReader } from '../read-models/connection.reader';
 
+/** What an authorization granted, besides the credential: scopes, expiry, and the values its provider gave. */
+export interface Grant {
+  scopes: string[] | null;
+  expiresAt: string | null;
+  /** A predefined service's values from the token response or the callback (its catalog entry's sources), checked. */
+  parameters?: Record<string, string>;
+}
+
 /**
  * The last step of every authorization flow: the credential goes to the vault in the same transaction as
  * ConnectionAuthorized, and the credential it replaces is erased there too.
@@ -18,7 +26,7 @@ export class CredentialRecorder {
     private readonly reader: ConnectionReader,
   ) {}
 
-  async record(actor: Actor, linkName: string, credential: StoredCredential, grant: { scopes: string[] | null; expiresAt: string | null } = { scopes: null, expiresAt: null }): Promise<ConnectionView> {
+  async record(actor: Actor, linkName: string, credential: StoredCredential, grant: Grant = { scopes: null, expiresAt: null }): Promise<ConnectionView> {
     const credentialRef = randomUUID();
     const result = await handleCommand(
       this.store,
@@ -26,7 +34,7 @@ export class CredentialRecorder {
       connectionDecider,
       {
         type: 'AuthorizeConnection',
-        data: { orgId: actor.orgId, userId: actor.userId, linkName, credentialRef, grantedScopes: grant.scopes, expiresAt: grant.expiresAt, now: new Date().toISOString() },
+        data: { orgId: actor.orgId, userId: actor.userId, linkName, credentialRef, grantedScopes: grant.scopes, expiresAt: grant.expiresAt, parameters: grant.parameters, now: new Date().toISOString() },
       },
       {
         metadata: actorMetadata(actor),

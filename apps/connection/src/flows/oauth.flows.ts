@@ -2,13 +2,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, invalidField, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
 import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken, OAuth1Error } from '@plugboard/oauth1';
-import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse } from '@plugboard/oauth2';
+import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse, type TokenSet } from '@plugboard/oauth2';
+import { findCatalogEntry, neededBeforeAuthorization, parametersFromAuthorization } from '@plugboard/catalog';
 import { EventStore } from '@plugboard/event-store';
 import { CALLBACK_PATHS, PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
 import { ServiceAuth } from '@plugboard/service-auth';
 import { egressDomainError, EgressPolicy } from '@plugboard/outbound';
 import { ConnectionReader } from '../read-models/connection.reader';
+import type { Grant } from './credential-recorder';
 
 /** How long a user has to finish at the provider before the authorization expires. */
 const PENDING_TTL_MS = 10 * 60 * 1000;
@@ -29,7 +31,7 @@ export type Completion =
       linkName: string;
       returnUrl: string | null;
       credential: StoredCredential;
-      grant: { scopes: string[] | null; expiresAt: string | null };
+      grant: Grant;
       /** The hash of the connect link that started the flow, if one did. */
       connectLink: string | null;
     }
@@ -98,7 +100,7 @@ export class OAuthFlows {
   }
 
   /** OAuth 2: the provider's page for an authorization code, or (client credentials) a token at once. */
-  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: { scopes: string[] | null; expiresAt: string | null } }> {
+  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: Grant }> {
     const settings = await this.resolver.oauth2(actor.orgId, connection);
     const allowInsecureLocalhost = this.insecureAllowed(settings.tokenUrl);
     const redirectUri = this.callbackUrl(OAUTH2_CALLBACK_PATH, region);
@@ -178,7 +180,7 @@ export class OAuthFlows {
           fetch: this.egress.fetch,
           timeoutMs: this.egress.timeouts.oauthMs,
         });
-        return { outcome: 'connected', ...base, connectLink: row.connect_link, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt } };
+        return { outcome: 'connected', ...base, connectLink: row.connect_link, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt, parameters: this.learned(connection, tokens, params) } };
       }
       const settings = await this.resolver.oauth1(actor.orgId, connection);
       const access = await getAccessToken({
@@ -196,6 +198,19 @@ export class OAuthFlows {
       // The protocol libraries keep secrets out of their messages; the provider's own words help the user.
       return { outcome: 'failed', message: `The provider did not complete the authorization: ${error instanceof Error ? error.message : 'unknown error'}. Nothing was changed.`, ...base };
     }
+  }
+
+  /**
+   * What a predefined service's provider gave with this authorization (Salesforce's instance, QuickBooks' realm id…),
+   * as its catalog entry declares, each value checked against the entry's patterns and hosts first; a value that
+   * fails throws, and the authorization fails with it. A value the connection was created with is compared only where
+   * an OAuth URL needed it; the others are the provider's to give.
+   */
+  private learned(connection: ConnectionView, tokens: TokenSet, callback: Record<string, string>): Record<string, string> | undefined {
+    const entry = connection.serviceType === 'predefined' ? findCatalogEntry(connection.service) : undefined;
+    if (!entry) return undefined;
+    const given = Object.fromEntries((entry.connectionParameters ?? []).filter((p) => !p.source || neededBeforeAuthorization(entry, p)).flatMap((p) => (connection.parameters[p.name] === undefined ? [] : [[p.name, connection.parameters[p.name]]])));
+    return parametersFromAuthorization(entry, { tokenResponse: tokens.raw, callback }, given);
   }
 
   private async remember(

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, invalidField, Subjects, type Actor, type ServiceView } from '@plugboard/contracts';
+import { findCatalogEntry, neededBeforeAuthorization } from '@plugboard/catalog';
 import type { ServiceFacts } from '@plugboard/connection-domain';
 import { RpcClient } from '@plugboard/messaging';
 
@@ -26,7 +27,14 @@ export class ServiceLookup {
       type: service.type,
       authType: service.authType,
       scopes: service.oauth2?.scopes?.map((s) => s.name) ?? [],
-      parameters: (service.connectionParameters ?? []).map(({ name, pattern }) => ({ name, pattern })),
+      // What the provider gives when the connection is authorized need not be given now, unless an OAuth URL needs it first.
+      parameters: (service.connectionParameters ?? []).map(({ name, pattern }) => ({ name, pattern, optional: !neededNow(service, name) })),
     };
   }
+}
+
+function neededNow(service: ServiceView, name: string): boolean {
+  const entry = service.type === 'predefined' ? findCatalogEntry(service.linkName) : undefined;
+  const parameter = entry?.connectionParameters?.find((p) => p.name === name);
+  return !entry || !parameter || neededBeforeAuthorization(entry, parameter);
 }

@@ -29,6 +29,8 @@ interface Row {
   auth_type: string;
   parameters: Record<string, string>;
   use_login_user_credentials: boolean;
+  /** Values the provider gave with this credential (its ConnectionAuthorized), null otherwise. */
+  learned: Record<string, string> | null;
   /** The log's last word on this credential. */
   last_event: 'ConnectionAuthorized' | 'ConnectionRevoked' | 'ConnectionDeleted' | null;
   credential_ref: string | null;
@@ -164,7 +166,7 @@ export class TargetResolver {
     // custom service was edited, or the org's own OAuth app of the predefined one changed, after the authorization
     // (the revocation saga will revoke it); the stream ids are serviceStreamId's and serviceClientStreamId's.
     const [row]: Row[] = await this.store.dataSource.query(
-      `SELECT c.service, c.service_type, c.auth_type, c.parameters, c.use_login_user_credentials, last.type AS last_event, last.credential_ref,
+      `SELECT c.service, c.service_type, c.auth_type, c.parameters, c.use_login_user_credentials, last.type AS last_event, last.credential_ref, last.learned,
               last.type = 'ConnectionAuthorized' AND EXISTS (
                 SELECT 1 FROM events edited
                  WHERE ((c.service_type = 'custom' AND edited.stream_id = 'service-' || c.org_id || '.' || c.service AND edited.type = 'ServiceEdited')
@@ -172,7 +174,7 @@ export class TargetResolver {
                    AND (edited.transaction_id, edited.global_position) > (last.transaction_id, last.global_position)) AS superseded
          FROM connections c
          LEFT JOIN LATERAL (
-              SELECT e.type, e.data->>'credentialRef' AS credential_ref, e.transaction_id, e.global_position FROM events e
+              SELECT e.type, e.data->>'credentialRef' AS credential_ref, e.data->'parameters' AS learned, e.transaction_id, e.global_position FROM events e
                WHERE e.stream_id = $4 AND (e.type = 'ConnectionDeleted' OR (e.type IN ('ConnectionAuthorized', 'ConnectionRevoked')
                      AND coalesce(e.data->>'userId', '*') = CASE WHEN c.use_login_user_credentials THEN $3 ELSE '*' END))
                ORDER BY e.stream_version DESC LIMIT 1) last ON true
@@ -189,7 +191,7 @@ export class TargetResolver {
     if (row.last_event === 'ConnectionRevoked' || row.superseded) throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" is revoked. Authorize it again to use it.`);
     const stored = await this.vault.getVersioned<StoredCredential>(this.store.dataSource.manager, row.credential_ref, actor.orgId);
     if (!stored) throw new DomainError(ErrorCodes.connectionRevoked, `The connection "${linkName}" has no usable credential. Authorize it again.`);
-    const service = serviceTargetOf(await this.services.source(actor.orgId, { service: row.service, serviceType: row.service_type, parameters: row.parameters }));
+    const service = serviceTargetOf(await this.services.source(actor.orgId, { service: row.service, serviceType: row.service_type, parameters: { ...row.parameters, ...(row.learned ?? {}) } }));
     if (!service) {
       throw new DomainError(ErrorCodes.serviceNotConfigured, `The OAuth 1.0a consumer of the service "${row.service}" is not configured in this Plugboard (PLUGBOARD_PREDEFINED_CLIENTS).`);
     }

@@ -35,14 +35,25 @@ export interface ServiceFacts {
   type: 'predefined' | 'custom';
   authType: ConnectionCreated['data']['service']['authType'];
   scopes: string[];
-  parameters: { name: string; pattern: string }[];
+  /** `optional`: the provider gives it when the connection is authorized (a catalog source), so it may be left out. */
+  parameters: { name: string; pattern: string; optional?: boolean }[];
 }
 
 export type CreateConnection = { type: 'CreateConnection'; data: { orgId: string; owner: string; input: CreateConnectionInput & { linkName: string }; service: ServiceFacts; now: string } };
 export type EditConnection = { type: 'EditConnection'; data: { orgId: string; userId: string; linkName: string; changes: EditConnectionInput; serviceScopes: string[]; now: string } };
 export type AuthorizeConnection = {
   type: 'AuthorizeConnection';
-  data: { orgId: string; userId: string; linkName: string; credentialRef: string; grantedScopes: string[] | null; expiresAt: string | null; now: string };
+  data: {
+    orgId: string;
+    userId: string;
+    linkName: string;
+    credentialRef: string;
+    grantedScopes: string[] | null;
+    expiresAt: string | null;
+    /** Values the provider gave with this authorization (token response, callback), already checked. */
+    parameters?: Record<string, string>;
+    now: string;
+  };
 };
 export type RevokeConnection = {
   type: 'RevokeConnection';
@@ -93,6 +104,7 @@ function create(command: CreateConnection, state: ConnectionState): ConnectionEv
   }
   for (const parameter of service.parameters) {
     const value = given[parameter.name];
+    if (value === undefined && parameter.optional) continue;
     if (value === undefined) throw invalid(`connection.parameters.${parameter.name}`, 'is required by the service');
     if (!new RegExp(parameter.pattern).test(value)) throw invalid(`connection.parameters.${parameter.name}`, `must match ${parameter.pattern}`);
   }
@@ -156,7 +168,7 @@ function edit(command: EditConnection, state: ConnectionState): ConnectionEvent[
 }
 
 function authorize(command: AuthorizeConnection, state: ConnectionState): ConnectionEvent[] {
-  const { orgId, userId, linkName, credentialRef, grantedScopes, expiresAt, now } = command.data;
+  const { orgId, userId, linkName, credentialRef, grantedScopes, expiresAt, parameters, now } = command.data;
   const { connection, credentials } = active(state, linkName);
   if (!connection.useLoginUserCredentials && connection.owner !== userId) {
     throw new DomainError(ErrorCodes.notOwner, `Only the owner of this connection (${connection.owner}) may authorize it; it does not use each user's own credentials.`);
@@ -173,6 +185,7 @@ function authorize(command: AuthorizeConnection, state: ConnectionState): Connec
         replacesCredentialRef: replaces === credentialRef ? null : replaces,
         grantedScopes,
         expiresAt,
+        ...(parameters && Object.keys(parameters).length > 0 ? { parameters } : {}),
         authorizedBy: userId,
         authorizedAt: now,
       },

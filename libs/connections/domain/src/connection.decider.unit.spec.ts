@@ -92,6 +92,17 @@ describe('connection decider: authorize and revoke', () => {
     expect(statusFor(state, 'alice')).toBe('connected');
   });
 
+  it('records the values the provider gave with an authorization, and leaves out a parameter the provider will give', () => {
+    const quickbooks: ServiceFacts = { linkName: 'quickbooks', type: 'predefined', authType: 'oauth2', scopes: [], parameters: [{ name: 'realmId', pattern: '^[0-9]{1,20}$', optional: true }] };
+    const withoutRealm = connectionDecider.decide(create(input({ service: 'quickbooks', scopes: [] }), quickbooks), connectionDecider.initialState());
+    expect(withoutRealm[0].data).toMatchObject({ parameters: {} });
+    spec.given([]).when(create(input({ service: 'quickbooks', scopes: [], parameters: { realmId: 'x/../y' } }), quickbooks)).thenFails({ code: 'validation_failed' });
+    spec
+      .given([created()])
+      .when({ ...authorize('alice', 'ref-1'), data: { ...authorize('alice', 'ref-1').data, parameters: { realmId: '9130357766900456' } } })
+      .then([{ ...authorized(null, 'ref-1'), data: { ...authorized(null, 'ref-1').data, parameters: { realmId: '9130357766900456' } } } as ConnectionEvent]);
+  });
+
   it('lets only the owner authorize or revoke a connection that does not use each user’s credentials', () => {
     spec.given([created()]).when(authorize('bob', 'ref-1')).thenFails({ code: 'not_owner' });
     spec.given([created(), authorized(null, 'ref-1')]).when(revoke('bob')).thenFails({ code: 'not_owner' });

@@ -232,7 +232,8 @@ export interface ServiceView {
   description?: string;
   docsUrl?: string;
   category?: string;
-  connectionParameters?: { name: string; displayName: string; pattern: string; example: string }[];
+  /** `source`: the provider gives the value when the connection is authorized (token response field or callback parameter). */
+  connectionParameters?: { name: string; displayName: string; pattern: string; example: string; source?: { from: 'token_response' | 'callback'; field: string; extract?: string; host?: boolean } }[];
   /** Predefined OAuth services, on a single read: which OAuth app the org's connections use (see ServiceClientView). */
   client?: ServiceClientView;
   createdAt: string | null;
