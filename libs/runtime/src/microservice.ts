@@ -10,7 +10,7 @@ import { NestPinoLogger } from './logger';
 /** Starts an app as a Nest microservice answering its subjects on the configured transport. */
 export async function startMicroservice(module: unknown, appName: string, config: PlatformConfig, logger: Logger): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice(module as Type, {
-    strategy: createServerTransport({ natsUrl: config.NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName }),
+    strategy: createServerTransport({ natsUrl: config.NATS_URL, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, namespace: config.PLUGBOARD_NAMESPACE, appName }),
     logger: new NestPinoLogger(logger),
     // Nest's default calls process.abort() when a provider fails to build; rethrown, the failure (a wrong master key,
     // say) reaches the caller, which stops what it started and says why.
