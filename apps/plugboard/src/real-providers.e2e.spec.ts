@@ -71,7 +71,7 @@ describe('real providers', () => {
     const started = await sys.call('POST', `/v1/connections/${linkName}/authorize`, alice, {});
     expect(started.status).toBe(200);
     const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
-    const page = await fetch(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl));
+    const page = await fetch(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl), { headers: sys.browserHeaders });
     expect(page.status).toBe(200);
     return new URL(started.body.authorizeUrl);
   };
@@ -145,7 +145,7 @@ describe('real providers', () => {
     // Authorizing again clears it, and calls go through.
     const started = await sys.call('POST', '/v1/connections/plain/authorize', alice, {});
     const consent = await authorizeBrowserlessly(started.body.authorizeUrl);
-    expect((await fetch(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl))).status).toBe(200);
+    expect((await fetch(consent.callbackUrl.replace(/^http:\/\/[^/]+/, sys.publicUrl), { headers: sys.browserHeaders })).status).toBe(200);
     expect((await sys.call('GET', '/v1/connections/plain', alice)).body.reauthorizationRequired).toBe(false);
     expect((await sys.call('POST', '/v1/invoke', alice, { connection: 'plain', method: 'GET', url: '/me' })).body.status).toBe(200);
   }, 60_000);
@@ -212,5 +212,37 @@ describe('real providers', () => {
       const everywhere = JSON.stringify(await sys.sql(`SELECT data, metadata FROM events UNION ALL SELECT to_jsonb(s), '{}' FROM services s`)) + sys.logs();
       for (const secret of [ORG_SECRET, ORG_SECRET_2, 'deployment-github-secret-4e1f']) expect(everywhere).not.toContain(secret);
     }, 30_000);
+  });
+
+  it('lists at least 300 predefined services, each with a category, filtered and searched by category', async () => {
+    const all: { linkName: string; type: string; category?: string }[] = [];
+    for (let cursor: string | null = null, pages = 0; pages === 0 || cursor; pages++) {
+      const page = await sys.call('GET', `/v1/services?type=predefined&limit=200${cursor ? `&cursor=${cursor}` : ''}`, alice);
+      expect(page.status).toBe(200);
+      all.push(...page.body.items);
+      cursor = page.body.nextCursor;
+    }
+    expect(all.length).toBeGreaterThanOrEqual(300);
+    expect(all.filter((service) => service.type !== 'predefined' || !service.category)).toEqual([]);
+    const accounting = await sys.call('GET', '/v1/services?category=accounting&limit=200', alice);
+    expect(accounting.body.items.length).toBeGreaterThanOrEqual(5);
+    expect(accounting.body.items.filter((service: { category: string }) => service.category !== 'accounting')).toEqual([]);
+    expect(accounting.body.items.map((service: { linkName: string }) => service.linkName)).toEqual(expect.arrayContaining(['quickbooks', 'xero']));
+    // Custom services have no category: a category filter leaves them out.
+    expect(accounting.body.items.filter((service: { type: string }) => service.type === 'custom')).toEqual([]);
+    expect((await sys.call('GET', '/v1/services?q=esignature&limit=200', alice)).body.items.map((service: { linkName: string }) => service.linkName)).toContain('docusign');
+    const bad = await sys.call('GET', '/v1/services?category=Not%20A%20Category', alice);
+    expect({ status: bad.status, code: bad.body.error.code }).toEqual({ status: 400, code: 'validation_failed' });
+  });
+
+  it('shows which parameters the provider gives, and does not ask for them when the connection is created', async () => {
+    const quickbooks = (await sys.call('GET', '/v1/services/quickbooks', alice)).body;
+    expect(quickbooks.connectionParameters).toEqual([expect.objectContaining({ name: 'realmId', source: { from: 'callback', field: 'realmId' } })]);
+    expect((await sys.call('POST', '/v1/connections', alice, { name: 'Books', linkName: 'books', service: 'quickbooks' })).status).toBe(201);
+    // Salesforce's authorize URL needs the instance first: the provider's answer is then checked against it.
+    const salesforce = await sys.call('POST', '/v1/connections', alice, { name: 'SF', linkName: 'sf', service: 'salesforce' });
+    expect({ status: salesforce.status, code: salesforce.body.error.code }).toEqual({ status: 400, code: 'validation_failed' });
+    const bad = await sys.call('POST', '/v1/connections', alice, { name: 'Books 2', linkName: 'books_two', service: 'quickbooks', parameters: { realmId: '1/../x' } });
+    expect({ status: bad.status, code: bad.body.error.code }).toEqual({ status: 400, code: 'validation_failed' });
   });
 });

@@ -110,8 +110,12 @@ describe('service catalog data', () => {
     expect(CatalogSchema.safeParse(raw).success).toBe(true);
   });
 
-  it('has at least 60 services', () => {
-    expect(catalog.length).toBeGreaterThanOrEqual(60);
+  it('has at least 300 services, across what a suite\'s customers use', () => {
+    expect(catalog.length).toBeGreaterThanOrEqual(300);
+    const categories = new Set(catalog.map((entry) => entry.category));
+    const wanted = ['accounting', 'crm', 'support', 'hr', 'ecommerce', 'marketing', 'developer', 'storage', 'communication', 'ai'];
+    expect(wanted.filter((category) => !categories.has(category))).toEqual([]);
+    for (const category of wanted) expect(catalog.filter((entry) => entry.category === category).length).toBeGreaterThanOrEqual(5);
   });
 
   it('has unique link names', () => {
