@@ -187,20 +187,43 @@ describe('MCP at /mcp (the SDK’s Streamable HTTP client against the gateway)',
     expect(up.seen.length).toBe(before);
   });
 
+  it('a person’s key acts as its user: X-User-Id naming anyone else is refused, and that person’s own credential is theirs alone', async () => {
+    const admin = await sys.key('acme', 'admin');
+    const carol = await ok('POST', '/v1/keys', admin, { role: 'member', user: 'carol' });
+    const spoofed = await fetch(`${sys.publicUrl}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carol.key}`, 'x-user-id': 'alice', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(spoofed.status).toBe(403);
+    expect(((await spoofed.json()) as { error: { code: string } }).error.code).toBe('user_mismatch');
+    await expect(as(carol.key, 'alice')).rejects.toThrow(/user_mismatch/);
+    // As herself (named or not), carol does not get alice's credential of the per-user connection.
+    const before = up.seen.length;
+    for (const client of [await as(carol.key), await as(carol.key, 'carol')]) {
+      const needed = errorOf(await call(client, 'call_api', { connection: 'personal', method: 'GET', path: '/me' }));
+      // A person's agent gets a link for that person to connect their own account.
+      expect(needed).toMatchObject({ code: 'user_not_authorized', connectLink: { url: expect.stringMatching(new RegExp(`^${sys.publicUrl}/console/connect/`)) } });
+    }
+    expect(up.seen.length).toBe(before);
+  });
+
   it('a read-only key lists and describes but does not call', async () => {
     const client = await as(acmeReadOnly, 'alice');
     expect(json(await call(client, 'list_connections')).connections.length).toBeGreaterThan(0);
     expect(errorOf(await call(client, 'call_api', { connection: 'things', method: 'GET', path: '/x' })).code).toBe('forbidden');
   });
 
-  it('just in time: a user without their own credential gets an error to act on; once they authorize, the same call works with theirs, never the first user’s', async () => {
+  it('just in time: a user without their own credential gets a connect link; once they finish there, the same call works with theirs, never the first user’s', async () => {
     const bob = await as(acme, 'bob');
     const before = up.seen.length;
     const needed = errorOf(await call(bob, 'call_api', { connection: 'personal', method: 'GET', path: '/me' }));
-    expect(needed.code).toBe('user_not_authorized');
+    expect(needed).toMatchObject({ code: 'user_not_authorized', connectLink: { url: expect.stringMatching(new RegExp(`^${sys.publicUrl}/console/connect/`)), expiresAt: expect.any(String) } });
     expect(up.seen.length).toBe(before);
-    if (needed.connectLink) expect(needed.connectLink).toEqual({ url: expect.stringMatching(new RegExp(`^${sys.publicUrl}/`)), expiresAt: expect.any(String) });
-    await ok('POST', '/v1/connections/personal/authorize', acme, { username: 'bob', password: 'bob-pw-mcp-3' }, 'bob');
+    // Bob opens the link in his browser, with no key, and connects his own account there.
+    const token = new URL(needed.connectLink.url).pathname.split('/').pop();
+    const connected = await fetch(`${sys.publicUrl}/v1/connect-links/${token}/authorize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bob', password: 'bob-pw-mcp-3' }) });
+    expect(connected.status).toBe(200);
     expect(json(await call(bob, 'call_api', { connection: 'personal', method: 'GET', path: '/me' })).status).toBe(200);
     expect(up.seen[up.seen.length - 1].headers.authorization).toBe(`Basic ${Buffer.from('bob:bob-pw-mcp-3').toString('base64')}`);
     expect(json(await call(await as(acme, 'alice'), 'call_api', { connection: 'personal', method: 'GET', path: '/me' })).status).toBe(200);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApiKeys, authenticate } from '@plugboard/access';
+import { actingUser, ApiKeys, authenticate } from '@plugboard/access';
 import { DomainError, ErrorCodes, OrgIdSchema, RoleSchema, UserIdSchema } from '@plugboard/contracts';
 import type { EgressPolicy } from '@plugboard/outbound';
 import type { OperatorOidc } from '@plugboard/runtime';
@@ -49,11 +49,8 @@ export class McpAuthenticator {
       if (this.recent.size >= TOKEN_CACHE_MAX) this.recent.clear();
       this.recent.set(key, { caller, until: Date.now() + TOKEN_CACHE_MS });
     }
-    // A person signed in acts as themselves only, as a person's key does.
-    const named = headers['x-user-id'];
-    if (typeof named === 'string' && named !== '' && named !== caller.actor.userId) {
-      throw new DomainError(ErrorCodes.userMismatch, 'You are signed in as a person, who acts as themselves only: leave X-User-Id out, or name yourself.');
-    }
+    // A person signed in acts as themselves only, as a person's key does: another X-User-Id is user_mismatch.
+    actingUser(caller.actor.userId, headers['x-user-id'], caller.actor.userId);
     return caller;
   }
 
