@@ -125,6 +125,13 @@ describe('the SDK against a running Plugboard', () => {
     expect(await failure(otherOrg.keys.revoke(listed[0].id))).toMatchObject({ code: 'not_found', status: 404 });
     expect(await failure(pb.keys.create({ role: 'owner' as never, actAs: 'any' }))).toMatchObject({ code: 'validation_failed', status: 400 });
     expect(await failure(pb.keys.create({ role: 'member' }))).toMatchObject({ code: 'validation_failed', status: 400 });
+    // A person's key says who it is, and makes connect links for that person only.
+    const person = new Plugboard({ baseUrl: sys.publicUrl, apiKey: (await pb.keys.create({ role: 'member', user: 'alice' })).key });
+    expect(await person.session()).toMatchObject({ signedIn: true, orgId: 'acme', userId: 'alice', role: 'member', via: 'api_key' });
+    await pb.services.create({ name: 'Team', linkName: 'team_api', authType: 'basic' });
+    await pb.connections.create({ name: 'Team', linkName: 'team', service: 'team_api', useLoginUserCredentials: true });
+    expect((await person.connectLinks.create({ connection: 'team' })).url).toMatch(/\/console\/connect\/cl_/);
+    expect(await failure(person.connectLinks.create({ connection: 'team', user: 'bob' }))).toMatchObject({ code: 'user_mismatch', status: 403 });
   });
 
   it('reads the org’s audit trail across pages, and carries on after the last position kept (admin)', async () => {

@@ -141,6 +141,19 @@ export class Plugboard {
   };
 
   /**
+   * Connect links: a single-use URL that lets one user authorize their own credential of a connection in a browser.
+   * A product's key may make one for any user; a person's key for itself only. Hand the answer's `url` to the user.
+   */
+  readonly connectLinks = {
+    create: (link: Body<'createConnectLink'>) => this.request('createConnectLink', { body: link }),
+  };
+
+  /** Who this key acts as: org, user, role (`GET /v1/session`). */
+  session(): Promise<Reply<'getSession'>> {
+    return this.request('getSession');
+  }
+
+  /**
    * The org's audit trail (admin keys only), in log order. To follow it, keep the position of the last event you
    * stored and ask again with `after` set to it: nothing is ever skipped, not even an event that committed late.
    */
