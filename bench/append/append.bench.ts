@@ -2,7 +2,9 @@
  * Append throughput and projection lag: N writers append one event at a time to their own streams for a fixed
  * time while a projection (one row upserted per event, as read models do) follows the log live.
  *   npm run bench:append -- --writers 20 --seconds 10
- * Prints events/s appended and the lag from append to projection (p50/p99/max).
+ * Prints events/s appended and the lag from append to projection (p50/p99/max), and the peer measured in the same
+ * run: the same writers each INSERTing one row at a time into a plain table with the same key (stream, version) and a
+ * jsonb column, through the same pool: what PostgreSQL gives on this machine before any event-store work.
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -65,6 +67,20 @@ async function main(): Promise<void> {
   while (projected < appended) await new Promise((r) => setTimeout(r, 10));
   await projection.stop();
   await notifier.stop();
+
+  await dataSource.query(`CREATE TABLE bench_peer (stream_id text NOT NULL, version integer NOT NULL, data jsonb NOT NULL, PRIMARY KEY (stream_id, version))`);
+  let inserted = 0;
+  const peerStarted = Date.now();
+  const peerDeadline = peerStarted + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let version = 0; Date.now() < peerDeadline; version++) {
+        await dataSource.query(`INSERT INTO bench_peer (stream_id, version, data) VALUES ($1, $2, $3)`, [`bench-${w}`, version, JSON.stringify({ t: Date.now() })]);
+        inserted++;
+      }
+    }),
+  );
+  const peerElapsed = (Date.now() - peerStarted) / 1000;
   await dataSource.destroy();
   await db.drop();
 
@@ -73,6 +89,7 @@ async function main(): Promise<void> {
   line('writers', String(writers));
   line('events appended', String(appended));
   line('append rate', `${Math.round(appended / elapsed)} events/s`);
+  line('peer: plain INSERTs', `${Math.round(inserted / peerElapsed)} rows/s`);
   line('projection lag p50', `${percentile(sorted, 50)} ms`);
   line('projection lag p99', `${percentile(sorted, 99)} ms`);
   line('projection lag max', `${sorted[sorted.length - 1]} ms`);

@@ -1,22 +1,24 @@
 /**
  * Invoke overhead, all in one run on one machine: the same GET to a local upstream made directly, through a bare
- * Node reverse proxy (keep-alive forwarding, no auth work: the yardstick), through `/v1/proxy/{linkName}` (embedded,
- * and an invoke-proxy app in its own process), through
- * `POST /v1/invoke` (gateway → NATS → invoke proxy), and as a NATS invoke request from another product.
- * HTTP paths are driven by wrk (Debian package `wrk`): one connection for latency, many for throughput.
+ * Node reverse proxy (keep-alive forwarding, no auth work: the yardstick), and through Plugboard as production runs
+ * it (the compiled apps of `npm run build`, each deployment on a database of its own): embedded (one process:
+ * `/v1/proxy/{linkName}` and `POST /v1/invoke` on its gateway), and distributed (the invoke-proxy app's own
+ * `/v1/proxy` port, `POST /v1/invoke` through the gateway and NATS, and a NATS invoke request from another product).
+ * HTTP paths are driven by wrk (Debian package `wrk`: `apt-get install -y wrk`): one connection for latency, many for
+ * throughput. Then the bare proxy and `/v1/proxy` again while another process keeps one core busy.
  *   npm run bench:invoke -- --seconds 10 --connections 32
- * Needs the PostgreSQL and NATS of the development machines (as the tests do).
+ * Needs the PostgreSQL and NATS of the development machines (as the tests do); builds dist/ when it is missing.
  */
-import 'reflect-metadata';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { Subjects } from '@plugboard/contracts';
+import { createClientTransport, RpcClient } from '@plugboard/messaging';
 import { freePort } from '@plugboard/runtime';
-import { runEntry, TEST_NATS_URL, testMasterKey, testNamespace } from '@plugboard/testing';
-import { startTestSystem } from '../../apps/plugboard/src/test-support/test-system';
+import { TEST_NATS_URL } from '@plugboard/testing';
+import { drive, startDistributed, startEmbedded, type Deployment } from '../support/plugboard';
 
 const run = promisify(execFile);
 
@@ -67,21 +69,23 @@ async function wrk(url: string, seconds: number, connections: number, headers: R
 
 /** The same figures for a call made from this process (the NATS path has no URL for wrk). */
 async function loop(seconds: number, concurrency: number, call: () => Promise<unknown>): Promise<Figures> {
-  for (let i = 0; i < 200; i++) await call();
-  const latencies: number[] = [];
-  const deadline = Date.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < deadline) {
-        const started = process.hrtime.bigint();
-        await call();
-        latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { rps: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99) };
+  const { rate, p50, p99 } = await drive(seconds, concurrency, call, { warmup: 200 });
+  return { rps: rate, p50, p99 };
+}
+
+/** The bench's connection `bench`: an API-key service whose API is the upstream, authorized. */
+async function connect(deployment: Deployment, upstreamUrl: string): Promise<void> {
+  const call = async (path: string, body: unknown) => {
+    const response = await fetch(`${deployment.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${deployment.key}`, 'x-user-id': 'bench', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  };
+  await call('/v1/services', { name: 'Bench', linkName: 'bench', authType: 'api_key', baseUrl: upstreamUrl, apiKey: { params: [{ name: 'X-Key', displayName: 'Key', paramType: 'header' }] } });
+  await call('/v1/connections', { name: 'Bench', linkName: 'bench', service: 'bench' });
+  await call('/v1/connections/bench/authorize', { values: { 'X-Key': 'k' } });
 }
 
 async function main(): Promise<void> {
@@ -91,46 +95,56 @@ async function main(): Promise<void> {
   const [upstreamPort, barePort] = [await freePort(), await freePort()];
   const children = [await node(UPSTREAM, { PORT: String(upstreamPort) }), await node(BARE_PROXY, { PORT: String(barePort), TARGET: String(upstreamPort) })];
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-  // The same deployment seen two ways: every app in one process (embedded: the gateway answers /v1/proxy), and an
-  // invoke-proxy app in a process of its own on the same database and bus (distributed: its own /v1/proxy port).
-  const shared = { PLUGBOARD_NAMESPACE: testNamespace(), PLUGBOARD_MASTER_KEY: testMasterKey(), PLUGBOARD_INVOKE_ALLOW_HOSTS: '127.0.0.1' };
-  const sys = await startTestSystem({ LOG_LEVEL: 'warn', ...shared });
-  const proxyPort = await freePort();
-  const invokeProxy = runEntry('apps/invoke-proxy/src/main.ts', { ...shared, DATABASE_URL: sys.db.url, NATS_URL: TEST_NATS_URL, PORT: String(proxyPort) });
+  const embedded = await startEmbedded();
+  const distributed = await startDistributed();
+  const bus = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: distributed.namespace as string, appName: 'bench' });
   try {
-    await invokeProxy.waitForOutput(/listening for \/v1\/proxy/, 120_000);
-    const key = await sys.key('bench', 'member');
-    const auth = { authorization: `Bearer ${key}`, 'x-user-id': 'bench' };
-    await sys.call('POST', '/v1/services', key, { name: 'Bench', linkName: 'bench', authType: 'api_key', baseUrl: upstreamUrl, apiKey: { params: [{ name: 'X-Key', displayName: 'Key', paramType: 'header' }] } }, 'bench');
-    await sys.call('POST', '/v1/connections', key, { name: 'Bench', linkName: 'bench', service: 'bench' }, 'bench');
-    await sys.call('POST', '/v1/connections/bench/authorize', key, { values: { 'X-Key': 'k' } }, 'bench');
-    const invokeBody = JSON.stringify({ connection: 'bench', method: 'GET', url: '/ping' });
-    const natsCall = () => sys.rpc.request(Subjects.invoke.request, { actor: { orgId: 'bench', userId: 'bench' }, invoke: { connection: 'bench', method: 'GET', url: '/ping' } });
-
+    await connect(embedded, upstreamUrl);
+    await connect(distributed, upstreamUrl);
+    const auth = (d: Deployment) => ({ authorization: `Bearer ${d.key}`, 'x-user-id': 'bench' });
+    const invoke = (d: Deployment) => (c: number) => wrk(`${d.url}/v1/invoke`, seconds, c, { ...auth(d), 'content-type': 'application/json' }, JSON.stringify({ connection: 'bench', method: 'GET', url: '/ping' }));
+    const rpc = new RpcClient(bus);
+    const natsCall = () => rpc.request(Subjects.invoke.request, { actor: { orgId: distributed.org, userId: 'bench' }, invoke: { connection: 'bench', method: 'GET', url: '/ping' } });
+    const bare = (c: number) => wrk(`http://127.0.0.1:${barePort}/ping`, seconds, c, {});
+    const proxies: [string, (c: number) => Promise<Figures>][] = [
+      ['/v1/proxy, embedded', (c) => wrk(`${embedded.proxyUrl}/v1/proxy/bench/ping`, seconds, c, auth(embedded))],
+      ['/v1/proxy, own process', (c) => wrk(`${distributed.proxyUrl}/v1/proxy/bench/ping`, seconds, c, auth(distributed))],
+    ];
     const paths: [string, (c: number) => Promise<Figures>][] = [
       ['direct', (c) => wrk(`${upstreamUrl}/ping`, seconds, c, {})],
-      ['bare node proxy', (c) => wrk(`http://127.0.0.1:${barePort}/ping`, seconds, c, {})],
-      ['/v1/proxy, embedded', (c) => wrk(`${sys.publicUrl}/v1/proxy/bench/ping`, seconds, c, auth)],
-      ['/v1/proxy, own process', (c) => wrk(`http://127.0.0.1:${proxyPort}/v1/proxy/bench/ping`, seconds, c, auth)],
-      ['POST /v1/invoke', (c) => wrk(`${sys.publicUrl}/v1/invoke`, seconds, c, { ...auth, 'content-type': 'application/json' }, invokeBody)],
+      ['bare node proxy', bare],
+      ...proxies,
+      ['POST /v1/invoke, embedded', invoke(embedded)],
+      ['POST /v1/invoke, NATS', invoke(distributed)],
       ['NATS invoke.request', (c) => loop(seconds, c, natsCall)],
     ];
     const results: { label: string; one: Figures; many: Figures }[] = [];
     for (const [label, measure] of paths) results.push({ label, one: await measure(1), many: await measure(connections) });
 
-    const [direct, bare] = results;
+    // The same throughput while another process keeps one of the cores busy (a neighbour on a shared machine).
+    const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    const busy: { label: string; rps: number }[] = [];
+    try {
+      for (const [label, measure] of [['bare node proxy', bare] as const, ...proxies]) busy.push({ label, rps: (await measure(connections)).rps });
+    } finally {
+      spinner.kill();
+    }
+
+    const [direct, bareFigures] = results;
     const cell = (value: string, width: number) => value.padStart(width);
     process.stdout.write(`${seconds} s per figure; latency with 1 connection, throughput with ${connections}\n`);
-    process.stdout.write(`${'path'.padEnd(24)}${cell('p50 ms', 9)}${cell('p99 ms', 9)}${cell('added p50', 11)}${cell('added p99', 11)}${cell('req/s', 9)}${cell('vs bare', 9)}\n`);
+    process.stdout.write(`${'path'.padEnd(28)}${cell('p50 ms', 9)}${cell('p99 ms', 9)}${cell('added p50', 11)}${cell('added p99', 11)}${cell('req/s', 9)}${cell('vs bare', 9)}\n`);
     for (const r of results) {
       process.stdout.write(
-        `${r.label.padEnd(24)}${cell(r.one.p50.toFixed(2), 9)}${cell(r.one.p99.toFixed(2), 9)}${cell((r.one.p50 - direct.one.p50).toFixed(2), 11)}${cell((r.one.p99 - direct.one.p99).toFixed(2), 11)}${cell(String(Math.round(r.many.rps)), 9)}${cell(`${Math.round((100 * r.many.rps) / bare.many.rps)}%`, 9)}\n`,
+        `${r.label.padEnd(28)}${cell(r.one.p50.toFixed(2), 9)}${cell(r.one.p99.toFixed(2), 9)}${cell((r.one.p50 - direct.one.p50).toFixed(2), 11)}${cell((r.one.p99 - direct.one.p99).toFixed(2), 11)}${cell(String(Math.round(r.many.rps)), 9)}${cell(`${Math.round((100 * r.many.rps) / bareFigures.many.rps)}%`, 9)}\n`,
       );
     }
+    process.stdout.write(`with one core kept busy by another process:\n`);
+    for (const b of busy) process.stdout.write(`${b.label.padEnd(28)}${cell(String(Math.round(b.rps)), 69)}${cell(`${Math.round((100 * b.rps) / busy[0].rps)}%`, 9)}\n`);
   } finally {
-    invokeProxy.child.kill('SIGTERM');
-    await invokeProxy.exited;
-    await sys.close();
+    await bus.close();
+    await embedded.close();
+    await distributed.close();
     for (const child of children) child.kill();
   }
 }
