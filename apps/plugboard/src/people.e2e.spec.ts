@@ -24,7 +24,7 @@ interface Answer {
  * nothing from another site), and connect links (single use, expiring, tied to org, connection and user, OAuth
  * completed only in the browser that started it), against the real gateway, NATS, PostgreSQL and oidc-provider.
  */
-describe('people: keys bound to subjects, console sessions, connect links', () => {
+describe('people', () => {
   let sys: TestSystem & { publicUrl: string };
   let up: Upstream;
   let as: TestAuthorizationServer;
@@ -259,6 +259,12 @@ describe('people: keys bound to subjects, console sessions, connect links', () =
       // A member's session is not an admin's; an API key with a session cookie is the key.
       expect((await http('GET', '/v1/keys', { cookie })).body.error.code).toBe('forbidden');
       expect((await http('GET', '/v1/session', { cookie, key: bob })).body.userId).toBe('bob');
+      // The ops dashboard takes the same session; without one it points to the console, in HTML.
+      expect((await http('GET', '/dashboard', { cookie })).status).toBe(200);
+      const anonymous = await http('GET', '/dashboard');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(anonymous.body).toContain('href="/console"');
       // Signing out clears the cookie.
       const out = await http('POST', '/v1/session/sign-out', { cookie, origin: base });
       expect(out.status).toBe(204);

@@ -45,6 +45,11 @@ export class DashboardRoutes {
     const viewer = await this.viewer(req, res);
     if (!viewer) {
       if (this.signIn) return res.redirect(302, `/dashboard/login?next=${encodeURIComponent(req.originalUrl)}`);
+      // Without an identity provider, people sign in to the console (embedded mode's one-time link) and come back.
+      if (this.sessions) {
+        res.status(401).type('html').send(messagePage('Not signed in', 'Sign in to the console first (npm start prints a one-time sign-in link; npm run keys -- sign-in-link makes another), then open the dashboard from it. Programs may read the dashboard with an API key: Authorization: Bearer <key>.', { href: '/console', label: 'Go to the console' }));
+        return;
+      }
       res.status(401).type('html').send(messagePage('Sign-in is not configured', 'This Plugboard has no operator sign-in (PLUGBOARD_OPERATOR_OIDC). Programs may read the dashboard with an API key: Authorization: Bearer <key>.'));
       return;
     }
