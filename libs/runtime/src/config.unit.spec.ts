@@ -85,6 +85,7 @@ describe('configuration', () => {
       scope: 'openid profile',
       orgClaim: 'plugboard_org',
       roleClaim: 'plugboard_role',
+      userClaim: 'sub',
     });
     const problems = problemsOf({ ...withSecret, PLUGBOARD_OPERATOR_OIDC: JSON.stringify({ ...oidc, tokenUrl: 'ftp://id.example', orgs: [], extra: 1 }) });
     expect(problems.join('\n')).toMatch(/PLUGBOARD_OPERATOR_OIDC tokenUrl must be an http\(s\) URL/);

@@ -16,7 +16,7 @@ const registered = (url: string, events: string[], at = now): WebhookEvent => ({
   type: 'WebhookRegistered',
   data: { orgId: 'acme', url, events: events as never, secretRef: ref, registeredBy: 'alice', registeredAt: at },
 });
-const ALL = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited'];
+const ALL = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited', 'ReauthorizationRequired'];
 
 describe('webhook decider', () => {
   it('registers a webhook for every auth event when none are chosen', () => {
