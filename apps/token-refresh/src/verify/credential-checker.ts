@@ -53,7 +53,8 @@ export class CredentialChecker {
     }
     let target: VerificationTarget | null;
     try {
-      target = verificationTargetOf(await this.serviceOf(due.orgId, state.connection));
+      // The connection's values and those the credential's provider gave (an Ecwid store id in the base URL, say).
+      target = verificationTargetOf(await this.serviceOf(due.orgId, { ...state.connection, parameters: { ...state.connection.parameters, ...(current.parameters ?? {}) } }));
     } catch (error) {
       return this.inconclusive(due, error instanceof Error ? error.message : 'service unavailable');
     }

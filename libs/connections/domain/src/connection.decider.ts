@@ -22,6 +22,8 @@ export interface Credential {
   authorizedAt: string;
   /** Its token expired (or is about to) and cannot be renewed without the user (ReauthorizationRequired). */
   reauthorizationRequired?: boolean;
+  /** Values its provider gave with it (ConnectionAuthorized.parameters): they fill templates for calls with it. */
+  parameters?: Record<string, string>;
 }
 
 export type ConnectionState =
@@ -271,7 +273,13 @@ export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, Conn
       case 'ConnectionAuthorized': {
         if (state.status !== 'active') return state;
         const key = event.data.userId ?? OWN_CREDENTIAL;
-        const credential: Credential = { status: 'connected', credentialRef: event.data.credentialRef, revokedReason: null, authorizedAt: event.data.authorizedAt };
+        const credential: Credential = {
+          status: 'connected',
+          credentialRef: event.data.credentialRef,
+          revokedReason: null,
+          authorizedAt: event.data.authorizedAt,
+          ...(event.data.parameters ? { parameters: event.data.parameters } : {}),
+        };
         return { ...state, credentials: { ...state.credentials, [key]: credential }, reauthorizationRequired: false };
       }
       case 'ConnectionRevoked': {

@@ -101,6 +101,10 @@ describe('connection decider: authorize and revoke', () => {
       .given([created()])
       .when({ ...authorize('alice', 'ref-1'), data: { ...authorize('alice', 'ref-1').data, parameters: { realmId: '9130357766900456' } } })
       .then([{ ...authorized(null, 'ref-1'), data: { ...authorized(null, 'ref-1').data, parameters: { realmId: '9130357766900456' } } } as ConnectionEvent]);
+    // The credential keeps them, so whatever calls with it (the verification schedule too) fills its templates.
+    const withRealm = { ...authorized(null, 'ref-1'), data: { ...authorized(null, 'ref-1').data, parameters: { realmId: '9130357766900456' } } } as ConnectionEvent;
+    const state = [created(), withRealm].reduce(connectionDecider.evolve, connectionDecider.initialState());
+    expect(state.status === 'active' && state.credentials['*'].parameters).toEqual({ realmId: '9130357766900456' });
   });
 
   it('lets only the owner authorize or revoke a connection that does not use each user’s credentials', () => {

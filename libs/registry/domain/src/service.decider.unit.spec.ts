@@ -221,7 +221,7 @@ describe('service decider: edit (seed 004’s table)', () => {
   });
 
   it('OAuth 2: edits the extra parameters like the URLs (a change is recorded, the same set in another order is not)', () => {
-    const withExtras: ServiceCreated = { ...oauth2Service, data: { ...oauth2Service.data, oauth2: { ...oauth2Service.data.oauth2!, extraAuthorizeParams: { access_type: 'offline', prompt: 'consent' } } } };
+    const withExtras: ServiceCreated = { ...oauth2Service, data: { ...oauth2Service.data, oauth2: { ...(oauth2Service.data.oauth2 as NonNullable<ServiceCreated['data']['oauth2']>), extraAuthorizeParams: { access_type: 'offline', prompt: 'consent' } } } };
     spec
       .given([oauth2Service])
       .when(editCommand({ oauth2: { extraAuthorizeParams: { prompt: 'consent' }, extraTokenParams: { resource: 'https://api.svc.example' } } }))
