@@ -242,7 +242,8 @@ describe('console', () => {
     expect(await page.locator('#snippet-panel').innerText()).toContain('sales_crm');
     await page.getByRole('button', { name: 'Copy snippet' }).click();
     await page.getByText('✓ Copied').waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('"connection":"sales_crm"');
+    // Expressions evaluated in the page, as text: this project is typed for Node, without the DOM's names.
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toContain('"connection":"sales_crm"');
     await page.getByRole('tab', { name: 'TypeScript' }).click();
     expect(await page.locator('#snippet-panel').innerText()).toContain('sales_crm');
     expect((await sys.call('POST', '/v1/invoke', product, { connection: 'sales_crm', method: 'GET', url: '/records' }, 'ada')).body.status).toBe(200);
@@ -355,16 +356,16 @@ describe('console', () => {
     const context = await newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     const page = await signIn(context, 'bob');
     // Nothing wider than the screen.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     await page.goto(`${base}/console/shared`);
     await heading(page, 'Shared Connections');
     await page.locator('[data-connection=team_crm]').waitFor();
     await page.screenshot({ path: join(DOCS, 'console-mobile.png'), fullPage: true });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
 
     // The first Tab reaches "Skip to content"; the tabs and the connection are links in reading order.
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.evaluate<string | undefined>('document.activeElement?.textContent')).toBe('Skip to content');
     await page.locator('[data-connection=team_crm] a').focus();
     await page.keyboard.press('Enter');
     await heading(page, 'Team CRM');
