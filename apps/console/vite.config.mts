@@ -9,6 +9,8 @@ export default defineConfig({
   root,
   base: '/console/',
   plugins: [react()],
+  // The one contracts file the console runs (the rest it uses as types only): the link-name rule the server applies.
+  resolve: { alias: { '@plugboard/contracts/link-names': fileURLToPath(new URL('../../libs/contracts/src/link-names.ts', import.meta.url)) } },
   logLevel: 'warn',
   build: {
     outDir: 'dist',

@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { LINK_NAME_PATTERN } from './link-names';
 
 /** Link names identify services and connections in an org and never change. */
-export const LINK_NAME_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
-
 export const LinkNameSchema = z
   .string()
   .regex(LINK_NAME_PATTERN, 'must start with a lowercase letter and hold only lowercase letters, digits and underscores, 50 characters at most');

@@ -1,4 +1,7 @@
-import { LINK_NAME_PATTERN } from './identifiers';
+// No imports: the console bundles this file as it is (@plugboard/contracts/link-names), without zod.
+
+/** Link names: a lowercase letter, then lowercase letters, digits and underscores, 50 characters at most (seed 004). */
+export const LINK_NAME_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
 
 const MAX_LENGTH = 50;
 

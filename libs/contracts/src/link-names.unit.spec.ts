@@ -1,4 +1,4 @@
-import { LINK_NAME_PATTERN } from './identifiers';
+import { LINK_NAME_PATTERN } from './link-names';
 import { linkNameCandidates, linkNameFromName } from './link-names';
 
 describe('link names derived from display names (seed 000)', () => {

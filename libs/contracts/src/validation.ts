@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { DomainError, ErrorCodes, type FieldIssue } from './errors';
-import { LINK_NAME_PATTERN } from './identifiers';
+import { LINK_NAME_PATTERN } from './link-names';
 
 /**
  * Parses a payload against its contract. A failure becomes a `validation_failed` DomainError whose sentence names
