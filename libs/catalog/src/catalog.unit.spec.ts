@@ -112,7 +112,7 @@ describe('service catalog data', () => {
 
   it('has at least 300 services, across what a suite\'s customers use', () => {
     expect(catalog.length).toBeGreaterThanOrEqual(300);
-    const categories = new Set(catalog.map((entry) => entry.category));
+    const categories = new Set<string>(catalog.map((entry) => entry.category));
     const wanted = ['accounting', 'crm', 'support', 'hr', 'ecommerce', 'marketing', 'developer', 'storage', 'communication', 'ai'];
     expect(wanted.filter((category) => !categories.has(category))).toEqual([]);
     for (const category of wanted) expect(catalog.filter((entry) => entry.category === category).length).toBeGreaterThanOrEqual(5);
