@@ -26,6 +26,8 @@ import { ServiceLookup } from './read-models/service.lookup';
 import { RevokeOnServiceEditSaga } from './sagas/revoke-on-service-edit.saga';
 import { CreateWebhooks1731000002200 } from './migrations/1731000002200-create-webhooks';
 import { CredentialProviderState1731000002300 } from './migrations/1731000002300-credential-provider-state';
+import { CreateConnectionHealth1731000002500 } from './migrations/1731000002500-create-connection-health';
+import { ConnectionHealthMonitor } from './health/connection-health.monitor';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
@@ -33,7 +35,7 @@ import { WEBHOOK_SETTINGS, webhookSettings } from './webhooks/webhook-settings';
 import { WebhookHandler } from './webhooks/webhook.handler';
 
 export const CONNECTION = 'connection';
-export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200, CredentialProviderState1731000002300, CreateConnectLinks1731000002400];
+export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200, CredentialProviderState1731000002300, CreateConnectLinks1731000002400, CreateConnectionHealth1731000002500];
 
 /** The connection app: connection streams, their credentials in the vault, and the revocation saga. */
 @Module({})
@@ -65,6 +67,7 @@ export class ConnectionModule {
         WebhookDispatcher,
         subscriptionsProvider(ConnectionListProjection, RevokeOnServiceEditSaga, WebhookOutbox),
         SubscriptionRunner,
+        ConnectionHealthMonitor,
       ],
     };
   }

@@ -2,7 +2,7 @@ import { eventually } from '@plugboard/testing';
 import { startTestSystem, type Reply, type TestSystem } from './test-support/test-system';
 import { verifySignature, WebhookReceiver } from './test-support/webhook-receiver';
 
-const AUTH_EVENTS = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited', 'ReauthorizationRequired'];
+const AUTH_EVENTS = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited', 'ReauthorizationRequired', 'ConnectionDegraded', 'ConnectionRecovered'];
 const keyService = {
   name: 'Acme API',
   linkName: 'acme_api',

@@ -10,7 +10,7 @@ import { ConnectionRecord, CredentialRecord } from '../read-models/connection.re
 export class ConnectionListProjection implements Projection {
   readonly name = 'connections';
   readonly category = 'connection';
-  readonly handles: ConnectionEvent['type'][] = ['ConnectionCreated', 'ConnectionEdited', 'ConnectionAuthorized', 'ConnectionRevoked', 'ConnectionDeleted', 'TokenRefreshed', 'TokenRefreshFailed', 'ReauthorizationRequired'];
+  readonly handles: ConnectionEvent['type'][] = ['ConnectionCreated', 'ConnectionEdited', 'ConnectionAuthorized', 'ConnectionRevoked', 'ConnectionDeleted', 'TokenRefreshed', 'TokenRefreshFailed', 'ReauthorizationRequired', 'ConnectionDegraded', 'ConnectionRecovered'];
   readonly tables = ['connection_credentials', 'connections'];
 
   async apply(recorded: RecordedEvent, manager: EntityManager): Promise<void> {
@@ -35,6 +35,7 @@ export class ConnectionListProjection implements Projection {
             internal: d.internal,
             owner: d.owner,
             reauthorizationRequired: false,
+            degraded: false,
             revision: recorded.streamVersion,
             createdAt: new Date(d.createdAt),
             updatedAt: new Date(d.createdAt),
@@ -73,6 +74,8 @@ export class ConnectionListProjection implements Projection {
         return;
       case 'ConnectionDeleted':
         await connections.delete(key);
+        // A connection created again under the link name starts healthy.
+        await manager.query(`DELETE FROM connection_health WHERE org_id = $1 AND link_name = $2`, [key.orgId, key.linkName]);
         return;
       case 'TokenRefreshed':
         await credentials.update(
@@ -85,6 +88,10 @@ export class ConnectionListProjection implements Projection {
       case 'ReauthorizationRequired':
         await credentials.update({ ...key, userKey: event.data.userId ?? OWN_CREDENTIAL, credentialRef: event.data.credentialRef }, { reauthorizationRequired: true });
         await connections.update(key, touched);
+        return;
+      case 'ConnectionDegraded':
+      case 'ConnectionRecovered':
+        await connections.update(key, { degraded: event.type === 'ConnectionDegraded', revision: recorded.streamVersion });
         return;
       default:
         return assertNever(event);

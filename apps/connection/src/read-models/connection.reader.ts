@@ -1,14 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type ConnectionView, type ListConnectionsRequest, type Page } from '@plugboard/contracts';
+import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type ConnectionCallError, type ConnectionView, type ListConnectionsRequest, type Page } from '@plugboard/contracts';
 import { OWN_CREDENTIAL } from '@plugboard/connection-domain';
 import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
 import { ConnectionRecord, CredentialRecord } from './connection.record';
 
 const PROJECTION = 'projection:connections';
 
-function toView(record: ConnectionRecord, credential: CredentialRecord | null): ConnectionView {
+/** What the health monitor keeps of a connection's calls (connection_health). */
+interface Health {
+  last_used_at: Date | null;
+  last_error: ConnectionCallError | null;
+  consecutive_failures: number;
+}
+
+function toView(record: ConnectionRecord, credential: CredentialRecord | null, health: Health | undefined): ConnectionView {
   return {
     name: record.name,
     linkName: record.linkName,
@@ -26,6 +33,10 @@ function toView(record: ConnectionRecord, credential: CredentialRecord | null): 
     reauthorizationRequired: record.reauthorizationRequired || (credential?.status === 'connected' && credential.reauthorizationRequired),
     lastAuthorizedAt: credential?.lastAuthorizedAt.toISOString() ?? null,
     lastRefreshedAt: credential?.lastRefreshedAt?.toISOString() ?? null,
+    health: record.degraded ? 'degraded' : 'healthy',
+    lastUsedAt: health?.last_used_at ? new Date(health.last_used_at).toISOString() : null,
+    lastError: health?.last_error ?? null,
+    consecutiveFailures: health?.consecutive_failures ?? 0,
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
   };
@@ -44,7 +55,8 @@ export class ConnectionReader {
     const record = await this.connections.findOneBy({ orgId, linkName });
     if (!record) throw new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
     const userKey = record.useLoginUserCredentials ? userId : OWN_CREDENTIAL;
-    return toView(record, await this.credentials.findOneBy({ orgId, linkName, userKey }));
+    const [credential, health] = await Promise.all([this.credentials.findOneBy({ orgId, linkName, userKey }), this.health(orgId, [linkName])]);
+    return toView(record, credential, health.get(linkName));
   }
 
   /** Reads a connection right after a command changed it, once the read model has passed the command's event. */
@@ -77,7 +89,18 @@ export class ConnectionReader {
     if (view === 'internal') query.andWhere('c.internal');
     if (view === 'shared') query.andWhere('c.use_login_user_credentials AND c.owner <> :userId AND k.user_key IS NOT NULL', { userId: actor.userId });
     const rows = (await query.orderBy('c.link_name', 'ASC').limit(limit + 1).getMany()) as (ConnectionRecord & { credential?: CredentialRecord })[];
-    const items = rows.slice(0, limit).map((r) => toView(r, r.credential ?? null));
+    const page = rows.slice(0, limit);
+    const health = await this.health(actor.orgId, page.map((r) => r.linkName));
+    const items = page.map((r) => toView(r, r.credential ?? null, health.get(r.linkName)));
     return { items, nextCursor: rows.length > limit ? encodeLinkNameCursor(items[items.length - 1].linkName) : null };
+  }
+
+  private async health(orgId: string, linkNames: string[]): Promise<Map<string, Health>> {
+    if (linkNames.length === 0) return new Map();
+    const rows = (await this.connections.manager.query(
+      `SELECT link_name, last_used_at, last_error, consecutive_failures FROM connection_health WHERE org_id = $1 AND link_name = ANY($2::text[])`,
+      [orgId, linkNames],
+    )) as (Health & { link_name: string })[];
+    return new Map(rows.map((r) => [r.link_name, r]));
   }
 }

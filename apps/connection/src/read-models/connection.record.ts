@@ -15,6 +15,8 @@ export class ConnectionRecord {
   @Column({ type: 'boolean' }) internal!: boolean;
   @Column({ type: 'text' }) owner!: string;
   @Column({ name: 'reauthorization_required', type: 'boolean' }) reauthorizationRequired!: boolean;
+  /** ConnectionDegraded, until ConnectionRecovered. */
+  @Column({ type: 'boolean', default: false }) degraded!: boolean;
   @Column({ type: 'integer' }) revision!: number;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;

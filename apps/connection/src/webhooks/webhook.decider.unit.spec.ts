@@ -16,7 +16,7 @@ const registered = (url: string, events: string[], at = now): WebhookEvent => ({
   type: 'WebhookRegistered',
   data: { orgId: 'acme', url, events: events as never, secretRef: ref, registeredBy: 'alice', registeredAt: at },
 });
-const ALL = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited', 'ReauthorizationRequired'];
+const ALL = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited', 'ReauthorizationRequired', 'ConnectionDegraded', 'ConnectionRecovered'];
 
 describe('webhook decider', () => {
   it('registers a webhook for every auth event when none are chosen', () => {
@@ -28,6 +28,13 @@ describe('webhook decider', () => {
       .given([])
       .when(register({ url: 'https://hooks.example.com/a', events: ['ServiceEdited', 'ConnectionRevoked', 'ServiceEdited'] }))
       .then([registered('https://hooks.example.com/a', ['ConnectionRevoked', 'ServiceEdited'])]);
+  });
+
+  it('can send only the health changes of connections', () => {
+    spec
+      .given([])
+      .when(register({ url: 'https://hooks.example.com/a', events: ['ConnectionRecovered', 'ConnectionDegraded'] }))
+      .then([registered('https://hooks.example.com/a', ['ConnectionDegraded', 'ConnectionRecovered'])]);
   });
 
   it('replaces a registration in place: the secret goes to the same vault entry, the creation time stays', () => {

@@ -144,6 +144,19 @@ ${data.expiring.map(
 }
 </section>
 
+<section id="degraded"><h2>Degraded connections</h2>
+${
+  data.degraded.length === 0
+    ? html`<p class="empty">No connection is degraded.</p>`
+    : html`<table><thead><tr><th>connection</th><th>service</th><th>refusals in a row</th><th>last error</th><th>last used</th></tr></thead><tbody>
+${data.degraded.map(
+  (d) =>
+    html`<tr data-degraded="${d.linkName}"><td><a href="/dashboard?connection=${encodeURIComponent(d.linkName)}#timeline">${d.linkName}</a></td><td>${d.service}</td><td class="num">${d.consecutiveFailures}</td><td>${d.lastError ?? ''}</td><td>${d.lastUsedAt ? when(d.lastUsedAt) : '—'}</td></tr>`,
+)}
+</tbody></table>`
+}
+</section>
+
 <section id="refresh-failures"><h2>Refresh failures</h2>
 ${
   data.refreshFailures.length === 0

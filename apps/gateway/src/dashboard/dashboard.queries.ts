@@ -17,6 +17,8 @@ export interface DashboardData {
   /** OAuth 2 credentials that expire within the hour, whose refresh is overdue, or that have expired. */
   expiring: { linkName: string; userId: string | null; expiresAt: string; dueAt: string; attempts: number; lastError: string | null; state: 'expired' | 'overdue' | 'soon' }[];
   scheduledCredentials: number;
+  /** Connections whose API refused calls CONNECTION_DEGRADED_AFTER times in a row (ConnectionDegraded), not yet recovered. */
+  degraded: { linkName: string; name: string; service: string; consecutiveFailures: number; lastError: string | null; lastUsedAt: string | null }[];
   refreshFailures: { linkName: string; userId: string | null; error: string; definitive: boolean; at: string }[];
   revocations: { linkName: string; userId: string | null; reason: string; by: string; at: string }[];
   /** Per connection, over the last 24 hours. */
@@ -59,6 +61,7 @@ export class DashboardQueries {
         generatedAt: new Date().toISOString(),
         connections: await this.connections(m, orgId),
         ...(await this.expiring(m, orgId)),
+        degraded: await this.degraded(m, orgId),
         refreshFailures: await this.refreshFailures(m, orgId),
         revocations: await this.revocations(m, orgId),
         invocations: await this.invocations(m, orgId),
@@ -127,6 +130,25 @@ export class DashboardQueries {
   /** The org's latest events of one type, newest first. */
   private recent(m: EntityManager, orgId: string, type: string): Promise<{ data: Record<string, never>; recorded_at: Date }[]> {
     return m.query(`SELECT data, recorded_at FROM events WHERE type = $2 AND metadata->>'orgId' = $1 ORDER BY global_position DESC LIMIT ${RECENT}`, [orgId, type]);
+  }
+
+  private async degraded(m: EntityManager, orgId: string): Promise<DashboardData['degraded']> {
+    const rows = await m.query(
+      `SELECT c.link_name, c.name, c.service, h.consecutive_failures, h.last_error->>'message' AS last_error, h.last_used_at
+         FROM connections c LEFT JOIN connection_health h ON h.org_id = c.org_id AND h.link_name = c.link_name
+        WHERE c.org_id = $1 AND c.degraded
+        ORDER BY c.link_name
+        LIMIT 100`,
+      [orgId],
+    );
+    return rows.map((r: Record<string, never>) => ({
+      linkName: r.link_name,
+      name: r.name,
+      service: r.service,
+      consecutiveFailures: r.consecutive_failures ?? 0,
+      lastError: r.last_error,
+      lastUsedAt: r.last_used_at === null ? null : iso(r.last_used_at),
+    }));
   }
 
   private async refreshFailures(m: EntityManager, orgId: string): Promise<DashboardData['refreshFailures']> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Endpoints, HTTP_STATUS, type Endpoint } from '@plugboard/contracts';
+import { CONNECTION_DEGRADED_AFTER, Endpoints, HTTP_STATUS, type Endpoint } from '@plugboard/contracts';
 
 type Json = Record<string, unknown>;
 
@@ -68,6 +68,19 @@ const ConnectionSchema: Json = {
     reauthorizationRequired: { type: 'boolean' },
     lastAuthorizedAt: { type: 'string', format: 'date-time', nullable: true },
     lastRefreshedAt: { type: 'string', format: 'date-time', nullable: true },
+    health: {
+      type: 'string',
+      enum: ['healthy', 'degraded'],
+      description: `degraded after ${CONNECTION_DEGRADED_AFTER} calls in a row that its API refused (401 or 403, after a refresh where one was possible); healthy again at the next success.`,
+    },
+    lastUsedAt: { type: 'string', format: 'date-time', nullable: true, description: 'When a call through the connection last reached its API.' },
+    lastError: {
+      type: 'object',
+      nullable: true,
+      description: 'The last refusal (401 or 403): status and host only, never the body.',
+      properties: { status: { type: 'integer' }, host: { type: 'string', nullable: true }, message: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+    },
+    consecutiveFailures: { type: 'integer', minimum: 0, description: 'Refusals in a row since the last success.' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },

@@ -1,8 +1,10 @@
 import {
   assertNever,
+  CONNECTION_DEGRADED_AFTER,
   DomainError,
   ErrorCodes,
   invalidField as invalid,
+  type ConnectionCallError,
   type ConnectionCreated,
   type ConnectionEvent,
   type ConnectionStatus,
@@ -29,7 +31,14 @@ export interface Credential {
 export type ConnectionState =
   | { status: 'absent' }
   | { status: 'deleted' }
-  | { status: 'active'; connection: ConnectionCreated['data']; credentials: Record<string, Credential>; reauthorizationRequired: boolean };
+  | {
+      status: 'active';
+      connection: ConnectionCreated['data'];
+      credentials: Record<string, Credential>;
+      reauthorizationRequired: boolean;
+      /** Its API refused CONNECTION_DEGRADED_AFTER calls in a row (ConnectionDegraded), until one succeeds. */
+      degraded?: boolean;
+    };
 
 /** What the connection needs to know of its service when it is created or edited. */
 export interface ServiceFacts {
@@ -70,7 +79,16 @@ export type RevokeConnection = {
 };
 export type DeleteConnection = { type: 'DeleteConnection'; data: { orgId: string; userId: string; linkName: string; now: string } };
 
-export type ConnectionCommand = CreateConnection | EditConnection | AuthorizeConnection | RevokeConnection | DeleteConnection;
+/**
+ * What the calls through a connection showed since the last record: `consecutiveFailures` refusals (401, 403 after a
+ * refresh) in a row up to now, the last of them `lastError`. Only a change of health becomes an event.
+ */
+export type RecordConnectionHealth = {
+  type: 'RecordConnectionHealth';
+  data: { orgId: string; linkName: string; consecutiveFailures: number; lastError: ConnectionCallError | null; now: string };
+};
+
+export type ConnectionCommand = CreateConnection | EditConnection | AuthorizeConnection | RevokeConnection | DeleteConnection | RecordConnectionHealth;
 
 function notFound(linkName: string): DomainError {
   return new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
@@ -235,6 +253,17 @@ function remove(command: DeleteConnection, state: ConnectionState): ConnectionEv
   return [{ type: 'ConnectionDeleted', data: { orgId, linkName, service: connection.service.linkName, credentialRefs: credentialRefs(current), deletedBy: userId, deletedAt: now } }];
 }
 
+function recordHealth(command: RecordConnectionHealth, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, linkName, consecutiveFailures, lastError, now } = command.data;
+  // Calls are recorded after the fact: the connection may be gone by then, which is no one's error.
+  if (state.status !== 'active') return [];
+  const degraded = consecutiveFailures >= CONNECTION_DEGRADED_AFTER;
+  if (degraded && !state.degraded && lastError) return [{ type: 'ConnectionDegraded', data: { orgId, linkName, consecutiveFailures, lastError, degradedAt: now } }];
+  // Refusals only add up until a call succeeds: below the threshold again means one did.
+  if (!degraded && state.degraded) return [{ type: 'ConnectionRecovered', data: { orgId, linkName, recoveredAt: now } }];
+  return [];
+}
+
 /** Every credential reference a connection holds, for crypto-erasing them when it is deleted. */
 export function credentialRefs(state: ConnectionState): string[] {
   return state.status === 'active' ? Object.values(state.credentials).map((c) => c.credentialRef) : [];
@@ -255,6 +284,8 @@ export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, Conn
         return revoke(command, state);
       case 'DeleteConnection':
         return remove(command, state);
+      case 'RecordConnectionHealth':
+        return recordHealth(command, state);
       default:
         return assertNever(command);
     }
@@ -298,6 +329,10 @@ export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, Conn
         if (!previous || previous.credentialRef !== event.data.credentialRef) return state;
         return { ...state, credentials: { ...state.credentials, [key]: { ...previous, reauthorizationRequired: true } } };
       }
+      case 'ConnectionDegraded':
+        return state.status === 'active' ? { ...state, degraded: true } : state;
+      case 'ConnectionRecovered':
+        return state.status === 'active' ? { ...state, degraded: false } : state;
       case 'TokenRefreshed':
       case 'TokenRefreshFailed':
         // The credential keeps its vault entry (rewritten in place); its status changes only through a revocation.

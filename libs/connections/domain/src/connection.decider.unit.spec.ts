@@ -205,3 +205,28 @@ describe('connection decider: edit and delete', () => {
     ]);
   });
 });
+
+describe('connection decider: health', () => {
+  const failure = { status: 401, host: 'api.example.com', message: 'api.example.com answered 401 Unauthorized', at: later };
+  const health = (consecutiveFailures: number, lastError: typeof failure | null = failure) => ({
+    type: 'RecordConnectionHealth' as const,
+    data: { orgId: 'acme', linkName: 'my_crm', consecutiveFailures, lastError, now: later },
+  });
+  const degraded: ConnectionEvent = { type: 'ConnectionDegraded', data: { orgId: 'acme', linkName: 'my_crm', consecutiveFailures: 3, lastError: failure, degradedAt: later } };
+  const recovered: ConnectionEvent = { type: 'ConnectionRecovered', data: { orgId: 'acme', linkName: 'my_crm', recoveredAt: later } };
+
+  it('records only the changes: degraded at CONNECTION_DEGRADED_AFTER refusals in a row, recovered at the next success', () => {
+    spec.given([created(), authorized(null, 'ref-1')]).when(health(2)).then([]);
+    spec.given([created(), authorized(null, 'ref-1')]).when(health(3)).then([degraded]);
+    spec.given([created(), authorized(null, 'ref-1'), degraded]).when(health(7)).then([]);
+    spec.given([created(), authorized(null, 'ref-1'), degraded]).when(health(0)).then([recovered]);
+    spec.given([created(), authorized(null, 'ref-1'), degraded, recovered]).when(health(0)).then([]);
+    spec.given([created(), authorized(null, 'ref-1'), degraded, recovered]).when(health(3)).then([degraded]);
+  });
+
+  it('records nothing for a connection that is gone', () => {
+    spec.given([]).when(health(5)).then([]);
+    const deleted: ConnectionEvent = { type: 'ConnectionDeleted', data: { orgId: 'acme', linkName: 'my_crm', service: 'crm', credentialRefs: [], deletedBy: 'alice', deletedAt: later } };
+    spec.given([created(), deleted]).when(health(5)).then([]);
+  });
+});

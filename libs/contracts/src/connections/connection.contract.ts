@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApiKeyValueSchema, SecretTextSchema } from '../characters';
 import { ActorSchema, DisplayNameSchema, LinkNameSchema } from '../identifiers';
 import type { AuthType } from '../services/service.contract';
+import type { ConnectionCallError } from './connection.events';
 
 export const ConnectionStatusSchema = z.enum(['pending', 'connected', 'revoked', 'deleted']);
 export type ConnectionStatus = z.infer<typeof ConnectionStatusSchema>;
@@ -81,6 +82,9 @@ export const ListConnectionsRequestSchema = z.strictObject({
 });
 export type ListConnectionsRequest = z.input<typeof ListConnectionsRequestSchema>;
 
+/** A connection is `degraded` after this many API answers in a row that a refresh could not fix (401, 403). */
+export const CONNECTION_DEGRADED_AFTER = 3;
+
 /** A connection as the calling user sees it: with `useLoginUserCredentials`, the status is that of their own credential. */
 export interface ConnectionView {
   name: string;
@@ -99,6 +103,14 @@ export interface ConnectionView {
   reauthorizationRequired: boolean;
   lastAuthorizedAt: string | null;
   lastRefreshedAt: string | null;
+  /** Health, from the calls made through it (any user's): see CONNECTION_DEGRADED_AFTER. */
+  health: 'healthy' | 'degraded';
+  /** When a call through it last reached its API. */
+  lastUsedAt: string | null;
+  /** The last answer no refresh could fix (401 or 403); kept after a success, for the record. */
+  lastError: ConnectionCallError | null;
+  /** Such answers in a row since the last success. */
+  consecutiveFailures: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -106,7 +106,42 @@ export type ReauthorizationRequired = {
   data: { orgId: string; linkName: string; userId: string | null; credentialRef: string; reason: 'no_refresh_token'; expiresAt: string | null; detectedAt: string };
 };
 
-export type ConnectionEvent = ConnectionCreated | ConnectionAuthorized | ConnectionEdited | ConnectionRevoked | ConnectionDeleted | TokenRefreshed | TokenRefreshFailed | ReauthorizationRequired;
+/** Why calls through a connection fail: the API's answer, never its body (it may echo a credential). */
+export interface ConnectionCallError {
+  /** The HTTP status the API answered, after Plugboard refreshed the token where it could (401 or 403). */
+  status: number;
+  /** The host that answered: the service's own, never a URL with its query. */
+  host: string | null;
+  message: string;
+  at: string;
+}
+
+/**
+ * Calls through the connection have been refused by its API (401 or 403 after a refresh) `consecutiveFailures`
+ * times in a row, at least CONNECTION_DEGRADED_AFTER: the credential no longer works, though nothing revoked it.
+ */
+export type ConnectionDegraded = {
+  type: 'ConnectionDegraded';
+  data: { orgId: string; linkName: string; consecutiveFailures: number; lastError: ConnectionCallError; degradedAt: string };
+};
+
+/** A call through a degraded connection succeeded again. */
+export type ConnectionRecovered = {
+  type: 'ConnectionRecovered';
+  data: { orgId: string; linkName: string; recoveredAt: string };
+};
+
+export type ConnectionEvent =
+  | ConnectionCreated
+  | ConnectionAuthorized
+  | ConnectionEdited
+  | ConnectionRevoked
+  | ConnectionDeleted
+  | TokenRefreshed
+  | TokenRefreshFailed
+  | ReauthorizationRequired
+  | ConnectionDegraded
+  | ConnectionRecovered;
 
 export function connectionStreamId(orgId: string, linkName: string): string {
   return `connection-${orgId}.${linkName}`;

@@ -5,9 +5,10 @@ import { ActorSchema } from '../identifiers';
  * The events an org's webhook can receive: what happens to its connections' authorizations, and edits of its custom
  * services (which revoke their connections). `TokenRefreshFailed` is sent only when it is definitive (the credential
  * is then revoked); transient failures are retried by Plugboard and would only be noise. `ReauthorizationRequired`: a
- * token expired (or is about to) with nothing to renew it, so the user must authorize again.
+ * token expired (or is about to) with nothing to renew it, so the user must authorize again. `ConnectionDegraded` and
+ * `ConnectionRecovered`: its API refused calls several times in a row, and later accepted one again.
  */
-export const WEBHOOK_EVENT_TYPES = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited', 'ReauthorizationRequired'] as const;
+export const WEBHOOK_EVENT_TYPES = ['ConnectionAuthorized', 'TokenRefreshed', 'TokenRefreshFailed', 'ConnectionRevoked', 'ConnectionDeleted', 'ServiceEdited', 'ReauthorizationRequired', 'ConnectionDegraded', 'ConnectionRecovered'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Signing secrets are `whsec_` and 256 random bits in base64url. */
