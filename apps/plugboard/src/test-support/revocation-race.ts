@@ -43,10 +43,10 @@ export interface RaceOutcome {
 /**
  * The attack of issue 12: `users` users each call through the connection, alternating POST /v1/invoke and
  * /v1/proxy, as fast as they get answers; their first calls all miss the caches, so loads are in flight when the
- * stop lands `stopAfterMs` into the burst. The burst goes on for `afterAckMs` after the acknowledgement, then every
+ * stop lands `stopAfterMs` into the burst (and, with `afterServed`, once a call has been served). The burst goes on for `afterAckMs` after the acknowledgement, then every
  * user calls once more on each path. Every call carries its own id, so the API's log says which calls carried what.
  */
-export async function raceStop(client: RaceClient, upstream: Upstream, round: RaceRound, { users = 150, stopAfterMs = 100, afterAckMs = 1_500 } = {}): Promise<RaceOutcome> {
+export async function raceStop(client: RaceClient, upstream: Upstream, round: RaceRound, { users = 150, stopAfterMs = 100, afterAckMs = 1_500, afterServed = false } = {}): Promise<RaceOutcome> {
   const started = new Map<string, number>();
   const statuses: Record<string, number> = {};
   let ackAt = Number.POSITIVE_INFINITY;
@@ -64,6 +64,11 @@ export async function raceStop(client: RaceClient, upstream: Upstream, round: Ra
   const ids = Array.from({ length: users }, (_, i) => `user${i}`);
   const running = Promise.all(ids.map(burst));
   await new Promise((resolve) => setTimeout(resolve, stopAfterMs));
+  // `afterServed`: also wait until the API has seen the credential (bounded), so that on a loaded machine the stop
+  // still lands once the caches hold it, which is the race this round is for.
+  for (const deadline = performance.now() + 15_000; afterServed && performance.now() < deadline && !upstream.seen.some((s) => s.headers['x-api-key'] === round.secret); ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   await round.stop();
   ackAt = performance.now();
   stopAt = ackAt + afterAckMs;
