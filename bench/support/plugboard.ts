@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { freePort } from '@plugboard/runtime';
 import { createTestDatabase, TEST_NATS_URL, testMasterKey, testNamespace, WORKSPACE_ROOT, type TestDatabase } from '@plugboard/testing';
 
@@ -18,6 +19,8 @@ export interface Deployment {
   /** A product's key (X-User-Id names its user) of org `org`. */
   key: string;
   org: string;
+  /** The deployment's database, to look at what its PostgreSQL backends cost. */
+  databaseUrl: string;
   /** The bus namespace (distributed), for a product's NATS requests; null embedded (its bus is in-process). */
   namespace: string | null;
   processes: ChildProcess[];
@@ -30,8 +33,11 @@ export function ensureBuilt(): void {
   if (!existsSync(path.join(WORKSPACE_ROOT, 'dist/apps/gateway/src/main.js'))) execFileSync(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/build.js')], { stdio: 'inherit' });
 }
 
+/** Node's own flags for the apps' processes: PLUGBOARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const NODE_ARGS = (process.env.PLUGBOARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function compiled(entry: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [path.join(WORKSPACE_ROOT, 'dist', entry)], { cwd: WORKSPACE_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, [...NODE_ARGS, path.join(WORKSPACE_ROOT, 'dist', entry)], { cwd: WORKSPACE_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 async function answers(url: string, child: ChildProcess): Promise<void> {
@@ -72,7 +78,7 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<D
     await answers(`${url}/health`, child);
     await running;
     const key = readFileSync(path.join(home, 'api-key'), 'utf8').trim();
-    return { url, proxyUrl: url, key, org: 'default', namespace: null, processes: [child], close: () => stop([child], db, home) };
+    return { url, proxyUrl: url, key, org: 'default', databaseUrl: db.url, namespace: null, processes: [child], close: () => stop([child], db, home) };
   } catch (error) {
     await stop([child], db, home);
     throw error;
@@ -102,7 +108,7 @@ export async function startDistributed(env: Record<string, string> = {}): Promis
       .split('\n')
       .pop() as string;
     await answers(`${url}/health`, processes[processes.length - 1]);
-    return { url, proxyUrl: `http://127.0.0.1:${proxyPort}`, key, org: 'bench', namespace: shared.PLUGBOARD_NAMESPACE, processes, close: () => stop(processes, db) };
+    return { url, proxyUrl: `http://127.0.0.1:${proxyPort}`, key, org: 'bench', databaseUrl: db.url, namespace: shared.PLUGBOARD_NAMESPACE, processes, close: () => stop(processes, db) };
   } catch (error) {
     await stop(processes, db);
     throw error;
@@ -143,4 +149,23 @@ export async function drive(
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   return { rate: latencies.length / ((Date.now() - started) / 1000), p50: at(0.5), p99: at(0.99) };
+}
+
+/** user + system CPU time of a process so far, in ms (/proc/<pid>/stat fields 14 and 15, in ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The CPU time so far of the deployment's processes and of the PostgreSQL backends serving its database, in ms. */
+export async function cpuMsOfDeployment(deployment: Deployment): Promise<{ apps: number; database: number }> {
+  const client = new Client({ connectionString: deployment.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    const sum = (pids: number[]) => pids.reduce((total, pid) => total + (existsSync(`/proc/${pid}/stat`) ? cpuMsOf(pid) : 0), 0);
+    return { apps: sum(deployment.processes.map((p) => p.pid as number)), database: sum(rows.map((r) => r.pid)) };
+  } finally {
+    await client.end();
+  }
 }
