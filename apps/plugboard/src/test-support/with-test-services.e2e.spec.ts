@@ -26,7 +26,7 @@ const { connect } = require('nats');
   await jsm.streams.add({ name: 'probe', subjects: ['probe.>'] });
   await nc.close();
   const ports = [new URL(process.env.TEST_DATABASE_URL).port, new URL(process.env.TEST_NATS_URL).port];
-  console.log('services ok on ' + ports.join(' '));
+  process.stdout.write('services ok on ' + ports.join(' ') + '\\n');
   if (process.argv[1] === 'wait') setInterval(() => undefined, 1000);
   else process.exit(3);
 })().catch((error) => { console.error('probe failed: ' + error.message); process.exit(9); });
