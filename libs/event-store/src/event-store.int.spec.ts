@@ -1,4 +1,5 @@
 import type { Decider } from '@plugboard/contracts';
+import { eventually } from '@plugboard/testing';
 import { handleCommand } from './command-handler';
 import { WrongExpectedVersionError } from './errors';
 import { storeFixture, type StoreFixture } from './test-support/event-store.fixture';
@@ -71,8 +72,12 @@ describe('EventStore (PostgreSQL)', () => {
     await f.store.append('tenant-a1', 0, counted(1), { metadata: { orgId: 'tenant-a' } });
     const other = await f.store.append('tenant-b1', 0, counted(2), { metadata: { orgId: 'tenant-b' } });
     await f.store.append('tenant-a2', 0, [...counted(3), ...counted(4)], { metadata: { orgId: 'tenant-a' } });
-    const { events } = await f.store.readAll({ orgId: 'tenant-a' });
-    expect(events.map((e) => e.data)).toEqual([{ by: 1 }, { by: 3 }, { by: 4 }]);
+    // readAll returns only settled events: while another test file holds a transaction open on this server, they wait.
+    const { events } = await eventually(async () => {
+      const read = await f.store.readAll({ orgId: 'tenant-a' });
+      expect(read.events.map((e) => e.data)).toEqual([{ by: 1 }, { by: 3 }, { by: 4 }]);
+      return read;
+    });
     expect(await f.store.logPositionOf(events[1].position, { orgId: 'tenant-a' })).toEqual({ transactionId: events[1].transactionId, position: events[1].position });
     expect(await f.store.logPositionOf(other.logPosition.position, { orgId: 'tenant-a' })).toBeNull();
     const rest = await f.store.readAll({ orgId: 'tenant-a', after: events[0], limit: 1 });
