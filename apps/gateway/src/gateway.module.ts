@@ -27,6 +27,7 @@ import { PlugboardGrpc } from './grpc/plugboard.grpc';
 import { CreateIdempotencyKeys1731000005000 } from './idempotency/1731000005000-create-idempotency-keys';
 import { IDEMPOTENCY_STORE, IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyStore } from './idempotency/idempotency.store';
+import { BusApiResponder } from './bus-api/bus-api.responder';
 
 export const GATEWAY = 'gateway';
 export const gatewayMigrations = [...eventStoreMigrations, ...accessMigrations, CreateIdempotencyKeys1731000005000];
@@ -71,6 +72,7 @@ export class GatewayModule {
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         SubscriptionRunner,
         IntegrationEventsRelay,
+        BusApiResponder,
         ...dashboardProviders,
       ],
     };

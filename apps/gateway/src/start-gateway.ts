@@ -12,6 +12,7 @@ import { answerClientError, assignRequestId, NestPinoLogger, refuseBadRequestTar
 import { GatewayModule } from './gateway.module';
 import { jsonBody, jsonBodyErrors } from './http/json-body';
 import { buildOpenApiDocument } from './http/openapi';
+import { buildAsyncApiDocument } from './bus-api/asyncapi';
 import { forwardTo } from './http/proxy-forward';
 import { startGrpc } from './grpc/grpc-server';
 
@@ -72,7 +73,12 @@ export async function startGateway(config: PlatformConfig, logger: Logger, proxy
     }),
   );
   app.use(...jsonBody(), jsonBodyErrors);
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(process.env.npm_package_version ?? '0.1.0') as never, { jsonDocumentUrl: 'docs/openapi.json' });
+  const version = process.env.npm_package_version ?? '0.1.0';
+  // The bus API's contract beside the REST one (the OpenAPI description links it), ahead of Swagger's own /docs routes.
+  const asyncApi = buildAsyncApiDocument(version, config.PLUGBOARD_NAMESPACE);
+  const http = app.getHttpAdapter();
+  http.get('/docs/asyncapi.json', (_req, res) => http.reply(res, asyncApi, 200));
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(version) as never, { jsonDocumentUrl: 'docs/openapi.json' });
   if (config.GRPC_PORT) await startGrpc(app, config.GRPC_PORT, logger);
   await app.listen(config.PORT, '0.0.0.0');
   logger.info({ url: await app.getUrl() }, 'gateway is listening');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AckPolicy, connect, type NatsConnection } from 'nats';
+import { AckPolicy, connect, headers, type NatsConnection } from 'nats';
 import { freePort } from '@plugboard/runtime';
 import { createTestDatabase, eventually, runEntry, testMasterKey, WORKSPACE_ROOT, type RunningProcess, type TestDatabase } from '@plugboard/testing';
 import { findNatsServer } from './test-support/test-tools';
@@ -13,10 +13,10 @@ import { startUpstream, type Upstream } from './test-support/upstream';
  * The bus as deployed: nats-server runs deploy/kubernetes/nats.conf as shipped (the file docker-compose.yml mounts too),
  * each app connects as its own user, and the test checks both halves of the promise: the apps can do all their work,
  * and nobody can do more than their own (no anonymous client, no app publishing another's subjects or reading
- * another's replies, the events reader read-only).
+ * another's replies, the events reader read-only, a product only on the products' API).
  */
 const APPS = ['service-registry', 'connection', 'token-refresh', 'invoke-proxy', 'gateway'] as const;
-const USERS = [...APPS, 'events-reader'] as const;
+const USERS = [...APPS, 'events-reader', 'product'] as const;
 const passwordVariable = (user: string) => `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
 
 describe('NATS with one user per app (deploy/kubernetes/nats.conf)', () => {
@@ -123,6 +123,19 @@ describe('NATS with one user per app (deploy/kubernetes/nats.conf)', () => {
     }, 20_000, 0);
   }, 60_000);
 
+  it("lets a product call the products' API as its API key says, and read the events", async () => {
+    const product = await as('product');
+    const withKey = headers();
+    withKey.set('Authorization', `Bearer ${key}`);
+    withKey.set('X-User-Id', 'alice');
+    const reply = await product.request('plugboard.api.connections.get', JSON.stringify({ linkName: 'crm' }), { timeout: 10_000, headers: withKey });
+    expect(reply.json()).toMatchObject({ ok: true, result: { linkName: 'crm', status: 'connected' } });
+    const jsm = await product.jetstreamManager();
+    await jsm.consumers.add('PLUGBOARD_EVENTS', { durable_name: 'product-audit', ack_policy: AckPolicy.Explicit, filter_subject: 'plugboard.events.ServiceCreated' });
+    const message = await (await product.jetstream().consumers.get('PLUGBOARD_EVENTS', 'product-audit')).next({ expires: 5000 });
+    expect(message?.json<{ type: string }>().type).toBe('ServiceCreated');
+  });
+
   it('refuses clients without a user, or with a wrong password', async () => {
     await expect(connect({ servers: natsUrl, reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
     await expect(connect({ servers: natsUrl, user: 'gateway', pass: 'not-the-password', reconnect: false })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
@@ -135,6 +148,9 @@ describe('NATS with one user per app (deploy/kubernetes/nats.conf)', () => {
       ['token-refresh', 'plugboard.invoke.request'],
       ['events-reader', 'plugboard.registry.getService'],
       ['service-registry', 'plugboard.connection.getConnection'],
+      // A product names its user by its key on plugboard.api.>, never by an actor on an internal subject.
+      ['product', 'plugboard.registry.createService'],
+      ['product', 'plugboard.invoke.request'],
     ]) {
       const client = await as(user);
       await expect(client.request(subject, '{}', { timeout: 2_000 })).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });

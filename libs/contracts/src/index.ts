@@ -11,6 +11,7 @@ export * from './validation';
 export * from './characters';
 export * from './rpc';
 export * from './rest/endpoints';
+export * from './bus-api';
 export * from './connections/connection.contract';
 export * from './connections/connection.events';
 export * from './connections/credential';

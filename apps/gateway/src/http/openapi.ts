@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONNECTION_DEGRADED_AFTER, Endpoints, HTTP_STATUS, type Endpoint } from '@plugboard/contracts';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const ServiceSchema: Json = {
   type: 'object',
@@ -213,6 +213,55 @@ const ErrorSchema: Json = {
   },
 };
 
+/** The answers' schemas, by the names Endpoint.returns uses (the AsyncAPI document shares them). */
+export const responseSchemas: Record<string, Json> = {
+    Service: ServiceSchema,
+    ServicePage: page('Service'),
+    Connection: ConnectionSchema,
+    ConnectionPage: page('Connection'),
+    AuthorizeResult: { type: 'object', properties: { connection: { $ref: '#/components/schemas/Connection' }, authorizeUrl: { type: 'string' } } },
+    InvokeResponse: {
+      type: 'object',
+      properties: { status: { type: 'integer' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, body: { description: 'JSON when the API answered JSON, else text' } },
+    },
+    Health: HealthSchema,
+    Webhook: WebhookSchema,
+    WebhookWithSecret: {
+      type: 'object',
+      properties: { webhook: { $ref: '#/components/schemas/Webhook' }, secret: { type: 'string', description: 'whsec_…: shown this once; keep it to verify signatures.' } },
+    },
+    WebhookDelivery: WebhookDeliverySchema,
+    WebhookDeliveryPage: page('WebhookDelivery'),
+    Event: EventSchema,
+    EventPage: page('Event'),
+    ApiKey: ApiKeySchema,
+    ApiKeyList: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/ApiKey' } } } },
+    CreatedApiKey: {
+      type: 'object',
+      properties: { apiKey: { $ref: '#/components/schemas/ApiKey' }, key: { type: 'string', description: 'pb_…: shown this once; only its hash is kept.' } },
+    },
+    ConnectionSnippets: {
+      type: 'object',
+      properties: { curl: { type: 'string' }, proxyCurl: { type: 'string' }, typescript: { type: 'string' }, nats: { type: 'string', nullable: true } },
+    },
+    Session: SessionSchema,
+    CreatedConnectLink: {
+      type: 'object',
+      properties: { url: { type: 'string', description: '<public url>/console/connect/<token>: shown this once.' }, expiresAt: { type: 'string', format: 'date-time' } },
+    },
+    ConnectLink: ConnectLinkSchema,
+    ConnectLinkAuthorizeResult: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['connected'] },
+        connection: { type: 'string', description: 'The connection’s link name.' },
+        returnUrl: { type: 'string', nullable: true, description: 'Where to send the browser now (with plugboard_status=connected), or null: show a result page.' },
+        authorizeUrl: { type: 'string', description: 'OAuth: send this browser there.' },
+      },
+    },
+    Error: ErrorSchema,
+};
+
 function operation(endpoint: Endpoint): Json {
   const responses: Json = {
     [endpoint.success]: endpoint.returns
@@ -260,59 +309,14 @@ export function buildOpenApiDocument(version: string) {
     info: {
       title: 'Plugboard',
       version,
-      description: 'Register third-party services, connect them once, and call their APIs through a connection link name.',
+      description:
+        'Register third-party services, connect them once, and call their APIs through a connection link name. Products on NATS: the same operations on `<namespace>.api.*`, described in the AsyncAPI document [/docs/asyncapi.json](/docs/asyncapi.json).',
     },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An org API key: `npm run keys -- create --org <id> --role admin` for the first one, then `POST /v1/keys`.' } },
-      schemas: {
-        Service: ServiceSchema,
-        ServicePage: page('Service'),
-        Connection: ConnectionSchema,
-        ConnectionPage: page('Connection'),
-        AuthorizeResult: { type: 'object', properties: { connection: { $ref: '#/components/schemas/Connection' }, authorizeUrl: { type: 'string' } } },
-        InvokeResponse: {
-          type: 'object',
-          properties: { status: { type: 'integer' }, headers: { type: 'object', additionalProperties: { type: 'string' } }, body: { description: 'JSON when the API answered JSON, else text' } },
-        },
-        Health: HealthSchema,
-        Webhook: WebhookSchema,
-        WebhookWithSecret: {
-          type: 'object',
-          properties: { webhook: { $ref: '#/components/schemas/Webhook' }, secret: { type: 'string', description: 'whsec_…: shown this once; keep it to verify signatures.' } },
-        },
-        WebhookDelivery: WebhookDeliverySchema,
-        WebhookDeliveryPage: page('WebhookDelivery'),
-        Event: EventSchema,
-        EventPage: page('Event'),
-        ApiKey: ApiKeySchema,
-        ApiKeyList: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/ApiKey' } } } },
-        CreatedApiKey: {
-          type: 'object',
-          properties: { apiKey: { $ref: '#/components/schemas/ApiKey' }, key: { type: 'string', description: 'pb_…: shown this once; only its hash is kept.' } },
-        },
-        ConnectionSnippets: {
-          type: 'object',
-          properties: { curl: { type: 'string' }, proxyCurl: { type: 'string' }, typescript: { type: 'string' }, nats: { type: 'string', nullable: true } },
-        },
-        Session: SessionSchema,
-        CreatedConnectLink: {
-          type: 'object',
-          properties: { url: { type: 'string', description: '<public url>/console/connect/<token>: shown this once.' }, expiresAt: { type: 'string', format: 'date-time' } },
-        },
-        ConnectLink: ConnectLinkSchema,
-        ConnectLinkAuthorizeResult: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', enum: ['connected'] },
-            connection: { type: 'string', description: 'The connection’s link name.' },
-            returnUrl: { type: 'string', nullable: true, description: 'Where to send the browser now (with plugboard_status=connected), or null: show a result page.' },
-            authorizeUrl: { type: 'string', description: 'OAuth: send this browser there.' },
-          },
-        },
-        Error: ErrorSchema,
-      },
+      schemas: responseSchemas,
     },
     paths,
   };

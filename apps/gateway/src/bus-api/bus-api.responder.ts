@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { connect, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { ApiKeys, authenticate } from '@plugboard/access';
+import {
+  BUS_API_QUEUE,
+  BusApiOperations,
+  CorrelationIdSchema,
+  DomainError,
+  ErrorCodes,
+  invalidField,
+  payloadProblem,
+  refusedPayload,
+  type BusApiOperation,
+  type BusApiReply,
+  type ErrorBody,
+} from '@plugboard/contracts';
+import { natsConnectionOptions, RpcClient } from '@plugboard/messaging';
+import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { BusApiHandlers, checkParams } from './bus-api.operations';
+
+/** The largest request body taken, as over HTTP (1 MiB). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Answers the products' API on `<namespace>.api.>` (see BusApiOperations) with the plain `nats` client, in a queue
+ * group shared by the gateway's replicas. Nothing of a request is trusted but its key: the actor comes from the
+ * Authorization header, as over REST, and a body that names one is refused.
+ */
+@Injectable()
+export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShutdown {
+  private connection?: NatsConnection;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(ApiKeys) private readonly apiKeys: ApiKeys,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.NATS_URL) return;
+    const options = natsConnectionOptions({ natsUrl: this.config.NATS_URL, natsUser: this.config.NATS_USER, natsPassword: this.config.NATS_PASSWORD, namespace: this.config.PLUGBOARD_NAMESPACE, appName: 'gateway' }, 'gateway-api');
+    this.connection = await connect({ ...options, maxReconnectAttempts: -1 });
+    const prefix = `${this.config.PLUGBOARD_NAMESPACE}.api.`;
+    this.connection.subscribe(`${prefix}>`, {
+      queue: BUS_API_QUEUE,
+      callback: (error, message) => {
+        if (error) return this.logger.error({ err: error }, 'the bus API subscription failed');
+        void this.answer(message, message.subject.slice(prefix.length));
+      },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connection?.drain().catch(() => undefined);
+  }
+
+  private async answer(message: Msg, operation: string): Promise<void> {
+    let reply: BusApiReply;
+    try {
+      reply = { ok: true, result: await this.run(operation, message) };
+    } catch (error) {
+      reply = { ok: false, error: this.errorBody(error, operation) };
+    }
+    if (message.reply) message.respond(JSON.stringify(reply));
+  }
+
+  private async run(operation: string, message: Msg): Promise<unknown> {
+    if (!Object.hasOwn(BusApiOperations, operation)) throw new DomainError(ErrorCodes.notFound, `There is no operation "${operation}" on the bus API; see /docs/asyncapi.json.`);
+    const handler = BusApiHandlers[operation as BusApiOperation];
+    const headers = message.headers;
+    // Who asks first, as the REST guard does: an unauthenticated request learns nothing of its body's faults.
+    const { principal, actor } = await authenticate(this.apiKeys, { authorization: header(headers, 'Authorization'), 'x-user-id': header(headers, 'X-User-Id') }, handler.role);
+    if (header(headers, 'Idempotency-Key') !== undefined) {
+      throw new DomainError(ErrorCodes.idempotencyKeyNotSupported, 'The bus API does not keep answers for an Idempotency-Key yet; send it over REST, or send the request without it.');
+    }
+    const input = parseBody(message);
+    if (Object.hasOwn(input, 'actor')) throw invalidField('actor', 'not taken: the actor is the Authorization header’s key (and X-User-Id for a product’s key)');
+    checkParams(input, handler.params);
+    const requestId = header(headers, 'X-Request-Id');
+    const correlationId = requestId !== undefined && CorrelationIdSchema.safeParse(requestId).success ? requestId : randomUUID();
+    return handler.run({ input, actor: { ...actor, correlationId }, principal, config: this.config, rpc: this.rpc });
+  }
+
+  private errorBody(error: unknown, operation: string): ErrorBody {
+    if (error instanceof DomainError) return error.toBody();
+    this.logger.error({ err: error, operation }, 'bus API request failed');
+    return { code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' };
+  }
+}
+
+/** A header as HTTP names it (NATS header names are case-sensitive, so any case is accepted). */
+function header(headers: MsgHdrs | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const found = [...headers.keys()].find((key) => key.toLowerCase() === name.toLowerCase());
+  return found === undefined ? undefined : headers.get(found);
+}
+
+/** The request's JSON object (an empty message is `{}`), refused as REST refuses a body. */
+function parseBody(message: Msg): Record<string, unknown> {
+  if (message.data.length > MAX_BODY_BYTES) throw new DomainError(ErrorCodes.payloadTooLarge, 'The request body is larger than 1 MiB.');
+  if (message.data.length === 0) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(message.data).toString('utf8'));
+  } catch {
+    throw new DomainError(ErrorCodes.malformedJson, 'The request body is not valid JSON.');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new DomainError(ErrorCodes.malformedJson, 'The request body must be a JSON object.');
+  const problem = payloadProblem(body);
+  if (problem) throw refusedPayload(problem);
+  return body as Record<string, unknown>;
+}
