@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
+import { EgressPolicy } from '@plugboard/outbound';
 import { serviceAuthProvider } from '@plugboard/service-auth';
 import { vaultMigrations } from '@plugboard/vault';
 import { AuthorizeConnectionHandler } from './handlers/authorize-connection.handler';
@@ -61,7 +62,7 @@ export class ConnectionModule {
         ProviderRevoker,
         ConnectionListProjection,
         RevokeOnServiceEditSaga,
-        { provide: WEBHOOK_SETTINGS, useFactory: (config: PlatformConfig) => webhookSettings(config), inject: [PLATFORM_CONFIG] },
+        { provide: WEBHOOK_SETTINGS, useFactory: (config: PlatformConfig, egress: EgressPolicy) => webhookSettings(config, egress), inject: [PLATFORM_CONFIG, EgressPolicy] },
         WebhookOutbox,
         WebhookDeliveries,
         WebhookDispatcher,

@@ -18,8 +18,8 @@ export class InvokeSettings {
   readonly maxStreamBytes: number;
   readonly retry: RetrySettings;
 
-  constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig) {
-    this.egress = EgressPolicy.fromConfig(config);
+  constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig, egress: EgressPolicy) {
+    this.egress = egress;
     this.lookup = this.egress.lookup;
     this.destinations = new DestinationPolicy(this.egress);
     this.timeoutMs = this.egress.timeouts.invokeMs;

@@ -66,12 +66,14 @@ export class PlatformModule {
           provide: RPC_TRANSPORT_CLIENT,
           useFactory: () => createClientTransport({ natsUrl: config.NATS_URL, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, namespace: config.PLUGBOARD_NAMESPACE, appName: options.appName }),
         },
+        // The one egress policy of the process: every outbound call a module makes goes through it.
+        { provide: EgressPolicy, useFactory: () => EgressPolicy.fromConfig(config) },
         // Every bus deadline follows from the timeouts of the outbound calls the answering app may make.
-        { provide: RPC_DEADLINES, useFactory: () => rpcDeadlines(EgressPolicy.fromConfig(config).timeouts) },
+        { provide: RPC_DEADLINES, useFactory: (egress: EgressPolicy) => rpcDeadlines(egress.timeouts), inject: [EgressPolicy] },
         RpcClient,
         PlatformShutdown,
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, APP_NAME, EventLogNotifier, EventStore, RpcClient, RPC_TRANSPORT_CLIENT, RPC_DEADLINES],
+      exports: [PLATFORM_CONFIG, LOGGER, APP_NAME, EventLogNotifier, EventStore, EgressPolicy, RpcClient, RPC_TRANSPORT_CLIENT, RPC_DEADLINES],
     };
   }
 }

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, type StoredCredential } from '@plugboard/contracts';
 import { EgressPolicy, verificationTargetOf, verifyCredential } from '@plugboard/outbound';
-import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth, type ServiceRef } from '@plugboard/service-auth';
 
 /**
@@ -12,14 +11,10 @@ import { ServiceAuth, type ServiceRef } from '@plugboard/service-auth';
  */
 @Injectable()
 export class CredentialVerifier {
-  private readonly egress: EgressPolicy;
-
   constructor(
     private readonly resolver: ServiceAuth,
-    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
-  ) {
-    this.egress = EgressPolicy.fromConfig(config);
-  }
+    private readonly egress: EgressPolicy,
+  ) {}
 
   async check(orgId: string, connection: ServiceRef, serviceName: string, credential: StoredCredential): Promise<void> {
     const target = verificationTargetOf(await this.resolver.source(orgId, connection));

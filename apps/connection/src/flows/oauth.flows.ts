@@ -64,8 +64,6 @@ interface PendingRow {
 export class OAuthFlows {
   private readonly publicUrl: string;
   private readonly regionUrls: Record<string, string>;
-  /** Token and request-token calls go to URLs a service's owner chose: under the egress policy, never inside the deployment. */
-  private readonly egress: EgressPolicy;
 
   constructor(
     private readonly store: EventStore,
@@ -73,10 +71,11 @@ export class OAuthFlows {
     private readonly resolver: ServiceAuth,
     private readonly reader: ConnectionReader,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+    /** Token and request-token calls go to URLs a service's owner chose: under the egress policy, never inside the deployment. */
+    private readonly egress: EgressPolicy,
   ) {
     this.publicUrl = publicUrlOf(config);
     this.regionUrls = config.PLUGBOARD_REGION_URLS ?? {};
-    this.egress = EgressPolicy.fromConfig(config);
   }
 
   /**

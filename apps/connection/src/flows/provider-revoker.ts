@@ -2,7 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/comm
 import type { Logger } from 'pino';
 import type { StoredCredential } from '@plugboard/contracts';
 import { isOAuth2Error, revoke } from '@plugboard/oauth2';
-import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { LOGGER } from '@plugboard/runtime';
 import { ServiceAuth, type OAuth2Settings, type ServiceRef } from '@plugboard/service-auth';
 import { EgressPolicy } from '@plugboard/outbound';
 
@@ -20,16 +20,13 @@ export interface RetiredCredential {
 @Injectable()
 export class ProviderRevoker implements BeforeApplicationShutdown {
   private readonly inFlight = new Set<Promise<void>>();
-  /** The revocation URL is a service owner's choice: under the egress policy, never inside the deployment. */
-  private readonly egress: EgressPolicy;
 
   constructor(
     private readonly resolver: ServiceAuth,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
-  ) {
-    this.egress = EgressPolicy.fromConfig(config);
-  }
+    /** The revocation URL is a service owner's choice: under the egress policy, never inside the deployment. */
+    private readonly egress: EgressPolicy,
+  ) {}
 
   /** Starts the calls and returns at once. */
   revokeLater(orgId: string, linkName: string, service: ServiceRef, retired: RetiredCredential[]): void {

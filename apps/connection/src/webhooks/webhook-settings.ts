@@ -17,16 +17,16 @@ export interface WebhookSettings {
 
 export const WEBHOOK_SETTINGS = Symbol('WEBHOOK_SETTINGS');
 
-export function webhookSettings(config: PlatformConfig): WebhookSettings {
+export function webhookSettings(config: PlatformConfig, egress: EgressPolicy): WebhookSettings {
   return {
     retryBaseMs: config.PLUGBOARD_WEBHOOK_RETRY_BASE_MS,
     retryMaxMs: Math.max(config.PLUGBOARD_WEBHOOK_RETRY_MAX_MS, config.PLUGBOARD_WEBHOOK_RETRY_BASE_MS),
     maxAttempts: config.PLUGBOARD_WEBHOOK_MAX_ATTEMPTS,
-    timeoutMs: EgressPolicy.fromConfig(config).timeouts.webhookMs,
+    timeoutMs: egress.timeouts.webhookMs,
     pollMs: config.PLUGBOARD_WEBHOOK_POLL_MS,
     concurrency: 8,
     claimMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS + 5_000,
-    egress: EgressPolicy.fromConfig(config),
+    egress,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import { EgressPolicy } from '@plugboard/outbound';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { CONSOLE_SESSIONS, ConsoleSessions } from '../session/console-sessions';
 import { DashboardQueries } from './dashboard.queries';
@@ -13,7 +14,7 @@ export const dashboardProviders: Provider[] = [
   { provide: CONSOLE_SESSIONS, useFactory: (config: PlatformConfig) => ConsoleSessions.fromConfig(config), inject: [PLATFORM_CONFIG] },
   {
     provide: DASHBOARD_SIGN_IN,
-    useFactory: (config: PlatformConfig, sessions: ConsoleSessions | null) => OperatorSignIn.fromConfig(config, sessions),
-    inject: [PLATFORM_CONFIG, CONSOLE_SESSIONS],
+    useFactory: (config: PlatformConfig, sessions: ConsoleSessions | null, egress: EgressPolicy) => OperatorSignIn.fromConfig(config, sessions, egress),
+    inject: [PLATFORM_CONFIG, CONSOLE_SESSIONS, EgressPolicy],
   },
 ];

@@ -49,12 +49,12 @@ export class OperatorSignIn {
   }
 
   /** From the configuration: null when no identity provider is configured (API keys and sign-in links only). */
-  static fromConfig(config: PlatformConfig, sessions: ConsoleSessions | null): OperatorSignIn | null {
+  static fromConfig(config: PlatformConfig, sessions: ConsoleSessions | null, egress: EgressPolicy): OperatorSignIn | null {
     const oidc = config.PLUGBOARD_OPERATOR_OIDC;
     if (!oidc) return null;
     // loadConfig requires a session secret with PLUGBOARD_OPERATOR_OIDC, so sessions exist here.
     if (!sessions) throw new Error('PLUGBOARD_DASHBOARD_SESSION_SECRET or PLUGBOARD_MASTER_KEY is required for operator sign-in');
-    return new OperatorSignIn(oidc, publicUrlOf(config), sessions, EgressPolicy.fromConfig(config));
+    return new OperatorSignIn(oidc, publicUrlOf(config), sessions, egress);
   }
 
   /** Sends the browser to the provider; `next` is where to land afterwards. */

@@ -28,10 +28,11 @@ export class McpRoutes {
     @Inject(ApiKeys) apiKeys: ApiKeys,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    egress: EgressPolicy,
   ) {
     this.publicUrl = publicUrlOf(config);
     const oidc = config.PLUGBOARD_OPERATOR_OIDC;
-    this.authenticator = new McpAuthenticator(apiKeys, `${this.publicUrl}/mcp`, oidc ? { settings: oidc, egress: EgressPolicy.fromConfig(config) } : null);
+    this.authenticator = new McpAuthenticator(apiKeys, `${this.publicUrl}/mcp`, oidc ? { settings: oidc, egress } : null);
   }
 
   @Post()

@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ConnectionCreated } from '@plugboard/contracts';
 import type { ClientAuthMethod, ScopeDelimiter } from '@plugboard/oauth2';
 import { EgressPolicy, type EgressFetch } from '@plugboard/outbound';
-import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { ServiceAuth } from '@plugboard/service-auth';
 
 /** What a refresh needs of a connection's OAuth 2 service (the client secret included: keep it in memory only). */
@@ -28,15 +27,12 @@ const CACHE_TTL_MS = 10_000;
 /** A connection's OAuth 2 client (see ServiceAuth), reduced to what refreshing needs and remembered for a few seconds. */
 @Injectable()
 export class OAuthSettingsResolver {
-  private readonly egress: EgressPolicy;
   private readonly cache = new Map<string, { until: number; settings: Promise<RefreshClientSettings> }>();
 
   constructor(
     private readonly services: ServiceAuth,
-    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
-  ) {
-    this.egress = EgressPolicy.fromConfig(config);
-  }
+    private readonly egress: EgressPolicy,
+  ) {}
 
   resolve(orgId: string, connection: ConnectionCreated['data']): Promise<RefreshClientSettings> {
     const key = JSON.stringify([orgId, connection.service.type, connection.service.linkName, connection.parameters]);

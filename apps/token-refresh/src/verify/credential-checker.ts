@@ -4,7 +4,7 @@ import { connectionStreamId, DomainError, type ConnectionCreated, type StoredCre
 import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
 import { EventStore, WrongExpectedVersionError } from '@plugboard/event-store';
 import { EgressPolicy, verificationTargetOf, verifyCredential, type ServiceSource, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
-import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { LOGGER } from '@plugboard/runtime';
 import { ServiceAuth } from '@plugboard/service-auth';
 import { Vault } from '@plugboard/vault';
 import { RefreshMetrics } from '../refresh/refresh-metrics';
@@ -22,8 +22,6 @@ export type CheckOutcome = 'valid' | 'revoked' | 'inconclusive' | 'unverifiable'
  */
 @Injectable()
 export class CredentialChecker {
-  private readonly egress: EgressPolicy;
-
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
@@ -32,10 +30,8 @@ export class CredentialChecker {
     private readonly metrics: RefreshMetrics,
     @Inject(REFRESH_SETTINGS) private readonly settings: RefreshSettings,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
-  ) {
-    this.egress = EgressPolicy.fromConfig(config);
-  }
+    private readonly egress: EgressPolicy,
+  ) {}
 
   async check(due: DueCheck): Promise<CheckOutcome> {
     const streamId = connectionStreamId(due.orgId, due.linkName);
