@@ -29,11 +29,11 @@ export function dueAt(credentialRef: string, expiresAt: Date, issuedAt: Date, po
  * (half fixed, half random) so that replicas retrying the same provider spread out, and never shorter than the
  * provider's Retry-After.
  */
-export function backoffDelayMs(attempts: number, retryAfterSeconds: number | null, policy: { backoffBaseMs: number; backoffMaxMs: number }, random: () => number = Math.random): number {
+export function backoffDelayMs(attempts: number, retryAfterMs: number | null, policy: { backoffBaseMs: number; backoffMaxMs: number }, random: () => number = Math.random): number {
   const exponential = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
   const delay = exponential / 2 + random() * (exponential / 2);
   // A Retry-After of hours would leave a credential to expire; past the maximum backoff the provider is asked again.
-  const retryAfter = retryAfterSeconds === null ? 0 : Math.min(retryAfterSeconds * 1000, Math.max(policy.backoffMaxMs, 3_600_000));
+  const retryAfter = retryAfterMs === null ? 0 : Math.min(retryAfterMs, Math.max(policy.backoffMaxMs, 3_600_000));
   return Math.round(Math.max(delay, retryAfter));
 }
 

@@ -45,8 +45,8 @@ describe('backoff after a transient failure', () => {
   });
 
   it('honours Retry-After when it asks for longer', () => {
-    expect(backoffDelayMs(1, 120, settings, () => 0)).toBe(120_000);
-    expect(backoffDelayMs(5, 1, settings, () => 1)).toBe(80_000);
+    expect(backoffDelayMs(1, 120_000, settings, () => 0)).toBe(120_000);
+    expect(backoffDelayMs(5, 1_000, settings, () => 1)).toBe(80_000);
   });
 });
 
@@ -57,7 +57,7 @@ describe('failure classes', () => {
     expect(classify(error({ kind: 'invalid_grant', operation: 'refresh', error: 'invalid_grant', status: 400 }))).toBe('definitive');
     expect(classify(error({ kind: 'invalid_client', operation: 'refresh', error: 'invalid_client', status: 401 }))).toBe('definitive');
     expect(classify(error({ kind: 'transient', operation: 'refresh', status: 503 }))).toBe('transient');
-    expect(classify(error({ kind: 'transient', operation: 'refresh', status: 429, retryAfterSeconds: 7 }))).toBe('transient');
+    expect(classify(error({ kind: 'transient', operation: 'refresh', status: 429, retryAfterMs: 7_000 }))).toBe('transient');
     expect(classify(error({ kind: 'transient', operation: 'refresh', code: 'ECONNREFUSED' }))).toBe('transient');
     expect(classify(error({ kind: 'protocol', operation: 'refresh', error: 'invalid_scope', status: 400 }))).toBe('protocol');
   });

@@ -246,7 +246,7 @@ export class Refresher {
     const kind = classify(error);
     const code = failureCode(error);
     if (kind === 'definitive') return this.failDefinitively(target, code, version);
-    return this.failTransiently(target, kind, code, error.retryAfterSeconds, credential);
+    return this.failTransiently(target, kind, code, error.retryAfterMs, credential);
   }
 
   /**
@@ -294,9 +294,9 @@ export class Refresher {
   }
 
   /** Worth another try later: TokenRefreshFailed{definitive: false}, and a backoff (at least the Retry-After) before it. */
-  private async failTransiently(target: Target, kind: FailureClass, code: string, retryAfterSeconds: number | null, credential: OAuth2Credential): Promise<RefreshResult> {
+  private async failTransiently(target: Target, kind: FailureClass, code: string, retryAfterMs: number | null, credential: OAuth2Credential): Promise<RefreshResult> {
     const { attempts, retryAt } = await this.store.transaction(async (manager) => {
-      const backoff = await this.schedule.failed(manager, target.credentialRef, code, (n) => backoffDelayMs(n, retryAfterSeconds, this.settings));
+      const backoff = await this.schedule.failed(manager, target.credentialRef, code, (n) => backoffDelayMs(n, retryAfterMs, this.settings));
       await this.store.append(target.streamId, 'any', [this.failure(target, code)], { manager, metadata: { orgId: target.orgId, userId: SYSTEM_ACTOR } });
       return backoff;
     });

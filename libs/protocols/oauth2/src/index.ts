@@ -4,7 +4,6 @@ export {
   clientCredentials,
   exchangeCode,
   parseAuthorizationResponse,
-  parseRetryAfter,
   parseScopes,
   refresh,
   revoke,

@@ -8,7 +8,7 @@
 import * as oauth from 'oauth4webapi';
 
 import { OAuth2Error, OAuth2ErrorKind, OAuth2Operation } from './oauth2.error';
-import { parseRetryAfter as parseRetryAfterMs } from '@plugboard/outbound';
+import { parseRetryAfter } from '@plugboard/outbound';
 
 export type ScopeDelimiter = 'comma' | 'space' | 'plus';
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
@@ -538,7 +538,7 @@ function build(c: Classified, operation: OAuth2Operation, secrets: Array<string 
   else if (status === 401) kind = 'invalid_client';
   else kind = 'protocol';
 
-  const retryAfterSeconds = kind === 'transient' && c.headers ? parseRetryAfter(c.headers.get('retry-after'), now) : null;
+  const retryAfterMs = kind === 'transient' && c.headers ? parseRetryAfter(c.headers.get('retry-after'), now().getTime()) : null;
   const redact = redactor(secrets);
   return new OAuth2Error({
     kind,
@@ -546,7 +546,7 @@ function build(c: Classified, operation: OAuth2Operation, secrets: Array<string 
     error: errorCode === null ? null : redact(errorCode),
     errorDescription: c.errorDescription == null ? null : redact(c.errorDescription),
     status,
-    retryAfterSeconds,
+    retryAfterMs,
     code: c.code == null ? null : redact(c.code),
     detail: c.detail === undefined ? undefined : redact(c.detail),
   });
@@ -643,12 +643,6 @@ async function readErrorBody(response: Response): Promise<{ error?: string; erro
   } catch {
     return {};
   }
-}
-
-/** `Retry-After` as delta-seconds or an HTTP-date (RFC 9110 10.2.3); null when absent or unparsable. */
-export function parseRetryAfter(value: string | null, now: () => Date = () => new Date()): number | null {
-  const ms = parseRetryAfterMs(value, now().getTime());
-  return ms === null ? null : Math.ceil(ms / 1000);
 }
 
 function redactor(secrets: Array<string | null | undefined>): (text: string) => string {

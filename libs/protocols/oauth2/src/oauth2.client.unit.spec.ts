@@ -5,7 +5,6 @@ import {
   buildAuthorizationRequest,
   OAuth2Error,
   parseAuthorizationResponse,
-  parseRetryAfter,
   parseScopes,
   ScopeDelimiter,
 } from './index';
@@ -169,29 +168,20 @@ describe('helpers', () => {
     expect(parseScopes('')).toEqual([]);
   });
 
-  it('parses Retry-After as seconds or an HTTP date against the clock', () => {
-    const now = () => new Date('2030-01-01T00:00:00Z');
-    expect(parseRetryAfter('120', now)).toBe(120);
-    expect(parseRetryAfter('Tue, 01 Jan 2030 00:00:30 GMT', now)).toBe(30);
-    expect(parseRetryAfter('Mon, 31 Dec 2029 00:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter('soon', now)).toBeNull();
-    expect(parseRetryAfter(null, now)).toBeNull();
-  });
-
   it('serializes OAuth2Error to its fields', () => {
-    const err = new OAuth2Error({ kind: 'transient', operation: 'refresh', status: 503, retryAfterSeconds: 5 });
+    const err = new OAuth2Error({ kind: 'transient', operation: 'refresh', status: 503, retryAfterMs: 5_000 });
     expect(JSON.parse(JSON.stringify(err))).toEqual({
       name: 'OAuth2Error',
       kind: 'transient',
       operation: 'refresh',
-      message: 'refresh failed (transient) HTTP 503 retry after 5s',
+      message: 'refresh failed (transient) HTTP 503 retry after 5000 ms',
       error: null,
       errorDescription: null,
       status: 503,
-      retryAfterSeconds: 5,
+      retryAfterMs: 5_000,
       code: null,
     });
-    expect(String(err)).toBe('OAuth2Error: refresh failed (transient) HTTP 503 retry after 5s');
+    expect(String(err)).toBe('OAuth2Error: refresh failed (transient) HTTP 503 retry after 5000 ms');
     expect(err.isDefinitive).toBe(false);
   });
 });

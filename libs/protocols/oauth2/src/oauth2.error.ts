@@ -5,7 +5,7 @@
  * - `unauthorized_client`: the client may not use this grant type. Definitive.
  * - `access_denied`: the resource owner (or the server) refused the authorization. Definitive.
  * - `transient`: network error, timeout, HTTP 5xx or 429 (and `temporarily_unavailable` / `server_error`). Retry,
- *   after `retryAfterSeconds` when the server said so.
+ *   after `retryAfterMs` when the server said so.
  * - `protocol`: anything else (malformed response, unexpected status, other OAuth error codes, invalid input).
  */
 export type OAuth2ErrorKind =
@@ -33,8 +33,8 @@ export interface OAuth2ErrorDetails {
   errorDescription?: string | null;
   /** HTTP status of the failing response; null when there was no response (network error, timeout, bad input). */
   status?: number | null;
-  /** From a `Retry-After` header of a transient (429 / 5xx) response. */
-  retryAfterSeconds?: number | null;
+  /** From a `Retry-After` header of a transient (429 / 5xx) response, in milliseconds. */
+  retryAfterMs?: number | null;
   /** A machine-readable detail: an oauth4webapi code (`OAUTH_...`), a network code (`ECONNREFUSED`), `TIMEOUT`, `INVALID_INPUT`. */
   code?: string | null;
   /** Extra human-readable detail for the message (never a secret). */
@@ -49,7 +49,7 @@ export interface OAuth2ErrorJson {
   error: string | null;
   errorDescription: string | null;
   status: number | null;
-  retryAfterSeconds: number | null;
+  retryAfterMs: number | null;
   code: string | null;
 }
 
@@ -64,7 +64,7 @@ export class OAuth2Error extends Error {
   readonly error: string | null;
   readonly errorDescription: string | null;
   readonly status: number | null;
-  readonly retryAfterSeconds: number | null;
+  readonly retryAfterMs: number | null;
   readonly code: string | null;
 
   constructor(details: OAuth2ErrorDetails) {
@@ -74,7 +74,7 @@ export class OAuth2Error extends Error {
     this.error = details.error ?? null;
     this.errorDescription = details.errorDescription ?? null;
     this.status = details.status ?? null;
-    this.retryAfterSeconds = details.retryAfterSeconds ?? null;
+    this.retryAfterMs = details.retryAfterMs ?? null;
     this.code = details.code ?? null;
   }
 
@@ -92,7 +92,7 @@ export class OAuth2Error extends Error {
       error: this.error,
       errorDescription: this.errorDescription,
       status: this.status,
-      retryAfterSeconds: this.retryAfterSeconds,
+      retryAfterMs: this.retryAfterMs,
       code: this.code,
     };
   }
@@ -103,7 +103,7 @@ function describe(d: OAuth2ErrorDetails): string {
   if (d.error) parts.push(`error=${d.error}`);
   if (d.errorDescription) parts.push(`"${d.errorDescription}"`);
   if (d.status != null) parts.push(`HTTP ${d.status}`);
-  if (d.retryAfterSeconds != null) parts.push(`retry after ${d.retryAfterSeconds}s`);
+  if (d.retryAfterMs != null) parts.push(`retry after ${d.retryAfterMs} ms`);
   if (d.code) parts.push(`[${d.code}]`);
   if (d.detail) parts.push(`- ${d.detail}`);
   return parts.join(' ');

@@ -57,20 +57,20 @@ function assertNoSecrets(err: OAuth2Error): void {
 }
 
 describe('error classification', () => {
-  it('503 with Retry-After → transient with retryAfterSeconds', async () => {
+  it('503 with Retry-After → transient with retryAfterMs', async () => {
     script = (_req, res) => {
       res.writeHead(503, { 'retry-after': '17', 'content-type': 'text/html' });
       res.end('<h1>maintenance</h1>');
     };
     const err = await failure(refresh({ ...call(), refreshToken: REFRESH_TOKEN }));
-    expect(err).toMatchObject({ kind: 'transient', status: 503, retryAfterSeconds: 17, operation: 'refresh' });
+    expect(err).toMatchObject({ kind: 'transient', status: 503, retryAfterMs: 17_000, operation: 'refresh' });
     expect(err.isDefinitive).toBe(false);
   });
 
-  it('429 with an HTTP-date Retry-After and a JSON error body → transient, seconds computed with the injected clock', async () => {
+  it('429 with an HTTP-date Retry-After and a JSON error body → transient, the wait computed with the injected clock', async () => {
     script = (_req, res) => json(res, 429, { error: 'rate_limited' }, { 'retry-after': 'Tue, 01 Jan 2030 00:01:00 GMT' });
     const err = await failure(clientCredentials({ ...call(), now: () => new Date('2030-01-01T00:00:00Z') }));
-    expect(err).toMatchObject({ kind: 'transient', status: 429, retryAfterSeconds: 60, error: 'rate_limited' });
+    expect(err).toMatchObject({ kind: 'transient', status: 429, retryAfterMs: 60_000, error: 'rate_limited' });
   });
 
   it('429 with a text body → transient', async () => {
@@ -79,13 +79,13 @@ describe('error classification', () => {
       res.end('slow down');
     };
     const err = await failure(clientCredentials(call()));
-    expect(err).toMatchObject({ kind: 'transient', status: 429, retryAfterSeconds: 3 });
+    expect(err).toMatchObject({ kind: 'transient', status: 429, retryAfterMs: 3_000 });
   });
 
-  it('500 without Retry-After → transient, retryAfterSeconds null', async () => {
+  it('500 without Retry-After → transient, retryAfterMs null', async () => {
     script = (_req, res) => json(res, 500, { error: 'server_error' });
     const err = await failure(exchangeCode({ ...call(), redirectUri: 'https://app/cb', code: CODE, codeVerifier: VERIFIER }));
-    expect(err).toMatchObject({ kind: 'transient', status: 500, retryAfterSeconds: null });
+    expect(err).toMatchObject({ kind: 'transient', status: 500, retryAfterMs: null });
   });
 
   it('a hanging server → transient after the timeout', async () => {
@@ -297,6 +297,6 @@ describe('requests and token sets', () => {
       res.end();
     };
     const err = await failure(revoke({ ...call(), revokeUrl: `${server.url}/revoke`, token: REFRESH_TOKEN }));
-    expect(err).toMatchObject({ kind: 'transient', retryAfterSeconds: 9, operation: 'revoke' });
+    expect(err).toMatchObject({ kind: 'transient', retryAfterMs: 9_000, operation: 'revoke' });
   });
 });
