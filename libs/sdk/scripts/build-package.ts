@@ -16,7 +16,8 @@ function* files(dir: string): Generator<string> {
 
 /**
  * Compiles the SDK for npm into `dist/`: the SDK and the contracts it is typed by (compiled along, so the package
- * needs no unpublished @plugboard/contracts), with the alias rewritten to a relative path in the JS and the .d.ts.
+ * needs no unpublished @plugboard/contracts), with the alias rewritten to a relative path in the JS and the .d.ts;
+ * and the gRPC service's .proto into `proto/`.
  */
 function buildPackage(): void {
   rmSync(dist, { recursive: true, force: true });
@@ -31,8 +32,11 @@ function buildPackage(): void {
     if (stray) throw new Error(`${path.relative(root, file)} imports ${stray[0]}: the SDK may depend on ${CONTRACTS} only.`);
     if (rewritten !== text) writeFileSync(file, rewritten);
   }
-  // The contracts name their .proto by path; it travels with them.
+  // The contracts name their .proto by path; it travels with them. It is also published at the package's root
+  // (`@plugboard/sdk/proto/plugboard.proto`) for products that generate a gRPC client in any language.
   cpSync(path.join(root, '../contracts/proto'), path.join(dist, 'libs/contracts/proto'), { recursive: true });
+  rmSync(path.join(root, 'proto'), { recursive: true, force: true });
+  cpSync(path.join(root, '../contracts/proto'), path.join(root, 'proto'), { recursive: true });
 }
 
 buildPackage();

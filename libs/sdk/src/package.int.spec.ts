@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -20,10 +20,12 @@ describe('@plugboard/sdk as published', () => {
   }, 120_000);
   afterAll(() => rmSync(consumer, { recursive: true, force: true }));
 
-  it('packs the compiled SDK, its declarations and the contracts it needs, and no sources', async () => {
+  it('packs the compiled SDK, its declarations, the contracts it needs and the gRPC .proto, and no sources', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: sdk });
     const files: string[] = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/libs/sdk/src/index.js', 'dist/libs/sdk/src/index.d.ts', 'dist/libs/contracts/src/index.js']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/libs/sdk/src/index.js', 'dist/libs/sdk/src/index.d.ts', 'dist/libs/contracts/src/index.js', 'proto/plugboard.proto']));
+    const published = readFileSync(require.resolve('@plugboard/sdk/proto/plugboard.proto', { paths: [consumer] }), 'utf8');
+    expect(published).toBe(readFileSync(path.join(repo, 'libs/contracts/proto/plugboard.proto'), 'utf8'));
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 

@@ -1,10 +1,11 @@
 import { Metadata } from '@grpc/grpc-js';
-import { Catch, Controller, Inject, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
+import { Catch, Controller, Inject, UseFilters, type OnModuleDestroy, type RpcExceptionFilter } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { throwError, type Observable } from 'rxjs';
-import { ApiKeys, authenticate } from '@plugboard/access';
+import { Observable, throwError, type Subscriber } from 'rxjs';
+import { ApiKeys, authenticate, type Principal } from '@plugboard/access';
 import {
+  CreateConnectLinkInputSchema,
   DomainError,
   ErrorCodes,
   GRPC_ERROR_CODE_KEY,
@@ -12,15 +13,23 @@ import {
   GRPC_ERROR_DETAILS_KEY,
   GRPC_SERVICE,
   GRPC_STATUS,
-  invalidField,
+  ListEventsInputSchema,
+  parseOrThrow,
   Subjects,
   type Actor,
+  type AuthorizeResult,
+  type ConnectionSnippets,
   type ConnectionView,
+  type CreatedConnectLink,
   type ErrorBody,
   type Role,
 } from '@plugboard/contracts';
+import { EventLogNotifier, EventStore } from '@plugboard/event-store';
 import { RpcClient } from '@plugboard/messaging';
-import { LOGGER } from '@plugboard/runtime';
+import { LOGGER, PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
+import { buildSnippets } from '../http/snippets';
+import { placeOfEvent, toLoggedEventView } from '../routes/events.routes';
+import { fieldsOf, parseJsonField, toGrpcEvent, toGrpcPage, toGrpcService, unlessEmpty, type GrpcPage } from './grpc-messages';
 
 /** InvokeRequest of plugboard.proto, as proto-loader hands it over (camelCase, `body` names the oneof that is set). */
 interface GrpcInvokeRequest {
@@ -41,12 +50,10 @@ interface GrpcInvokeResponse {
   bodyText?: string;
 }
 
-/** Connection of plugboard.proto: the REST view, with absent instead of null. */
-type GrpcConnection = Omit<ConnectionView, 'revokedReason' | 'lastAuthorizedAt' | 'lastRefreshedAt'> & {
-  revokedReason?: string;
-  lastAuthorizedAt?: string;
-  lastRefreshedAt?: string;
-};
+/** ServiceRef and ConnectionRef of plugboard.proto. */
+interface LinkNameRef {
+  linkName?: string;
+}
 
 /** A failure as grpc-js sends it: the status, a sentence, and the Plugboard code in the trailing metadata. */
 interface GrpcError {
@@ -77,28 +84,34 @@ export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
 }
 
 /**
- * `plugboard.v1.Plugboard` (libs/contracts/proto/plugboard.proto): invoke and connection lookup for products that
- * speak gRPC. It authenticates like the HTTP guard (the metadata carries the same headers) and asks the apps over
- * the bus like the REST routes, so both faces answer the same way.
+ * `plugboard.v1.Plugboard` (libs/contracts/proto/plugboard.proto): REST's operations for products that speak gRPC.
+ * It authenticates like the HTTP guard (the metadata carries the same headers, each operation needs REST's role) and
+ * asks the apps over the bus like the REST routes, so both faces answer the same way.
  */
 @Controller()
 @UseFilters(GrpcErrorFilter)
-export class PlugboardGrpc {
+export class PlugboardGrpc implements OnModuleDestroy {
+  /** Open WatchEvents streams: ended when the gateway stops, or a graceful gRPC shutdown would wait for them forever. */
+  private readonly watches = new Set<Subscriber<unknown>>();
+
   constructor(
     private readonly rpc: RpcClient,
     @Inject(ApiKeys) private readonly apiKeys: ApiKeys,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    private readonly store: EventStore,
+    private readonly notifier: EventLogNotifier,
   ) {}
 
   @GrpcMethod(GRPC_SERVICE, 'Invoke')
   async invoke(request: GrpcInvokeRequest, metadata: Metadata): Promise<GrpcInvokeResponse> {
-    const actor = await this.actor(metadata, 'member');
+    const { actor } = await this.caller(metadata, 'member');
     const invoke = {
       connection: request.connection ?? '',
       method: request.method ?? '',
       url: request.url ?? '',
       headers: request.headers,
       query: request.query,
-      body: request.body === 'bodyJson' ? parseJson(request.bodyJson ?? '') : request.body === 'bodyText' ? request.bodyText : undefined,
+      body: request.body === 'bodyJson' ? parseJsonField('body_json', request.bodyJson) : request.body === 'bodyText' ? request.bodyText : undefined,
     };
     // The bus deadline of invoke.request, as for POST /v1/invoke (rpcDeadlines).
     const answer = await this.rpc.request(Subjects.invoke.request, { actor, invoke });
@@ -106,26 +119,182 @@ export class PlugboardGrpc {
     return { status: answer.status, headers: answer.headers, ...body };
   }
 
-  @GrpcMethod(GRPC_SERVICE, 'GetConnection')
-  async getConnection(request: { linkName?: string }, metadata: Metadata): Promise<GrpcConnection> {
-    const actor = await this.actor(metadata, 'read_only');
-    const { revokedReason, lastAuthorizedAt, lastRefreshedAt, ...rest } = await this.rpc.request(Subjects.connection.getConnection, { actor, linkName: request.linkName ?? '' });
-    return { ...rest, revokedReason: revokedReason ?? undefined, lastAuthorizedAt: lastAuthorizedAt ?? undefined, lastRefreshedAt: lastRefreshedAt ?? undefined };
+  @GrpcMethod(GRPC_SERVICE, 'ListServices')
+  async listServices(request: { type?: string; authType?: string; category?: string; q?: string; limit?: number; cursor?: string }, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'read_only');
+    return toGrpcPage(await this.rpc.request(Subjects.registry.listServices, { ...fieldsOf(request), actor } as never), toGrpcService);
   }
 
-  private async actor(metadata: Metadata, needed: Role): Promise<Actor> {
+  @GrpcMethod(GRPC_SERVICE, 'CreateService')
+  async createService(request: { definitionJson?: string }, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'member');
+    return toGrpcService(await this.rpc.request(Subjects.registry.createService, { actor, service: parseJsonField('definition_json', request.definitionJson) as never }));
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'GetService')
+  async getService(request: LinkNameRef, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'read_only');
+    return toGrpcService(await this.rpc.request(Subjects.registry.getService, { actor, linkName: request.linkName ?? '' }));
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'EditService')
+  async editService(request: LinkNameRef & { changesJson?: string }, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'member');
+    const changes = parseJsonField('changes_json', request.changesJson);
+    return toGrpcService(await this.rpc.request(Subjects.registry.editService, { actor, linkName: request.linkName ?? '', changes: changes as never }));
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'DeleteService')
+  async deleteService(request: LinkNameRef, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'member');
+    await this.rpc.request(Subjects.registry.deleteService, { actor, linkName: request.linkName ?? '' });
+    return {};
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'SetServiceClient')
+  async setServiceClient(request: LinkNameRef & { clientId?: string; clientSecret?: string }, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'admin');
+    const client = { clientId: request.clientId ?? '', clientSecret: request.clientSecret ?? '' };
+    return toGrpcService(await this.rpc.request(Subjects.registry.setServiceClient, { actor, linkName: request.linkName ?? '', client }));
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'RemoveServiceClient')
+  async removeServiceClient(request: LinkNameRef, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'admin');
+    return toGrpcService(await this.rpc.request(Subjects.registry.removeServiceClient, { actor, linkName: request.linkName ?? '' }));
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'ListConnections')
+  async listConnections(request: { view?: string; limit?: number; cursor?: string }, metadata: Metadata): Promise<GrpcPage<ConnectionView>> {
+    const { actor } = await this.caller(metadata, 'read_only');
+    return toGrpcPage(await this.rpc.request(Subjects.connection.listConnections, { ...fieldsOf(request), actor } as never), (view) => view);
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'CreateConnection')
+  async createConnection(
+    request: { name?: string; linkName?: string; service?: string; scopes?: string[]; parameters?: Record<string, string>; useLoginUserCredentials?: boolean; internal?: boolean },
+    metadata: Metadata,
+  ): Promise<ConnectionView> {
+    const { actor } = await this.caller(metadata, 'member');
+    const connection = { ...fieldsOf(request), name: request.name ?? '', service: request.service ?? '', scopes: unlessEmpty(request.scopes), parameters: unlessEmpty(request.parameters) };
+    return this.rpc.request(Subjects.connection.createConnection, { actor, connection });
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'GetConnection')
+  async getConnection(request: LinkNameRef, metadata: Metadata): Promise<ConnectionView> {
+    const { actor } = await this.caller(metadata, 'read_only');
+    return this.rpc.request(Subjects.connection.getConnection, { actor, linkName: request.linkName ?? '' });
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'EditConnection')
+  async editConnection(request: LinkNameRef & { changesJson?: string }, metadata: Metadata): Promise<ConnectionView> {
+    const { actor } = await this.caller(metadata, 'member');
+    const changes = parseJsonField('changes_json', request.changesJson);
+    return this.rpc.request(Subjects.connection.editConnection, { actor, linkName: request.linkName ?? '', changes: changes as never });
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'AuthorizeConnection')
+  async authorizeConnection(
+    request: LinkNameRef & { values?: Record<string, string>; username?: string; password?: string; returnUrl?: string; region?: string },
+    metadata: Metadata,
+  ): Promise<AuthorizeResult> {
+    const { actor } = await this.caller(metadata, 'member');
+    const { linkName, values, ...rest } = fieldsOf(request);
+    // No browser to bind an OAuth flow to: as over NATS, the authorize URL completes wherever it is opened.
+    return this.rpc.request(Subjects.connection.authorizeConnection, { actor, linkName: linkName ?? '', authorization: { ...rest, values: unlessEmpty(values) } });
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'RevokeConnection')
+  async revokeConnection(request: LinkNameRef & { all?: boolean }, metadata: Metadata): Promise<ConnectionView> {
+    const { actor, principal } = await this.caller(metadata, 'member');
+    // Whether the caller is an admin is the gateway's to say, from the key, as for POST …/revoke.
+    return this.rpc.request(Subjects.connection.revokeConnection, { actor, linkName: request.linkName ?? '', all: request.all ?? false, byAdmin: principal.role === 'admin' });
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'DeleteConnection')
+  async deleteConnection(request: LinkNameRef, metadata: Metadata): Promise<object> {
+    const { actor } = await this.caller(metadata, 'member');
+    await this.rpc.request(Subjects.connection.deleteConnection, { actor, linkName: request.linkName ?? '' });
+    return {};
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'GetConnectionSnippet')
+  async getConnectionSnippet(request: LinkNameRef, metadata: Metadata): Promise<ConnectionSnippets> {
+    const { actor } = await this.caller(metadata, 'read_only');
+    const connection = await this.rpc.request(Subjects.connection.getConnection, { actor, linkName: request.linkName ?? '' });
+    return buildSnippets(connection, {
+      publicUrl: publicUrlOf(this.config),
+      namespace: this.config.PLUGBOARD_NAMESPACE,
+      overNats: Boolean(this.config.NATS_URL),
+      orgId: actor.orgId,
+      userId: actor.userId,
+    });
+  }
+
+  @GrpcMethod(GRPC_SERVICE, 'CreateConnectLink')
+  async createConnectLink(request: { connection?: string; user?: string; returnUrl?: string; expiresIn?: number }, metadata: Metadata): Promise<CreatedConnectLink> {
+    const { actor } = await this.caller(metadata, 'member');
+    const input = parseOrThrow(CreateConnectLinkInputSchema, { ...fieldsOf(request), connection: request.connection ?? '' });
+    return this.rpc.request(Subjects.connection.createConnectLink, { actor, link: { ...input, user: input.user ?? actor.userId }, publicUrl: publicUrlOf(this.config) });
+  }
+
+  /**
+   * The org's events after `after`, read as GET /v1/events reads them (gap-safe, the org's only), then each batch the
+   * log notifier announces; a periodic look covers a lost notification. Ends when the caller cancels (Nest then
+   * unsubscribes) or the gateway stops.
+   */
+  @GrpcMethod(GRPC_SERVICE, 'WatchEvents')
+  async watchEvents(request: { after?: number }, metadata: Metadata): Promise<Observable<object>> {
+    const { actor } = await this.caller(metadata, 'admin');
+    const after = parseOrThrow(ListEventsInputSchema, { after: request.after ?? 0 }).after ?? 0;
+    let place = await placeOfEvent(this.store, actor.orgId, after);
+    return new Observable<object>((subscriber) => {
+      this.watches.add(subscriber);
+      let wake: () => void = () => undefined;
+      let dirty = true;
+      const stopListening = this.notifier.onAppend(() => {
+        dirty = true;
+        wake();
+      });
+      const pump = async () => {
+        while (!subscriber.closed) {
+          if (!dirty) await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, WATCH_POLL_MS).unref();
+          });
+          dirty = false;
+          const { events, heldBack } = await this.store.readAll({ after: place, limit: WATCH_BATCH, orgId: actor.orgId });
+          for (const event of events) {
+            if (subscriber.closed) return;
+            subscriber.next(toGrpcEvent(toLoggedEventView(event)));
+            place = event;
+          }
+          // A full batch, or committed events behind a transaction still open: look again at once.
+          if (events.length === WATCH_BATCH || heldBack) dirty = true;
+        }
+      };
+      pump().catch((error: unknown) => subscriber.error(error));
+      return () => {
+        this.watches.delete(subscriber);
+        stopListening();
+        wake();
+      };
+    });
+  }
+
+  onModuleDestroy(): void {
+    for (const watch of this.watches) watch.complete();
+  }
+
+  private async caller(metadata: Metadata, needed: Role): Promise<{ actor: Actor; principal: Principal }> {
     const first = (key: string) => {
       const value = metadata.get(key)[0];
       return typeof value === 'string' ? value : undefined;
     };
-    return (await authenticate(this.apiKeys, { authorization: first('authorization'), 'x-user-id': first('x-user-id') }, needed)).actor;
+    return authenticate(this.apiKeys, { authorization: first('authorization'), 'x-user-id': first('x-user-id') }, needed);
   }
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalidField('body_json', 'must be a JSON document');
-  }
-}
+/** How often an idle watch looks at the log even without a notification, and how many events it reads at once. */
+const WATCH_POLL_MS = 1_000;
+const WATCH_BATCH = 200;

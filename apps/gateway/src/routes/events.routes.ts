@@ -17,22 +17,25 @@ export class EventsRoutes {
   @Get()
   async list(@CurrentActor() actor: Actor, @Query() query: Record<string, unknown>): Promise<Page<LoggedEventView>> {
     const input = parseOrThrow(ListEventsInputSchema, query);
-    const after = input.cursor !== undefined ? decodeCursor(input.cursor) : await this.placeOf(actor.orgId, input.after ?? 0);
+    const after = input.cursor !== undefined ? decodeCursor(input.cursor) : await placeOfEvent(this.store, actor.orgId, input.after ?? 0);
     const { events } = await this.store.readAll({ after, limit: input.limit + 1, orgId: actor.orgId });
     const page = events.slice(0, input.limit);
-    return { items: page.map(toView), nextCursor: events.length > input.limit ? encodeCursor(page[page.length - 1]) : null };
-  }
-
-  /** A position alone does not say where reading resumes (late commits sit behind it): its event's place does. */
-  private async placeOf(orgId: string, position: number): Promise<LogPosition> {
-    if (position === 0) return START;
-    const place = await this.store.logPositionOf(position, { orgId });
-    if (!place) throw invalidField('after', `no event of your org has the position ${position}; pass the position of the last event you read, or 0`);
-    return place;
+    return { items: page.map(toLoggedEventView), nextCursor: events.length > input.limit ? encodeCursor(page[page.length - 1]) : null };
   }
 }
 
-function toView(event: RecordedEvent): LoggedEventView {
+/**
+ * Where reading resumes after the org's event at `position` (0: the beginning). A position alone does not say it
+ * (late commits sit behind it): its event's place does. gRPC's WatchEvents starts from here too.
+ */
+export async function placeOfEvent(store: EventStore, orgId: string, position: number): Promise<LogPosition> {
+  if (position === 0) return START;
+  const place = await store.logPositionOf(position, { orgId });
+  if (!place) throw invalidField('after', `no event of your org has the position ${position}; pass the position of the last event you read, or 0`);
+  return place;
+}
+
+export function toLoggedEventView(event: RecordedEvent): LoggedEventView {
   return { position: event.position, type: event.type, streamId: event.streamId, data: event.data, metadata: event.metadata, recordedAt: event.recordedAt };
 }
 
