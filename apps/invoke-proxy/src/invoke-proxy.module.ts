@@ -11,6 +11,7 @@ import { InvokeHandler } from './handlers/invoke.handler';
 import { InvocationLog } from './invocation-log';
 import { InvokeService } from './invoke.service';
 import { InvokeSettings } from './invoke-settings';
+import { CallPipeline } from './pipeline/call-pipeline';
 import { CreateInvocations1731000003000 } from './migrations/1731000003000-create-invocations';
 import { AddInvocationEntry1731000003100 } from './migrations/1731000003100-add-invocation-entry';
 import { ProxyHandler } from './proxy/proxy.handler';
@@ -63,6 +64,7 @@ export class InvokeProxyModule {
         serviceAuthProvider,
         TargetResolver,
         InvocationLog,
+        CallPipeline,
         InvokeService,
         ProxyHandler,
         { provide: ApiKeys, useFactory: (dataSource: DataSource) => new ApiKeys(dataSource, VERIFIED_KEY_CACHE_MS), inject: [DataSource] },

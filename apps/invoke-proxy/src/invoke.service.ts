@@ -1,57 +1,44 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCodes, type Actor, type InvokeEntry, type InvokeInputSchema, type InvokeResponse } from '@plugboard/contracts';
+import type { Actor, InvokeEntry, InvokeInputSchema, InvokeResponse } from '@plugboard/contracts';
 import { coversForm, injectCredentials, isFormContentType, parseForm, type FormFields, type OutgoingRequest } from '@plugboard/outbound';
 import type { z } from 'zod';
-import { InvocationLog } from './invocation-log';
 import { InvokeSettings } from './invoke-settings';
-import { TargetResolver, type InvokeTarget } from './targets/target.resolver';
-import { retryDelay } from './upstream/retry-policy';
+import { CallPipeline, type CallTransport } from './pipeline/call-pipeline';
+import type { InvokeTarget } from './targets/target.resolver';
 import { callUpstream, forwardable, type UpstreamResponse } from './upstream/upstream-call';
 
 type InvokeInput = z.output<typeof InvokeInputSchema>;
 
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
-/** `POST /v1/invoke` and the NATS invoke: resolve, check where the call goes, inject, send, and retry once after a refresh. */
+/** `POST /v1/invoke` and the bus's invoke request (gRPC Invoke and MCP call_api too): the call pipeline with a buffered transport. */
 @Injectable()
 export class InvokeService {
   constructor(
-    private readonly targets: TargetResolver,
+    private readonly pipeline: CallPipeline,
     private readonly settings: InvokeSettings,
-    private readonly log: InvocationLog,
   ) {}
 
-  async invoke(actor: Actor, input: InvokeInput, entry: InvokeEntry = 'invoke'): Promise<InvokeResponse> {
-    const started = Date.now();
-    let url: URL | null = null;
-    const record = (status: number | null, errorCode: string | null) => this.log.record({ entry, actor, connection: input.connection, method: input.method, url, status, errorCode, started });
-    try {
-      let target = await this.targets.resolve(actor, input.connection);
-      url = this.settings.destinations.resolve(target, input.url, input.query);
-      let response = await this.send(target, input, url);
-      if (response.status === 401 && target.injection.kind === 'oauth2') {
-        const fresh = await this.targets.refreshed(actor, target);
-        if (fresh) {
-          target = fresh;
-          response = await this.send(target, input, url);
-        }
-      }
-      for (let attempt = 0, delay; (delay = retryDelay(this.settings.retry, input.method, response.status, response.headers, attempt)) !== null; attempt++) {
-        await sleep(delay);
-        // The credential may have been revoked while this call waited.
-        target = await this.targets.confirm(actor, target);
-        response = await this.send(target, input, url);
-      }
-      record(response.status, null);
-      return { status: response.status, headers: response.headers, body: decodeBody(response) };
-    } catch (error) {
-      record(null, error instanceof DomainError ? error.code : ErrorCodes.internal);
-      throw error;
-    }
+  invoke(actor: Actor, input: InvokeInput, entry: InvokeEntry = 'invoke'): Promise<InvokeResponse> {
+    return this.pipeline.run({ entry, actor, connection: input.connection, method: input.method, address: input, started: Date.now() }, new BufferedTransport(input, this.settings));
+  }
+}
+
+/** The body given in the request (JSON, text or form fields), sent whole each time; the answer read whole and decoded. */
+class BufferedTransport implements CallTransport<UpstreamResponse, InvokeResponse> {
+  readonly replayable = true;
+
+  constructor(
+    private readonly input: InvokeInput,
+    private readonly settings: InvokeSettings,
+  ) {}
+
+  prepare(): false {
+    return false;
   }
 
-  private send(target: InvokeTarget, input: InvokeInput, url: URL): Promise<UpstreamResponse> {
+  send(target: InvokeTarget, url: URL): Promise<UpstreamResponse> {
+    const { input } = this;
     const headers = forwardable(input.headers ?? {}, { fromCaller: true });
     let body: Buffer | null = null;
     let form: FormFields | null = null;
@@ -68,6 +55,22 @@ export class InvokeService {
     }
     const outgoing: OutgoingRequest = { method: input.method, url, headers, form, body };
     return callUpstream(injectCredentials(outgoing, target.injection, target.credential), { lookup: this.settings.lookup, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
+  }
+
+  status(answer: UpstreamResponse): number {
+    return answer.status;
+  }
+
+  headers(answer: UpstreamResponse): Record<string, string> {
+    return answer.headers;
+  }
+
+  discard(): void {
+    // Read whole already: nothing is left to drop.
+  }
+
+  deliver(answer: UpstreamResponse): InvokeResponse {
+    return { status: answer.status, headers: answer.headers, body: decodeBody(answer) };
   }
 }
 

@@ -1,15 +1,14 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
 import { DomainError, ErrorCodes, HTTP_STATUS, type Actor, type ErrorBody } from '@plugboard/contracts';
+import { coversForm, formPayload, injectCredentials, isFormContentType, parseForm, type OutgoingRequest } from '@plugboard/outbound';
 import { LOGGER, requestIdOf } from '@plugboard/runtime';
 import { InvocationLog } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
-import { coversForm, formPayload, injectCredentials, isFormContentType, parseForm, type OutgoingRequest } from '@plugboard/outbound';
-import { TargetResolver, type InvokeTarget } from '../targets/target.resolver';
-import { retryDelay } from '../upstream/retry-policy';
+import { CallPipeline, errorCodeOf, type CallAddress, type CallTransport } from '../pipeline/call-pipeline';
+import type { InvokeTarget } from '../targets/target.resolver';
 import { forwardable, timeoutError, transportFor, upstreamError } from '../upstream/upstream-call';
 
 /** `/v1/proxy/{linkName}{path}{?query}` */
@@ -18,17 +17,19 @@ const PROXY_PATH = /^\/v1\/proxy\/([^/?#]+)([^?#]*)(\?[^#]*)?$/;
 const REPLAYABLE_BYTES = 1024 * 1024;
 /** A form whose fields the credential covers (API key as form data, OAuth 1 signature) is read whole, up to this. */
 const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
+const NO_BODY = Buffer.alloc(0);
 /** The request body is passed on as it arrives. */
 const STREAMED = 'streamed' as const;
 
 /**
  * `ANY /v1/proxy/{linkName}/<path>`: forwards a request to the connection's API with its credentials added,
  * streaming both ways. A plain Node listener, mounted by the gateway (embedded) or served by this app (distributed).
+ * It checks the path and the caller's API key, then hands the call to the call pipeline with a streaming transport.
  */
 @Injectable()
 export class ProxyHandler {
   constructor(
-    private readonly targets: TargetResolver,
+    private readonly pipeline: CallPipeline,
     private readonly settings: InvokeSettings,
     private readonly log: InvocationLog,
     private readonly apiKeys: ApiKeys,
@@ -44,56 +45,63 @@ export class ProxyHandler {
     const match = PROXY_PATH.exec(req.url ?? '');
     const linkName = match ? safeDecode(match[1]) : '';
     const method = req.method ?? 'GET';
-    let actor: Actor | null = null;
-    let url: URL | null = null;
+    let actor: Actor;
+    let address: CallAddress;
     try {
       if (!match || !linkName) throw new DomainError(ErrorCodes.notFound, 'Call /v1/proxy/{link name}/{path of the API}.');
+      address = { path: match[2] || '/', search: match[3] ?? '' };
       ({ actor } = await authenticate(this.apiKeys, req.headers, 'member'));
-      let target = await this.targets.resolve(actor, linkName);
-      url = this.settings.destinations.append(target, match[2] || '/', match[3] ?? '');
-      const body = await this.readBody(req, target);
-      // Reading a body takes as long as the caller likes: the credential may have been revoked meanwhile.
-      if (body !== STREAMED && body.length > 0) target = await this.targets.confirm(actor, target);
-      let upstream = await this.send(req, target, url, body);
-      if (upstream.statusCode === 401 && target.injection.kind === 'oauth2' && body !== STREAMED) {
-        const fresh = await this.targets.refreshed(actor, target);
-        if (fresh) {
-          upstream.resume();
-          target = fresh;
-          upstream = await this.send(req, target, url, body);
-        }
-      }
-      for (let attempt = 0, delay; body !== STREAMED && (delay = retryDelay(this.settings.retry, method, upstream.statusCode ?? 0, upstream.headers, attempt)) !== null; attempt++) {
-        upstream.resume();
-        await sleep(delay);
-        target = await this.targets.confirm(actor, target);
-        upstream = await this.send(req, target, url, body);
-      }
-      this.log.record({ entry: 'proxy', actor, connection: linkName, method, url, status: upstream.statusCode ?? null, errorCode: null, started });
-      await this.relay(upstream, res);
     } catch (error) {
-      const failure = error instanceof DomainError ? error.toBody() : null;
-      if (!failure) this.logger.error({ err: error, reqId: requestIdOf(req) }, 'proxy call failed');
-      if (!res.headersSent) {
-        this.log.record({ entry: 'proxy', actor, connection: linkName, method, url, status: null, errorCode: failure?.code ?? ErrorCodes.internal, started });
-        answer(res, failure ?? { code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' });
-      } else res.destroy();
-      req.resume();
+      // Refused at the door, before the pipeline (which records the calls it runs): counted, recorded for no one.
+      this.log.record({ entry: 'proxy', actor: null, connection: linkName, method, url: null, status: null, errorCode: errorCodeOf(error), started });
+      return this.fail(req, res, error);
+    }
+    try {
+      await this.pipeline.run({ entry: 'proxy', actor, connection: linkName, method, address, started }, new StreamingTransport(req, res, this.settings));
+    } catch (error) {
+      this.fail(req, res, error);
     }
   }
 
-  /** The body read whole (small, or a form the credential covers), or left to stream to the API as it comes. */
-  private async readBody(req: IncomingMessage, target: InvokeTarget): Promise<Buffer | typeof STREAMED> {
+  /** The error as the caller's answer, or a cut connection when the API's answer had begun; the caller's body is dropped. */
+  private fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    const failure = error instanceof DomainError ? error.toBody() : null;
+    if (!failure) this.logger.error({ err: error, reqId: requestIdOf(req) }, 'proxy call failed');
+    if (!res.headersSent) answer(res, failure ?? { code: ErrorCodes.internal, message: 'Something went wrong on our side. It has been logged.' });
+    else res.destroy();
+    req.resume();
+  }
+}
+
+/**
+ * The caller's body read whole when small or a form the credential covers (it can then be sent again), else streamed
+ * to the API as it arrives; the API's answer streamed back as it comes, cut off past the size limit.
+ */
+class StreamingTransport implements CallTransport<IncomingMessage, void> {
+  private body: Buffer | typeof STREAMED = NO_BODY;
+  replayable = true;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly settings: InvokeSettings,
+  ) {}
+
+  prepare(target: InvokeTarget): false | Promise<boolean> {
+    const { req } = this;
     const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
-    if (declared === null && req.headers['transfer-encoding'] === undefined) return Buffer.alloc(0);
+    if (declared === null && req.headers['transfer-encoding'] === undefined) return false;
     if (declared !== null && declared > this.settings.maxStreamBytes) throw tooLarge(this.settings.maxStreamBytes);
-    if (isFormContentType(req.headers['content-type']) && coversForm(target.injection)) return readWhole(req, MAX_SIGNED_FORM_BYTES);
-    if (declared !== null && declared <= REPLAYABLE_BYTES) return readWhole(req, REPLAYABLE_BYTES);
-    return STREAMED;
+    if (isFormContentType(req.headers['content-type']) && coversForm(target.injection)) return this.read(MAX_SIGNED_FORM_BYTES);
+    if (declared !== null && declared <= REPLAYABLE_BYTES) return this.read(REPLAYABLE_BYTES);
+    this.body = STREAMED;
+    this.replayable = false;
+    return false;
   }
 
-  /** Sends the request on; resolves once the API's answer has begun. */
-  private send(req: IncomingMessage, target: InvokeTarget, url: URL, body: Buffer | typeof STREAMED): Promise<IncomingMessage> {
+  /** Resolves once the API's answer has begun. */
+  send(target: InvokeTarget, url: URL): Promise<IncomingMessage> {
+    const { req, body, settings } = this;
     const method = req.method ?? 'GET';
     const outgoing: OutgoingRequest = { method, url, headers: forwardable(req.headers, { fromCaller: true }), form: null, body: null, streamed: body === STREAMED };
     if (body !== STREAMED) {
@@ -110,14 +118,14 @@ export class ProxyHandler {
     }
     const transport = transportFor(url);
     return new Promise((resolve, reject) => {
-      const call = transport.request(injected.url, { method, headers: injected.headers, agent: transport.agent, lookup: this.settings.lookup, timeout: this.settings.timeoutMs }, resolve);
-      call.on('timeout', () => call.destroy(timeoutError(this.settings.timeoutMs)));
+      const call = transport.request(injected.url, { method, headers: injected.headers, agent: transport.agent, lookup: settings.lookup, timeout: settings.timeoutMs }, resolve);
+      call.on('timeout', () => call.destroy(timeoutError(settings.timeoutMs)));
       call.on('error', (error) => reject(upstreamError(error, url)));
       if (body !== STREAMED) return void call.end(payload ?? undefined);
       let size = 0;
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > this.settings.maxStreamBytes) call.destroy(tooLarge(this.settings.maxStreamBytes));
+        if (size > settings.maxStreamBytes) call.destroy(tooLarge(settings.maxStreamBytes));
       });
       // A caller that goes away mid-upload must not leave a half request open at the API.
       req.on('close', () => !req.complete && call.destroy());
@@ -125,15 +133,29 @@ export class ProxyHandler {
     });
   }
 
+  status(answer: IncomingMessage): number {
+    return answer.statusCode ?? 502;
+  }
+
+  headers(answer: IncomingMessage): IncomingMessage['headers'] {
+    return answer.headers;
+  }
+
+  /** Frees the socket of an answer that is not passed on. */
+  discard(answer: IncomingMessage): void {
+    answer.resume();
+  }
+
   /** The API's answer, streamed back as it comes, cut off past the size limit. */
-  private relay(upstream: IncomingMessage, res: ServerResponse): Promise<void> {
+  deliver(upstream: IncomingMessage): Promise<void> {
+    const { res, settings } = this;
     const headers: OutgoingHttpHeaders = forwardable(upstream.headers, { fromCaller: false });
     if (upstream.headers['set-cookie']) headers['set-cookie'] = upstream.headers['set-cookie'];
-    res.writeHead(upstream.statusCode ?? 502, headers);
+    res.writeHead(this.status(upstream), headers);
     let size = 0;
     upstream.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > this.settings.maxStreamBytes) upstream.destroy(new DomainError(ErrorCodes.upstreamTooLarge, `The API's answer is larger than ${this.settings.maxStreamBytes} bytes.`));
+      if (size > settings.maxStreamBytes) upstream.destroy(new DomainError(ErrorCodes.upstreamTooLarge, `The API's answer is larger than ${settings.maxStreamBytes} bytes.`));
     });
     // pipe rather than stream.pipeline: pipeline costs an AbortController (and a DOMException) per call.
     return new Promise((resolve, reject) => {
@@ -144,6 +166,12 @@ export class ProxyHandler {
       });
       upstream.pipe(res);
     });
+  }
+
+  /** Reads the body whole; true when there was one (reading it took the caller's time). */
+  private async read(limit: number): Promise<boolean> {
+    this.body = await readWhole(this.req, limit);
+    return this.body.length > 0;
   }
 }
 
