@@ -2,10 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
-import { healthController, PLATFORM_CONFIG, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
-import { EgressPolicy } from '@plugboard/outbound';
+import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProvider, VaultModule, type PlatformOptions } from '@plugboard/runtime';
 import { serviceAuthProvider } from '@plugboard/service-auth';
 import { vaultMigrations } from '@plugboard/vault';
+import { WebhookOutbox, WebhooksModule, webhooksMigrations } from '@plugboard/webhooks';
 import { AuthorizeConnectionHandler } from './handlers/authorize-connection.handler';
 import { ConnectLinkHandler } from './handlers/connect-link.handler';
 import { ConnectionAuthorizer } from './flows/connection-authorizer';
@@ -25,18 +25,12 @@ import { ConnectionRecord, CredentialRecord } from './read-models/connection.rec
 import { ConnectionReader } from './read-models/connection.reader';
 import { ServiceLookup } from './read-models/service.lookup';
 import { RevokeOnServiceEditSaga } from './sagas/revoke-on-service-edit.saga';
-import { CreateWebhooks1731000002200 } from './migrations/1731000002200-create-webhooks';
 import { CredentialProviderState1731000002300 } from './migrations/1731000002300-credential-provider-state';
 import { CreateConnectionHealth1731000002500 } from './migrations/1731000002500-create-connection-health';
 import { ConnectionHealthMonitor } from './health/connection-health.monitor';
-import { WebhookDeliveries } from './webhooks/webhook-deliveries';
-import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
-import { WebhookOutbox } from './webhooks/webhook-outbox';
-import { WEBHOOK_SETTINGS, webhookSettings } from './webhooks/webhook-settings';
-import { WebhookHandler } from './webhooks/webhook.handler';
 
 export const CONNECTION = 'connection';
-export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, CreateWebhooks1731000002200, CredentialProviderState1731000002300, CreateConnectLinks1731000002400, CreateConnectionHealth1731000002500];
+export const connectionMigrations = [...eventStoreMigrations, ...vaultMigrations, CreateConnections1731000002000, CreateOAuthAuthorizations1731000002100, ...webhooksMigrations, CredentialProviderState1731000002300, CreateConnectLinks1731000002400, CreateConnectionHealth1731000002500];
 
 /** The connection app: connection streams, their credentials in the vault, and the revocation saga. */
 @Module({})
@@ -47,10 +41,11 @@ export class ConnectionModule {
       imports: [
         PlatformModule.forRoot({ ...platform, appName: CONNECTION, entities: [ConnectionRecord, CredentialRecord] }),
         TypeOrmModule.forFeature([ConnectionRecord, CredentialRecord]),
+        VaultModule,
+        WebhooksModule,
       ],
-      controllers: [CreateConnectionHandler, GetConnectionHandler, ChangeConnectionHandler, AuthorizeConnectionHandler, ConnectLinkHandler, WebhookHandler, healthController(Subjects.connection.health, CONNECTION)],
+      controllers: [CreateConnectionHandler, GetConnectionHandler, ChangeConnectionHandler, AuthorizeConnectionHandler, ConnectLinkHandler, healthController(Subjects.connection.health, CONNECTION)],
       providers: [
-        vaultProvider,
         ConnectionReader,
         ServiceLookup,
         serviceAuthProvider,
@@ -62,10 +57,6 @@ export class ConnectionModule {
         ProviderRevoker,
         ConnectionListProjection,
         RevokeOnServiceEditSaga,
-        { provide: WEBHOOK_SETTINGS, useFactory: (config: PlatformConfig, egress: EgressPolicy) => webhookSettings(config, egress), inject: [PLATFORM_CONFIG, EgressPolicy] },
-        WebhookOutbox,
-        WebhookDeliveries,
-        WebhookDispatcher,
         subscriptionsProvider(ConnectionListProjection, RevokeOnServiceEditSaga, WebhookOutbox),
         SubscriptionRunner,
         ConnectionHealthMonitor,

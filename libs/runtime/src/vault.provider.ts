@@ -1,4 +1,4 @@
-import type { Provider } from '@nestjs/common';
+import { Module, type Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Keyring, Vault } from '@plugboard/vault';
 import type { PlatformConfig } from './config';
@@ -18,3 +18,7 @@ export const vaultProvider: Provider = {
   },
   inject: [PLATFORM_CONFIG, DataSource],
 };
+
+/** The vault as a module: an app and the feature modules it imports (libs/webhooks) share its one instance. */
+@Module({ providers: [vaultProvider], exports: [Vault] })
+export class VaultModule {}

@@ -21,7 +21,3 @@ export type WebhookRemoved = {
 };
 
 export type WebhookEvent = WebhookRegistered | WebhookSecretRotated | WebhookRemoved;
-
-export function webhookStreamId(orgId: string): string {
-  return `webhook-${orgId}`;
-}

@@ -9,7 +9,6 @@ import {
   WebhookRequestSchema,
   actorMetadata,
   invalidField,
-  webhookStreamId,
   type Actor,
   type Page,
   type RegisterWebhookRequest,
@@ -23,7 +22,7 @@ import { EventStore, handleCommand } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
 import { WebhookDeliveries } from './webhook-deliveries';
-import { webhookDecider, webhookView, type WebhookCommand } from './webhook.decider';
+import { webhookDecider, webhookStreamId, webhookView, type WebhookCommand } from './webhook.decider';
 import { WEBHOOK_SETTINGS, webhookUrlProblem, type WebhookSettings } from './webhook-settings';
 import { generateWebhookSecret } from './webhook-signature';
 

@@ -1,12 +1,13 @@
 import { DataSource } from 'typeorm';
-import { connectionStreamId, webhookStreamId, type ConnectionEvent, type WebhookEvent } from '@plugboard/contracts';
-import { CatchUpSubscription, EventStore, type SubscriptionHandler } from '@plugboard/event-store';
+import { connectionStreamId, type ConnectionEvent, type WebhookEvent } from '@plugboard/contracts';
+import { CatchUpSubscription, EventStore, eventStoreMigrations, type SubscriptionHandler } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
-import { connectionMigrations } from '../connection.module';
 import { WebhookDeliveries } from './webhook-deliveries';
 import { WebhookOutbox } from './webhook-outbox';
 import type { WebhookSettings } from './webhook-settings';
+import { webhookStreamId } from './webhook.decider';
+import { webhooksMigrations } from './webhooks.module';
 
 const at = '2026-11-23T10:00:00.000Z';
 const ref = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -37,7 +38,7 @@ describe('webhook outbox and claims (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, connectionMigrations);
+    await runMigrations(db.url, [...eventStoreMigrations, ...webhooksMigrations]);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url })).initialize();
     store = new EventStore(dataSource);
     await store.append(connectionStreamId('acme', 'before'), 'any', [revoked('acme', 'before')]);

@@ -10,9 +10,14 @@ import {
   type WebhookView,
 } from '@plugboard/contracts';
 
+/** The org's one webhook stream. Only this module reads or writes it, so its name lives here, not in the contracts. */
+export function webhookStreamId(orgId: string): string {
+  return `webhook-${orgId}`;
+}
+
 /**
  * An org's webhook, decided from its `webhook-<orgId>` stream. Pure like the connection decider (time and the
- * vault reference come in with the command), kept beside its only user, the connection app.
+ * vault reference come in with the command).
  */
 export type WebhookState =
   | { status: 'absent' }

@@ -1,0 +1,2 @@
+export { WebhooksModule, webhooksMigrations } from './webhooks.module';
+export { WebhookOutbox } from './webhook-outbox';
