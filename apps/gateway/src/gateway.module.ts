@@ -25,7 +25,7 @@ import { SessionRoutes } from './session/session.routes';
 import { McpRoutes, ProtectedResourceRoutes } from './mcp';
 import { PlugboardGrpc } from './grpc/plugboard.grpc';
 import { CreateIdempotencyKeys1731000005000 } from './idempotency/1731000005000-create-idempotency-keys';
-import { IDEMPOTENCY_STORE, IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IDEMPOTENCY_STORE, IdempotencyInterceptor, IdempotentCommands } from './idempotency/idempotency.interceptor';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { BusApiResponder } from './bus-api/bus-api.responder';
 
@@ -69,6 +69,7 @@ export class GatewayModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useFactory: (logger: Logger) => new HttpErrorFilter(logger), inject: [LOGGER] },
         { provide: IDEMPOTENCY_STORE, useFactory: (dataSource: DataSource) => new IdempotencyStore(dataSource), inject: [DataSource] },
+        IdempotentCommands,
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         SubscriptionRunner,
         IntegrationEventsRelay,

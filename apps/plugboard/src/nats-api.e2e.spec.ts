@@ -40,12 +40,14 @@ describe('products over NATS: <namespace>.api.*', () => {
   let globex: string;
 
   /** A request as a product in any language sends it: JSON, and HTTP-named headers. */
-  async function request(operation: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  async function requestWithHeaders(operation: string, body: unknown, headers: Record<string, string> = {}): Promise<{ reply: Reply; replayed: boolean }> {
     const h = natsHeaders();
     for (const [name, value] of Object.entries(headers)) h.set(name, value);
     const data = typeof body === 'string' ? body : JSON.stringify(body);
-    return (await nc.request(`${namespace}.api.${operation}`, data, { timeout: 20_000, headers: h })).json<Reply>();
+    const message = await nc.request(`${namespace}.api.${operation}`, data, { timeout: 20_000, headers: h });
+    return { reply: message.json<Reply>(), replayed: message.headers?.get('Idempotent-Replayed') === 'true' };
   }
+  const request = async (operation: string, body: unknown, headers: Record<string, string> = {}) => (await requestWithHeaders(operation, body, headers)).reply;
   const as = (key: string, user?: string) => ({ Authorization: `Bearer ${key}`, ...(user ? { 'X-User-Id': user } : {}) });
 
   beforeAll(async () => {
@@ -118,6 +120,23 @@ describe('products over NATS: <namespace>.api.*', () => {
     expect(await request('connections.delete', { linkName: 'crm' }, as(globex, 'alice'))).toMatchObject({ ok: false, error: { code: 'connection_not_found' } });
     expect(await request('connections.revoke', { linkName: 'crm' }, as(globex, 'alice'))).toMatchObject({ ok: false, error: { code: 'connection_not_found' } });
     expect(await request('connections.get', { linkName: 'crm' }, as(product, 'alice'))).toMatchObject({ ok: true, result: { linkName: 'crm' } });
+  });
+
+  it('keeps the answer of a command sent with an Idempotency-Key, as REST does', async () => {
+    const headers = { ...as(product, 'alice'), 'Idempotency-Key': 'create-keyed-crm-1' };
+    const body = { name: 'Keyed', linkName: 'keyed', service: 'acme_crm' };
+    const first = await requestWithHeaders('connections.create', body, headers);
+    expect(first).toMatchObject({ reply: { ok: true, result: { linkName: 'keyed' } }, replayed: false });
+    // Without the key, the same command is refused (the link name is taken); with it, the kept answer comes back.
+    expect(await request('connections.create', body, as(product, 'alice'))).toMatchObject({ ok: false, error: { code: 'link_name_taken' } });
+    expect(await requestWithHeaders('connections.create', body, headers)).toEqual({ reply: first.reply, replayed: true });
+    expect(await request('connections.create', { ...body, name: 'Other' }, headers)).toMatchObject({ ok: false, error: { code: 'idempotency_key_reused' } });
+    expect(await request('invoke', { connection: 'keyed', method: 'GET', url: '/things' }, { ...headers, 'Idempotency-Key': 'invoke-1' })).toMatchObject({
+      ok: false,
+      error: { code: 'idempotency_key_not_supported' },
+    });
+    const created = await sys.sql(`SELECT count(*)::int AS n FROM events WHERE type = 'ConnectionCreated' AND data->>'linkName' = 'keyed'`);
+    expect(created[0].n).toBe(1);
   });
 
   it('answers every subject the AsyncAPI document (served beside the OpenAPI one) lists, as documented', async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BusApiOperations, Endpoints, ErrorCodes, IntegrationEventTypes, type BusApiOperation, type Endpoint, type ErrorCode } from '@plugboard/contracts';
 import { responseSchemas, type Json } from '../http/openapi';
+import { takesIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { BusApiHandlers } from './bus-api.operations';
 
 /** What any request on the bus API may be refused with, besides its REST endpoint's own codes. */
@@ -12,7 +13,6 @@ const BUS_ERRORS: ErrorCode[] = [
   ErrorCodes.malformedJson,
   ErrorCodes.tooDeeplyNested,
   ErrorCodes.payloadTooLarge,
-  ErrorCodes.idempotencyKeyNotSupported,
   ErrorCodes.timeout,
   ErrorCodes.unavailable,
   ErrorCodes.internal,
@@ -25,7 +25,10 @@ const RequestHeaders: Json = {
     Authorization: { type: 'string', pattern: '^Bearer \\S+$', description: 'Bearer <API key>: the key fixes the org and the role; a person’s key acts as its user.' },
     'X-User-Id': { type: 'string', description: 'A product’s key (actAs "any"): the user it acts for. A person’s key naming another user is user_mismatch.' },
     'X-Request-Id': { type: 'string', description: 'Becomes the correlationId of the events the request causes.' },
-    'Idempotency-Key': { type: 'string', description: 'Not honoured on the bus yet: a request with one is refused with idempotency_key_not_supported (use REST for it).' },
+    'Idempotency-Key': {
+      type: 'string',
+      description: 'On commands (the operations whose REST route is a POST, PATCH or DELETE), as over REST: a repeat within 24 hours gets the kept answer back, with the reply header Idempotent-Replayed: true, and changes nothing.',
+    },
   },
 };
 
@@ -73,7 +76,10 @@ function replySchema(endpoint: Endpoint, errors: ErrorCode[]): Json {
 export function busApiErrors(operation: BusApiOperation): ErrorCode[] {
   const endpoint: Endpoint = Endpoints[BusApiOperations[operation]];
   const params = BusApiHandlers[operation].params.length ? [ErrorCodes.invalidCharacters] : [];
-  return [...new Set([...endpoint.errors, ...params, ...BUS_ERRORS])];
+  const keyed = takesIdempotencyKey(endpoint.method)
+    ? [ErrorCodes.idempotencyKeyInvalid, ErrorCodes.idempotencyKeyNotSupported, ErrorCodes.idempotencyKeyReused, ErrorCodes.idempotencyKeyInProgress]
+    : [];
+  return [...new Set([...endpoint.errors, ...params, ...keyed, ...BUS_ERRORS])];
 }
 
 const EventMessageSchema = (type: string): Json => ({

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { connect, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
+import { connect, headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
 import {
@@ -8,16 +8,19 @@ import {
   BusApiOperations,
   CorrelationIdSchema,
   DomainError,
+  Endpoints,
   ErrorCodes,
   invalidField,
   payloadProblem,
   refusedPayload,
   type BusApiOperation,
   type BusApiReply,
+  type Endpoint,
   type ErrorBody,
 } from '@plugboard/contracts';
 import { natsConnectionOptions, RpcClient } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { IdempotentCommands, takesIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { BusApiHandlers, checkParams } from './bus-api.operations';
 
 /** The largest request body taken, as over HTTP (1 MiB). */
@@ -26,7 +29,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /**
  * Answers the products' API on `<namespace>.api.>` (see BusApiOperations) with the plain `nats` client, in a queue
  * group shared by the gateway's replicas. Nothing of a request is trusted but its key: the actor comes from the
- * Authorization header, as over REST, and a body that names one is refused.
+ * Authorization header, as over REST, and a body that names one is refused. An Idempotency-Key works as over REST
+ * (IdempotentCommands), on the operations whose REST route is a POST, PATCH or DELETE.
  */
 @Injectable()
 export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,6 +41,7 @@ export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShu
     @Inject(ApiKeys) private readonly apiKeys: ApiKeys,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly rpc: RpcClient,
+    private readonly commands: IdempotentCommands,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -59,29 +64,45 @@ export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShu
 
   private async answer(message: Msg, operation: string): Promise<void> {
     let reply: BusApiReply;
+    let replayed = false;
     try {
-      reply = { ok: true, result: await this.run(operation, message) };
+      const outcome = await this.run(operation, message);
+      replayed = outcome.replayed;
+      reply = { ok: true, result: outcome.result };
     } catch (error) {
       reply = { ok: false, error: this.errorBody(error, operation) };
     }
-    if (message.reply) message.respond(JSON.stringify(reply));
+    if (!message.reply) return;
+    // As over HTTP, a kept answer given back for an Idempotency-Key says so.
+    const replyHeaders = replayed ? natsHeaders() : undefined;
+    replyHeaders?.set('Idempotent-Replayed', 'true');
+    message.respond(JSON.stringify(reply), { headers: replyHeaders });
   }
 
-  private async run(operation: string, message: Msg): Promise<unknown> {
+  private async run(operation: string, message: Msg): Promise<{ result: unknown; replayed: boolean }> {
     if (!Object.hasOwn(BusApiOperations, operation)) throw new DomainError(ErrorCodes.notFound, `There is no operation "${operation}" on the bus API; see /docs/asyncapi.json.`);
     const handler = BusApiHandlers[operation as BusApiOperation];
     const headers = message.headers;
     // Who asks first, as the REST guard does: an unauthenticated request learns nothing of its body's faults.
     const { principal, actor } = await authenticate(this.apiKeys, { authorization: header(headers, 'Authorization'), 'x-user-id': header(headers, 'X-User-Id') }, handler.role);
-    if (header(headers, 'Idempotency-Key') !== undefined) {
-      throw new DomainError(ErrorCodes.idempotencyKeyNotSupported, 'The bus API does not keep answers for an Idempotency-Key yet; send it over REST, or send the request without it.');
-    }
     const input = parseBody(message);
     if (Object.hasOwn(input, 'actor')) throw invalidField('actor', 'not taken: the actor is the Authorization header’s key (and X-User-Id for a product’s key)');
     checkParams(input, handler.params);
     const requestId = header(headers, 'X-Request-Id');
     const correlationId = requestId !== undefined && CorrelationIdSchema.safeParse(requestId).success ? requestId : randomUUID();
-    return handler.run({ input, actor: { ...actor, correlationId }, principal, config: this.config, rpc: this.rpc });
+    const call = () => handler.run({ input, actor: { ...actor, correlationId }, principal, config: this.config, rpc: this.rpc });
+    const key = header(headers, 'Idempotency-Key');
+    const endpoint: Endpoint = Endpoints[BusApiOperations[operation as BusApiOperation]];
+    if (key === undefined || !takesIdempotencyKey(endpoint.method)) return { result: await call(), replayed: false };
+    const command = { key, route: `${endpoint.method} ${endpoint.path}`, actor, fingerprint: ['nats', operation, actor.userId, input] };
+    const keyed = await this.commands.run(command, call, () => endpoint.success);
+    if (!keyed.replayed) return { result: keyed.answer, replayed: false };
+    // A kept refusal is kept as REST keeps it: its status and `{error}`.
+    if (keyed.status >= 400) {
+      const { error } = keyed.body as { error: ErrorBody };
+      throw new DomainError(error.code, error.message, error.details, error.connectLink);
+    }
+    return { result: keyed.body ?? null, replayed: true };
   }
 
   private errorBody(error: unknown, operation: string): ErrorBody {
