@@ -1,5 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { connectionStreamId, Subjects, type RefreshCredentialReply } from '@plugboard/contracts';
+import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
 import { revoke } from '@plugboard/oauth2';
 import { startAuthorizationServer, startStubHttpServer, type StubHttpServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
@@ -185,6 +186,39 @@ describe('token refresh on demand', () => {
     expect(await h.events('ConnectionRevoked', connectionStreamId(ORG, 'raced'))).toEqual([]);
     expect(await h.events('TokenRefreshFailed', connectionStreamId(ORG, 'raced'))).toEqual([]);
     expect((await h.credential(ref)).value).toEqual(replacement);
+  });
+
+  it('new tokens for a credential re-authorized while the provider answered record nothing, and the new credential stays', async () => {
+    await h.connection('reauthorized', 'stub_oauth');
+    const refreshToken = randomToken('stub-rt');
+    secrets.push(refreshToken);
+    const ref = await h.authorize('reauthorized', null, stored({ accessToken: randomToken('stub-at'), refreshToken, tokenType: 'bearer', scopes: null }, inMinutes(-1)));
+    let replacedBy = '';
+    script.set(refreshToken, {
+      status: 200,
+      body: { access_token: randomToken('stub-at'), token_type: 'Bearer', expires_in: 3600 },
+      meanwhile: async () => {
+        replacedBy = await h.authorize('reauthorized', null, stored({ accessToken: randomToken('stub-at'), refreshToken: randomToken('stub-rt'), tokenType: 'bearer', scopes: null }, inMinutes(60)));
+      },
+    });
+    expect(await ask('reauthorized')).toMatchObject({ outcome: 'revoked' });
+    expect(await h.events('TokenRefreshed', connectionStreamId(ORG, 'reauthorized'))).toEqual([]);
+    expect((await h.credential(ref)).version).toBe(1);
+    const { state } = await h.store.aggregateStream(connectionStreamId(ORG, 'reauthorized'), connectionDecider);
+    expect(state.status === 'active' && state.credentials[OWN_CREDENTIAL]).toMatchObject({ credentialRef: replacedBy, status: 'connected' });
+  });
+
+  it('two refresh results recorded at once for one credential: exactly one TokenRefreshed', async () => {
+    await h.connection('twice', 'stub_oauth');
+    const ref = await h.authorize('twice', null, stored({ accessToken: randomToken('stub-at'), refreshToken: randomToken('stub-rt'), tokenType: 'bearer', scopes: null }, inMinutes(-1)));
+    // Both read the credential before either was recorded: the same refresh count.
+    const result = (now: string) => ({
+      type: 'RecordTokenRefresh' as const,
+      data: { orgId: ORG, linkName: 'twice', userId: null, credentialRef: ref, expiresAt: inMinutes(60).toISOString(), refreshTokenRotated: false, refreshes: 0, now },
+    });
+    const recorded = await Promise.all([connectionCommands.handle(h.store, result(new Date().toISOString())), connectionCommands.handle(h.store, result(new Date().toISOString()))]);
+    expect(recorded.map((r) => r.events.length).sort()).toEqual([0, 1]);
+    expect(await h.events('TokenRefreshed', connectionStreamId(ORG, 'twice'))).toHaveLength(1);
   });
 
   it('a transient failure (503 with Retry-After) is recorded and backed off, revokes nothing, and cools down on-demand requests', async () => {

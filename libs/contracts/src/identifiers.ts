@@ -28,6 +28,9 @@ export const ActorSchema = z.object({
 });
 export type Actor = z.infer<typeof ActorSchema>;
 
+/** Who the log names as acting when a rule rather than a person does (a refresh, a revocation it causes). */
+export const SYSTEM_ACTOR = 'plugboard';
+
 /** The metadata of events an actor's command records. */
 export function actorMetadata(actor: Actor): { orgId: string; userId: string; correlationId?: string } {
   return { orgId: actor.orgId, userId: actor.userId, ...(actor.correlationId ? { correlationId: actor.correlationId } : {}) };

@@ -6,16 +6,33 @@ import type { LogPosition } from './position';
 
 export interface HandleCommandOptions<E extends Event, S> {
   metadata?: EventMetadata;
+  /**
+   * The caller's transaction: the command reads and appends in it. A version conflict then fails that transaction,
+   * so deciding again is the caller's to do (a subscription's batch, say, runs again whole).
+   */
+  manager?: EntityManager;
+  /**
+   * Runs first in the command's transaction, before the stream is read: lock and check what the decision rests on
+   * (a vault row `FOR UPDATE`, its version). Throw to refuse: nothing is written.
+   */
+  precondition?: (manager: EntityManager) => Promise<void>;
   /** Writes that must commit with the events (the vault entries they name). */
   alsoWrite?: (manager: EntityManager, events: E[], state: S) => Promise<void>;
   /** How often to decide again when another writer got there first. */
   retries?: number;
 }
 
+export interface CommandResult<E extends Event, S> {
+  events: E[];
+  state: S;
+  version: number;
+  logPosition: LogPosition | null;
+}
+
 /**
  * Loads a stream, asks the decider, and appends what it decided with the version it saw. When another writer won
- * the race the command is decided again on the new state, so the loser gets the decider's answer (for example
- * "link name taken") rather than a bare conflict.
+ * the race the command is decided again on the new state (its transaction and precondition included), so the loser
+ * gets the decider's answer (for example "link name taken") rather than a bare conflict.
  */
 export async function handleCommand<C, E extends Event, S>(
   store: EventStore,
@@ -23,25 +40,37 @@ export async function handleCommand<C, E extends Event, S>(
   decider: Decider<C, E, S>,
   command: C,
   options: HandleCommandOptions<E, S> = {},
-): Promise<{ events: E[]; state: S; version: number; logPosition: LogPosition | null }> {
-  for (let attempt = 0; ; attempt++) {
-    const { state, version } = await store.aggregateStream(streamId, decider);
+): Promise<CommandResult<E, S>> {
+  const { manager, precondition, alsoWrite, metadata } = options;
+  const decideAndAppend = async (transaction?: EntityManager): Promise<CommandResult<E, S>> => {
+    if (transaction && precondition) await precondition(transaction);
+    const { state, version } = await store.aggregateStream(streamId, decider, transaction);
     const events = decider.decide(command, state);
-    const next = events.reduce(decider.evolve, state);
     if (events.length === 0) return { events, state, version, logPosition: null };
+    const next = events.reduce(decider.evolve, state);
+    const appended = await store.append(streamId, version, events, { metadata, manager: transaction });
+    if (transaction && alsoWrite) await alsoWrite(transaction, events, next);
+    return { events, state: next, version: appended.nextExpectedVersion, logPosition: appended.logPosition };
+  };
+  if (manager) return decideAndAppend(manager);
+  // Without anything to commit alongside, the append goes through the store's batcher.
+  const ownTransaction = precondition !== undefined || alsoWrite !== undefined;
+  for (let attempt = 0; ; attempt++) {
     try {
-      const { alsoWrite } = options;
-      const result = alsoWrite
-        ? await store.transaction(async (manager) => {
-            const appended = await store.append(streamId, version, events, { metadata: options.metadata, manager });
-            await alsoWrite(manager, events, next);
-            return appended;
-          })
-        : await store.append(streamId, version, events, { metadata: options.metadata });
-      return { events, state: next, version: result.nextExpectedVersion, logPosition: result.logPosition };
+      return ownTransaction ? await store.transaction(decideAndAppend) : await decideAndAppend();
     } catch (error) {
       if (error instanceof WrongExpectedVersionError && attempt < (options.retries ?? 3)) continue;
       throw error;
     }
   }
+}
+
+/** A decider's command handler, bound once: each command names its own stream. */
+export interface CommandHandler<C, E extends Event, S> {
+  handle(store: EventStore, command: C, options?: HandleCommandOptions<E, S>): Promise<CommandResult<E, S>>;
+}
+
+/** Binds `handleCommand` to a decider and the rule that names a command's stream, so no call site repeats them. */
+export function commandHandlerFor<C, E extends Event, S>(decider: Decider<C, E, S>, streamIdOf: (command: C) => string): CommandHandler<C, E, S> {
+  return { handle: (store, command, options) => handleCommand(store, streamIdOf(command), decider, command, options) };
 }

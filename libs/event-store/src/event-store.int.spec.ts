@@ -1,7 +1,8 @@
 import type { Decider } from '@plugboard/contracts';
 import { eventually } from '@plugboard/testing';
-import { handleCommand } from './command-handler';
+import { commandHandlerFor, handleCommand } from './command-handler';
 import { WrongExpectedVersionError } from './errors';
+import type { EventStore } from './event-store';
 import { storeFixture, type StoreFixture } from './test-support/event-store.fixture';
 
 type Counted = { type: 'Counted'; data: { by: number } };
@@ -91,5 +92,50 @@ describe('EventStore (PostgreSQL)', () => {
     expect(version).toBe(10);
     await expect(handleCommand(f.store, 'counter-1', counter, { add: 91, max: 100 })).rejects.toThrow('over the limit');
     expect((await f.store.aggregateStream('counter-1', counter)).state).toBe(10);
+  });
+
+  describe('a command handler bound to a decider', () => {
+    const counters = commandHandlerFor(counter, (command) => `counter-${command.max}`);
+
+    it('runs the precondition first in the command\'s transaction, and again whole when a version conflict retries it', async () => {
+      await f.dataSource.query(`CREATE TABLE IF NOT EXISTS counter_locks (id text PRIMARY KEY)`);
+      await f.dataSource.query(`INSERT INTO counter_locks VALUES ('lock-7') ON CONFLICT DO NOTHING`);
+      let preconditions = 0;
+      let raced = false;
+      // Another writer appends between this command's read and its append, once.
+      const racing: EventStore = Object.assign(Object.create(f.store), {
+        async aggregateStream(...args: Parameters<EventStore['aggregateStream']>) {
+          const read = await f.store.aggregateStream(...args);
+          if (!raced) {
+            raced = true;
+            await f.store.append('counter-7', 'any', [{ type: 'Counted', data: { by: 1 } }]);
+          }
+          return read;
+        },
+      });
+      const result = await counters.handle(racing, { add: 2, max: 7 }, {
+        precondition: async (manager) => {
+          preconditions += 1;
+          await manager.query(`SELECT id FROM counter_locks WHERE id = 'lock-7' FOR UPDATE`);
+        },
+      });
+      expect(preconditions).toBe(2);
+      expect(result).toMatchObject({ state: 3, version: 2 });
+    });
+
+    it('writes nothing when the precondition refuses', async () => {
+      await expect(counters.handle(f.store, { add: 1, max: 8 }, { precondition: async () => Promise.reject(new Error('moved')) })).rejects.toThrow('moved');
+      expect(await f.store.readStream('counter-8')).toEqual([]);
+    });
+
+    it('joins the caller\'s transaction: its rollback takes the events with it', async () => {
+      await expect(
+        f.store.transaction(async (manager) => {
+          await counters.handle(f.store, { add: 1, max: 9 }, { manager });
+          throw new Error('caller failed');
+        }),
+      ).rejects.toThrow('caller failed');
+      expect(await f.store.readStream('counter-9')).toEqual([]);
+    });
   });
 });

@@ -12,8 +12,9 @@ import {
   type EditConnectionRequest,
   type StoredCredential,
 } from '@plugboard/contracts';
+import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, type ConnectionState, type RevokeConnection } from '@plugboard/connection-domain';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
 import type { z } from 'zod';
@@ -37,10 +38,8 @@ export class ChangeConnectionHandler {
     const { actor, linkName, changes } = request;
     const current = await this.reader.get(actor.orgId, linkName, actor.userId);
     const serviceScopes = changes.scopes ? (await this.services.facts(actor, current.service)).scopes : [];
-    const result = await handleCommand(
+    const result = await connectionCommands.handle(
       this.store,
-      connectionStreamId(actor.orgId, linkName),
-      connectionDecider,
       { type: 'EditConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, changes, serviceScopes, now: new Date().toISOString() } },
       { metadata: actorMetadata(actor) },
     );
@@ -65,7 +64,7 @@ export class ChangeConnectionHandler {
       const inForce = state.status === 'active' ? Object.values(state.credentials).filter((c) => c.status === 'connected').map((c) => c.credentialRef) : [];
       command = { type: 'RevokeConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, reason: 'revoked_for_all', byAdmin, credentialRefs: inForce, now } };
     }
-    const result = await handleCommand(this.store, streamId, connectionDecider, command, { metadata: actorMetadata(actor) });
+    const result = await connectionCommands.handle(this.store, command, { metadata: actorMetadata(actor) });
     if (result.state.status === 'active' && result.state.connection.service.authType === 'oauth2') {
       const retired: RetiredCredential[] = [];
       for (const event of result.events) {
@@ -90,10 +89,8 @@ export class ChangeConnectionHandler {
     const { state: before } = await this.store.aggregateStream(streamId, connectionDecider);
     const oauth2 = before.status === 'active' && before.connection.service.authType === 'oauth2';
     let retired: RetiredCredential[] = [];
-    const result = await handleCommand(
+    const result = await connectionCommands.handle(
       this.store,
-      streamId,
-      connectionDecider,
       { type: 'DeleteConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, now: new Date().toISOString() } },
       {
         metadata: actorMetadata(actor),

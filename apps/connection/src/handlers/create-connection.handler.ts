@@ -7,12 +7,11 @@ import {
   linkNameCandidates,
   Subjects,
   actorMetadata,
-  connectionStreamId,
   type ConnectionView,
   type CreateConnectionInput,
 } from '@plugboard/contracts';
-import { connectionDecider } from '@plugboard/connection-domain';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { connectionCommands } from '@plugboard/connection-commands';
+import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import type { z } from 'zod';
 import { ConnectionReader } from '../read-models/connection.reader';
@@ -35,10 +34,8 @@ export class CreateConnectionHandler {
     // A given link name is taken or refused as it is; a derived one moves on to the next number when it is taken.
     for (const linkName of given ? [given] : linkNameCandidates(input.name)) {
       try {
-        const result = await handleCommand(
+        const result = await connectionCommands.handle(
           this.store,
-          connectionStreamId(actor.orgId, linkName),
-          connectionDecider,
           { type: 'CreateConnection', data: { orgId: actor.orgId, owner: actor.userId, input: { ...input, linkName }, service, now: new Date().toISOString() } },
           { metadata: actorMetadata(actor) },
         );

@@ -2,11 +2,10 @@ import { STATUS_CODES } from 'node:http';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
-import { CONNECTION_DEGRADED_AFTER, connectionStreamId, type ConnectionCallError } from '@plugboard/contracts';
-import { connectionDecider } from '@plugboard/connection-domain';
+import { CONNECTION_DEGRADED_AFTER, SYSTEM_ACTOR, type ConnectionCallError } from '@plugboard/contracts';
+import { connectionCommands } from '@plugboard/connection-commands';
 import { EventStore } from '@plugboard/event-store';
 import { LOGGER, PollingLoop } from '@plugboard/runtime';
-import { SYSTEM_ACTOR } from '../sagas/revoke-on-service-edit.saga';
 
 /** Invocation rows read per round; a full round is followed at once by the next. */
 const BATCH = 1000;
@@ -122,15 +121,13 @@ export class ConnectionHealthMonitor implements OnApplicationBootstrap, BeforeAp
       const after = row.consecutive_failures >= CONNECTION_DEGRADED_AFTER;
       // Only a crossing of the threshold can change health; the decider has the last word on whether it does.
       if (before === after) continue;
-      const streamId = connectionStreamId(row.org_id, row.link_name);
-      const { state, version } = await this.store.aggregateStream(streamId, connectionDecider, manager);
-      const events = connectionDecider.decide(
+      // A command appended meanwhile fails the round's transaction, cursor included: the next round reads it again.
+      const { events } = await connectionCommands.handle(
+        this.store,
         { type: 'RecordConnectionHealth', data: { orgId: row.org_id, linkName: row.link_name, consecutiveFailures: row.consecutive_failures, lastError: row.last_error, now } },
-        state,
+        { manager, metadata: { orgId: row.org_id, userId: SYSTEM_ACTOR } },
       );
       if (events.length === 0) continue;
-      // A command appended meanwhile fails the round's transaction, cursor included: the next round reads it again.
-      await this.store.append(streamId, version, events, { manager, metadata: { orgId: row.org_id, userId: SYSTEM_ACTOR } });
       this.logger.info({ orgId: row.org_id, linkName: row.link_name, event: events[0].type, consecutiveFailures: row.consecutive_failures }, 'connection health changed');
     }
   }

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { ConnectionEvent, RecordedEvent, ServiceClientEvent, ServiceEdited } from '@plugboard/contracts';
+import { SYSTEM_ACTOR, type ConnectionEvent, type RecordedEvent, type ServiceClientEvent, type ServiceEdited } from '@plugboard/contracts';
+import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, type ConnectionState } from '@plugboard/connection-domain';
 import { compareLogPositions, EventStore, type SubscriptionHandler } from '@plugboard/event-store';
-
-/** Who the log names as revoking, when a rule rather than a person revokes. */
-export const SYSTEM_ACTOR = 'plugboard';
 
 /**
  * Editing a custom service revokes the credentials of its connections that were authorized before the edit (seed
@@ -45,12 +43,12 @@ export class RevokeOnServiceEditSaga implements SubscriptionHandler {
         if (atEdit.status !== 'active' || current.status !== 'active') continue;
         const inForce = Object.values(atEdit.credentials).filter((c) => c.status === 'connected').map((c) => c.credentialRef);
         if (inForce.length === 0) continue;
-        const revocations = connectionDecider.decide(
+        // In the saga's transaction: a conflict fails the batch, which runs again whole.
+        await connectionCommands.handle(
+          this.store,
           { type: 'RevokeConnection', data: { orgId, userId: SYSTEM_ACTOR, linkName: current.connection.linkName, reason: 'service_edited', credentialRefs: inForce, now: event.recordedAt } },
-          current,
+          { manager, metadata: { orgId, causationId: event.id } },
         );
-        const version = recorded[recorded.length - 1].streamVersion;
-        if (revocations.length > 0) await this.store.append(streamId, version, revocations, { manager, metadata: { orgId, causationId: event.id } });
       }
     }
   }

@@ -1,31 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import {
-  connectionStreamId,
-  DomainError,
-  ErrorCodes,
-  type ConnectionCreated,
-  type ConnectionEvent,
-  type ReauthorizationRequired,
-  type RefreshCredentialReply,
-  type StoredCredential,
-  type TokenRefreshed,
-  type TokenRefreshFailed,
-} from '@plugboard/contracts';
-import { connectionDecider, credentialKey, OWN_CREDENTIAL } from '@plugboard/connection-domain';
-import { EventStore, WrongExpectedVersionError } from '@plugboard/event-store';
+import { connectionStreamId, DomainError, ErrorCodes, SYSTEM_ACTOR, type ConnectionCreated, type RefreshCredentialReply, type StoredCredential } from '@plugboard/contracts';
+import { connectionCommands } from '@plugboard/connection-commands';
+import { connectionDecider, credentialInForce, credentialKey, OWN_CREDENTIAL } from '@plugboard/connection-domain';
+import { EventStore } from '@plugboard/event-store';
 import { clientCredentials, isOAuth2Error, refresh, type OAuth2Error } from '@plugboard/oauth2';
 import { LOGGER } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
+import { CredentialMoved, vaultRowUnchanged } from './credential-moved';
 import { Leases } from './leases';
 import { OAuthSettingsResolver, type RefreshClientSettings } from './oauth-settings.resolver';
 import { RefreshMetrics } from './refresh-metrics';
 import { backoffDelayMs, classify, failureCode, type FailureClass } from './refresh-policy';
 import { RefreshSchedule } from './refresh-schedule';
 import { REFRESH_SETTINGS, type RefreshSettings } from './refresh-settings';
-
-/** Who the log names as acting when the refresh app records or revokes. */
-export const SYSTEM_ACTOR = 'plugboard';
 
 export interface RefreshJob {
   orgId: string;
@@ -160,6 +148,10 @@ export class Refresher {
       return this.reauthorizationRequired(target, credential.expiresAt);
     }
 
+    // Read under the lease, before the provider is asked: a refresh recorded since then makes this result the loser.
+    const { state } = await this.store.aggregateStream(target.streamId, connectionDecider);
+    const refreshes = (state.status === 'active' && state.credentials[target.key]?.refreshes) || 0;
+
     let next: OAuth2Credential;
     let rotated = false;
     try {
@@ -177,7 +169,7 @@ export class Refresher {
       if (!isOAuth2Error(error)) throw error;
       return this.onProviderError(target, error, current.version, credential);
     }
-    return this.write(target, current.version, next, rotated);
+    return this.write(target, current.version, refreshes, next, rotated);
   }
 
   private isFresh(job: RefreshJob, version: number, credential: OAuth2Credential): boolean {
@@ -201,41 +193,33 @@ export class Refresher {
   }
 
   /** The new tokens and TokenRefreshed commit together, and only over the version that was refreshed. */
-  private async write(target: Target, version: number, next: OAuth2Credential, rotated: boolean): Promise<RefreshResult> {
+  private async write(target: Target, version: number, refreshes: number, next: OAuth2Credential, rotated: boolean): Promise<RefreshResult> {
     const refreshedAt = new Date();
-    const written = await this.store.transaction(async (manager) => {
-      // Revoked, replaced or deleted while the provider answered: the new tokens belong to nobody.
-      const [{ gone }] = await manager.query(
-        `SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND (type = 'ConnectionDeleted'
-           OR (type = 'ConnectionRevoked' AND data->>'credentialRef' = $2)
-           OR (type = 'ConnectionAuthorized' AND data->>'replacesCredentialRef' = $2))) AS gone`,
-        [target.streamId, target.credentialRef],
-      );
-      if (gone) return 'gone' as const;
-      const swapped = await this.vault.compareAndSwap(manager, { id: target.credentialRef, orgId: target.orgId, purpose: `connection.${target.linkName}.credential`, value: next }, version);
-      if (!swapped) return 'lost' as const;
-      const event: TokenRefreshed = {
-        type: 'TokenRefreshed',
-        data: {
-          orgId: target.orgId,
-          linkName: target.linkName,
-          userId: target.userId,
-          credentialRef: target.credentialRef,
-          expiresAt: next.expiresAt,
-          refreshTokenRotated: rotated,
-          refreshedAt: refreshedAt.toISOString(),
+    let recorded: Awaited<ReturnType<typeof connectionCommands.handle>>;
+    try {
+      recorded = await connectionCommands.handle(
+        this.store,
+        { type: 'RecordTokenRefresh', data: { ...this.about(target), expiresAt: next.expiresAt, refreshTokenRotated: rotated, refreshes, now: refreshedAt.toISOString() } },
+        {
+          metadata: this.metadata(target),
+          alsoWrite: async (manager) => {
+            const swapped = await this.vault.compareAndSwap(manager, { id: target.credentialRef, orgId: target.orgId, purpose: `connection.${target.linkName}.credential`, value: next }, version);
+            if (!swapped) throw new CredentialMoved();
+            await this.schedule.refreshed(manager, target.credentialRef, next.expiresAt ? new Date(next.expiresAt) : null, refreshedAt);
+          },
         },
-      };
-      await this.store.append(target.streamId, 'any', [event], { manager, metadata: { orgId: target.orgId, userId: SYSTEM_ACTOR } });
-      await this.schedule.refreshed(manager, target.credentialRef, next.expiresAt ? new Date(next.expiresAt) : null, refreshedAt);
-      return 'written' as const;
-    });
-    if (written === 'gone') return { outcome: 'revoked', expiresAt: null };
-    if (written === 'lost') {
+      );
+    } catch (error) {
+      if (!(error instanceof CredentialMoved)) throw error;
       // Cannot happen while leases hold (the token call times out well within one); if it does, the vault keeps the other write.
       this.metrics.casConflicts += 1;
       this.logger.error({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef }, 'another writer replaced a credential during its refresh; the newer tokens were kept');
       return { outcome: 'already_fresh', expiresAt: null };
+    }
+    if (recorded.events.length === 0) {
+      // Another refresh was recorded first (it holds the newer tokens), or the credential was revoked, replaced or
+      // deleted while the provider answered and the new tokens belong to nobody.
+      return credentialInForce(recorded.state, target) ? { outcome: 'already_fresh', expiresAt: null } : { outcome: 'revoked', expiresAt: null };
     }
     this.metrics.refreshed += 1;
     this.logger.debug({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef, expiresAt: next.expiresAt, rotated }, 'token refreshed');
@@ -255,53 +239,39 @@ export class Refresher {
    * refreshed by someone else since it was read: then the refusal was about a spent token and nothing is revoked.
    */
   private async failDefinitively(target: Target, code: string, version: number): Promise<RefreshResult> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const outcome = await this.store.transaction(async (manager) => {
-          const [row] = await manager.query(`SELECT version FROM vault_entries WHERE id = $1 AND org_id = $2 FOR UPDATE`, [target.credentialRef, target.orgId]);
-          if (row && row.version !== version) return 'moved' as const;
-          const { state, version: streamVersion } = await this.store.aggregateStream(target.streamId, connectionDecider, manager);
-          const now = new Date().toISOString();
-          const failed: TokenRefreshFailed = {
-            type: 'TokenRefreshFailed',
-            data: { orgId: target.orgId, linkName: target.linkName, userId: target.userId, credentialRef: target.credentialRef, definitive: true, error: code, failedAt: now },
-          };
-          // Only the credential that failed: a re-authorization since then has its own, which stays.
-          const current = state.status === 'active' ? state.credentials[target.key] : undefined;
-          const revocations: ConnectionEvent[] =
-            state.status === 'active' && current?.credentialRef === target.credentialRef
-              ? connectionDecider.decide(
-                  { type: 'RevokeConnection', data: { orgId: target.orgId, userId: SYSTEM_ACTOR, linkName: target.linkName, reason: 'refresh_failed', credentialKey: target.key, now } },
-                  state,
-                )
-              : [];
-          await this.store.append(target.streamId, streamVersion, [failed, ...revocations], { manager, metadata: { orgId: target.orgId, userId: SYSTEM_ACTOR } });
-          await this.schedule.remove(target.credentialRef, manager);
-          return 'revoked' as const;
-        });
-        if (outcome === 'moved') {
-          this.metrics.alreadyFresh += 1;
-          return { outcome: 'already_fresh', expiresAt: null };
-        }
-        this.metrics.fail('definitive');
-        this.logger.warn({ orgId: target.orgId, linkName: target.linkName, userId: target.userId, credentialRef: target.credentialRef, error: code }, 'token refresh failed for good; the credential is revoked');
-        return { outcome: 'revoked', expiresAt: null };
-      } catch (error) {
-        if (error instanceof WrongExpectedVersionError && attempt < 3) continue;
-        throw error;
-      }
+    try {
+      await connectionCommands.handle(
+        this.store,
+        { type: 'RecordRefreshFailure', data: { ...this.about(target), definitive: true, error: code, now: new Date().toISOString() } },
+        { metadata: this.metadata(target), precondition: vaultRowUnchanged({ ...target, version }, 'unchanged') },
+      );
+    } catch (error) {
+      if (!(error instanceof CredentialMoved)) throw error;
+      this.metrics.alreadyFresh += 1;
+      return { outcome: 'already_fresh', expiresAt: null };
     }
+    // Recorded or not (a credential revoked or replaced meanwhile records nothing), the schedule is done with it.
+    await this.schedule.remove(target.credentialRef);
+    this.metrics.fail('definitive');
+    this.logger.warn({ orgId: target.orgId, linkName: target.linkName, userId: target.userId, credentialRef: target.credentialRef, error: code }, 'token refresh failed for good; the credential is revoked');
+    return { outcome: 'revoked', expiresAt: null };
   }
 
   /** Worth another try later: TokenRefreshFailed{definitive: false}, and a backoff (at least the Retry-After) before it. */
   private async failTransiently(target: Target, kind: FailureClass, code: string, retryAfterMs: number | null, credential: OAuth2Credential): Promise<RefreshResult> {
-    const { attempts, retryAt } = await this.store.transaction(async (manager) => {
-      const backoff = await this.schedule.failed(manager, target.credentialRef, code, (n) => backoffDelayMs(n, retryAfterMs, this.settings));
-      await this.store.append(target.streamId, 'any', [this.failure(target, code)], { manager, metadata: { orgId: target.orgId, userId: SYSTEM_ACTOR } });
-      return backoff;
-    });
+    let backoff: { attempts: number; retryAt: Date } | undefined;
+    await connectionCommands.handle(
+      this.store,
+      { type: 'RecordRefreshFailure', data: { ...this.about(target), definitive: false, error: code, now: new Date().toISOString() } },
+      {
+        metadata: this.metadata(target),
+        alsoWrite: async (manager) => {
+          backoff = await this.schedule.failed(manager, target.credentialRef, code, (n) => backoffDelayMs(n, retryAfterMs, this.settings));
+        },
+      },
+    );
     this.metrics.fail(kind);
-    this.logger.warn({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef, error: code, attempts, retryAt }, 'token refresh failed; it will be retried');
+    this.logger.warn({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef, error: code, ...backoff }, 'token refresh failed; it will be retried');
     return { outcome: 'failed', expiresAt: credential.expiresAt };
   }
 
@@ -311,33 +281,24 @@ export class Refresher {
    * reads reauthorizationRequired and the org's webhook hears of it); later asks find it recorded and append nothing.
    */
   private async reauthorizationRequired(target: Target, expiresAt: string | null): Promise<RefreshResult> {
-    const code = 'no_refresh_token';
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { state, version } = await this.store.aggregateStream(target.streamId, connectionDecider);
-        const current = state.status === 'active' ? state.credentials[target.key] : undefined;
-        if (current?.credentialRef !== target.credentialRef || current.reauthorizationRequired) return { outcome: 'reauthorization_required', expiresAt };
-        const required: ReauthorizationRequired = {
-          type: 'ReauthorizationRequired',
-          data: { orgId: target.orgId, linkName: target.linkName, userId: target.userId, credentialRef: target.credentialRef, reason: code, expiresAt, detectedAt: new Date().toISOString() },
-        };
-        await this.store.append(target.streamId, version, [this.failure(target, code), required], { metadata: { orgId: target.orgId, userId: SYSTEM_ACTOR } });
-        break;
-      } catch (error) {
-        // Another replica recorded it (or anything else was appended) meanwhile: read again and decide again.
-        if (error instanceof WrongExpectedVersionError && attempt < 3) continue;
-        throw error;
-      }
+    const { events } = await connectionCommands.handle(
+      this.store,
+      { type: 'RecordReauthorizationRequired', data: { ...this.about(target), expiresAt, now: new Date().toISOString() } },
+      { metadata: this.metadata(target) },
+    );
+    if (events.length > 0) {
+      this.metrics.fail('configuration');
+      this.logger.warn({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef, error: 'no_refresh_token' }, 'token cannot be refreshed; the user must authorize again');
     }
-    this.metrics.fail('configuration');
-    this.logger.warn({ orgId: target.orgId, linkName: target.linkName, credentialRef: target.credentialRef, error: code }, 'token cannot be refreshed; the user must authorize again');
     return { outcome: 'reauthorization_required', expiresAt };
   }
 
-  private failure(target: Target, code: string): TokenRefreshFailed {
-    return {
-      type: 'TokenRefreshFailed',
-      data: { orgId: target.orgId, linkName: target.linkName, userId: target.userId, credentialRef: target.credentialRef, definitive: false, error: code, failedAt: new Date().toISOString() },
-    };
+  /** The credential a result is about, as the connection's commands name it. */
+  private about(target: Target) {
+    return { orgId: target.orgId, linkName: target.linkName, userId: target.userId, credentialRef: target.credentialRef };
+  }
+
+  private metadata(target: Target) {
+    return { orgId: target.orgId, userId: SYSTEM_ACTOR };
   }
 }

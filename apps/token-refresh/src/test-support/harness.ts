@@ -4,8 +4,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestMicroservice } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent, type StoredCredential } from '@plugboard/contracts';
-import { connectionDecider } from '@plugboard/connection-domain';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { connectionCommands } from '@plugboard/connection-commands';
+import { EventStore } from '@plugboard/event-store';
 import { createClientTransport, RpcClient, type BusClient } from '@plugboard/messaging';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, parseAuthorizationResponse, type TokenSet } from '@plugboard/oauth2';
 import { authorizeBrowserlessly, type TestAuthorizationServer, type TestClient } from '@plugboard/oauth2/testing';
@@ -140,10 +140,8 @@ export async function createHarness(): Promise<RefreshHarness> {
     async authorize(linkName, userId, credential, options = {}) {
       const credentialRef = randomUUID();
       const expiresAt = credential.kind === 'oauth2' ? credential.expiresAt : null;
-      await handleCommand(
+      await connectionCommands.handle(
         store,
-        connectionStreamId(ORG, linkName),
-        connectionDecider,
         {
           type: 'AuthorizeConnection',
           data: { orgId: ORG, userId: userId ?? OWNER, linkName, credentialRef, grantedScopes: null, expiresAt, now: (options.authorizedAt ?? new Date()).toISOString() },

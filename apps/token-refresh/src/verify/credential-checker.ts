@@ -1,16 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { connectionStreamId, DomainError, type ConnectionCreated, type StoredCredential } from '@plugboard/contracts';
+import { connectionStreamId, DomainError, SYSTEM_ACTOR, type ConnectionCreated, type StoredCredential } from '@plugboard/contracts';
+import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
-import { EventStore, WrongExpectedVersionError } from '@plugboard/event-store';
+import { EventStore } from '@plugboard/event-store';
 import { EgressPolicy, verificationTargetOf, verifyCredential, type ServiceSource, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
 import { LOGGER } from '@plugboard/runtime';
 import { ServiceAuth } from '@plugboard/service-auth';
 import { Vault } from '@plugboard/vault';
+import { CredentialMoved, vaultRowUnchanged } from '../refresh/credential-moved';
 import { RefreshMetrics } from '../refresh/refresh-metrics';
 import { backoffDelayMs } from '../refresh/refresh-policy';
 import { REFRESH_SETTINGS, type RefreshSettings } from '../refresh/refresh-settings';
-import { SYSTEM_ACTOR } from '../refresh/refresher';
 import { VerifySchedule, type DueCheck } from './verify-schedule';
 
 export type CheckOutcome = 'valid' | 'revoked' | 'inconclusive' | 'unverifiable' | 'gone';
@@ -72,7 +73,7 @@ export class CredentialChecker {
       return 'valid';
     }
     if (result.result === 'inconclusive') return this.inconclusive(due, result.reason);
-    return this.revoke(due, streamId, key, stored.version, result.status);
+    return this.revoke(due, stored.version, result.status);
   }
 
   private async inconclusive(due: DueCheck, reason: string): Promise<CheckOutcome> {
@@ -85,34 +86,30 @@ export class CredentialChecker {
   }
 
   /** Under the vault row's lock: a credential rewritten or replaced since it was read is not the one that was refused. */
-  private async revoke(due: DueCheck, streamId: string, key: string, version: number, status: number): Promise<CheckOutcome> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const outcome = await this.store.transaction(async (manager) => {
-          const [row] = await manager.query(`SELECT version FROM vault_entries WHERE id = $1 AND org_id = $2 FOR UPDATE`, [due.credentialRef, due.orgId]);
-          if (!row || row.version !== version) return 'moved' as const;
-          const { state, version: streamVersion } = await this.store.aggregateStream(streamId, connectionDecider, manager);
-          if (state.status !== 'active' || state.credentials[key]?.credentialRef !== due.credentialRef) return 'moved' as const;
-          const revocations = connectionDecider.decide(
-            { type: 'RevokeConnection', data: { orgId: due.orgId, userId: SYSTEM_ACTOR, linkName: due.linkName, reason: 'verification_failed', credentialKey: key, now: new Date().toISOString() } },
-            state,
-          );
-          if (revocations.length > 0) await this.store.append(streamId, streamVersion, revocations, { manager, metadata: { orgId: due.orgId, userId: SYSTEM_ACTOR } });
-          await this.schedule.remove(due.credentialRef, manager);
-          return 'revoked' as const;
-        });
-        if (outcome === 'moved') {
-          await this.schedule.checked(due.credentialRef);
-          return 'gone';
-        }
-        this.metrics.verificationRevoked += 1;
-        this.logger.warn({ orgId: due.orgId, linkName: due.linkName, userId: due.userId, credentialRef: due.credentialRef, status }, 'the service refused a credential at its verification call; the credential is revoked');
-        return 'revoked';
-      } catch (error) {
-        if (error instanceof WrongExpectedVersionError && attempt < 3) continue;
-        throw error;
-      }
+  private async revoke(due: DueCheck, version: number, status: number): Promise<CheckOutcome> {
+    let revoked: boolean;
+    try {
+      const { events } = await connectionCommands.handle(
+        this.store,
+        { type: 'RecordVerificationFailure', data: { orgId: due.orgId, linkName: due.linkName, userId: due.userId, credentialRef: due.credentialRef, now: new Date().toISOString() } },
+        {
+          metadata: { orgId: due.orgId, userId: SYSTEM_ACTOR },
+          precondition: vaultRowUnchanged({ ...due, version }, 'moved'),
+          alsoWrite: (manager) => this.schedule.remove(due.credentialRef, manager),
+        },
+      );
+      revoked = events.length > 0;
+    } catch (error) {
+      if (!(error instanceof CredentialMoved)) throw error;
+      revoked = false;
     }
+    if (!revoked) {
+      await this.schedule.checked(due.credentialRef);
+      return 'gone';
+    }
+    this.metrics.verificationRevoked += 1;
+    this.logger.warn({ orgId: due.orgId, linkName: due.linkName, userId: due.userId, credentialRef: due.credentialRef, status }, 'the service refused a credential at its verification call; the credential is revoked');
+    return 'revoked';
   }
 
   private serviceOf(orgId: string, connection: ConnectionCreated['data']): Promise<ServiceSource> {

@@ -4,6 +4,7 @@ import {
   DomainError,
   ErrorCodes,
   invalidField as invalid,
+  SYSTEM_ACTOR,
   type ConnectionCallError,
   type ConnectionCreated,
   type ConnectionEvent,
@@ -26,6 +27,8 @@ export interface Credential {
   reauthorizationRequired?: boolean;
   /** Values its provider gave with it (ConnectionAuthorized.parameters): they fill templates for calls with it. */
   parameters?: Record<string, string>;
+  /** How many refreshes of this credential were recorded (TokenRefreshed): a refresh result names the count it read. */
+  refreshes?: number;
 }
 
 export type ConnectionState =
@@ -88,7 +91,44 @@ export type RecordConnectionHealth = {
   data: { orgId: string; linkName: string; consecutiveFailures: number; lastError: ConnectionCallError | null; now: string };
 };
 
-export type ConnectionCommand = CreateConnection | EditConnection | AuthorizeConnection | RevokeConnection | DeleteConnection | RecordConnectionHealth;
+/** The credential a refresh or a verification was about: the user's (`userId`), or the connection's own (null). */
+interface CredentialResult {
+  orgId: string;
+  linkName: string;
+  userId: string | null;
+  credentialRef: string;
+  now: string;
+}
+
+/**
+ * The provider gave new tokens for a credential. `refreshes` is the credential's refresh count read before the
+ * provider was asked: another refresh recorded since means this result lost the race (its tokens replace nothing).
+ */
+export type RecordTokenRefresh = {
+  type: 'RecordTokenRefresh';
+  data: CredentialResult & { expiresAt: string | null; refreshTokenRotated: boolean; refreshes: number };
+};
+
+/** The provider refused a refresh: `definitive` (invalid_grant, a revoked client) revokes that credential too. */
+export type RecordRefreshFailure = { type: 'RecordRefreshFailure'; data: CredentialResult & { definitive: boolean; error: string } };
+
+/** A token that expires has no refresh token: only the user can renew it, once they are told (once). */
+export type RecordReauthorizationRequired = { type: 'RecordReauthorizationRequired'; data: CredentialResult & { expiresAt: string | null } };
+
+/** The service refused the credential at its verification call (401 or 403): that credential is revoked. */
+export type RecordVerificationFailure = { type: 'RecordVerificationFailure'; data: CredentialResult };
+
+export type ConnectionCommand =
+  | CreateConnection
+  | EditConnection
+  | AuthorizeConnection
+  | RevokeConnection
+  | DeleteConnection
+  | RecordConnectionHealth
+  | RecordTokenRefresh
+  | RecordRefreshFailure
+  | RecordReauthorizationRequired
+  | RecordVerificationFailure;
 
 function notFound(linkName: string): DomainError {
   return new DomainError(ErrorCodes.connectionNotFound, `No connection with link name "${linkName}" exists in this organization.`);
@@ -264,12 +304,58 @@ function recordHealth(command: RecordConnectionHealth, state: ConnectionState): 
   return [];
 }
 
+/**
+ * The credential a refresh or verification result is about, while it is still the one in force: a result for a
+ * credential revoked, replaced by a new authorization, or deleted with its connection meanwhile records nothing.
+ */
+export function credentialInForce(state: ConnectionState, result: Pick<CredentialResult, 'userId' | 'credentialRef'>): Credential | null {
+  if (state.status !== 'active') return null;
+  const credential = state.credentials[result.userId ?? OWN_CREDENTIAL];
+  return credential?.credentialRef === result.credentialRef && credential.status === 'connected' ? credential : null;
+}
+
+function recordTokenRefresh(command: RecordTokenRefresh, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, linkName, userId, credentialRef, expiresAt, refreshTokenRotated, refreshes, now } = command.data;
+  const credential = credentialInForce(state, command.data);
+  if (!credential || (credential.refreshes ?? 0) !== refreshes) return [];
+  return [{ type: 'TokenRefreshed', data: { orgId, linkName, userId, credentialRef, expiresAt, refreshTokenRotated, refreshedAt: now } }];
+}
+
+function refreshFailed(result: CredentialResult, definitive: boolean, error: string): ConnectionEvent {
+  const { orgId, linkName, userId, credentialRef, now } = result;
+  return { type: 'TokenRefreshFailed', data: { orgId, linkName, userId, credentialRef, definitive, error, failedAt: now } };
+}
+
+/** Revokes the one credential a result was about, in the name of the system. */
+function revokeFor(result: CredentialResult, reason: 'refresh_failed' | 'verification_failed', state: ConnectionState): ConnectionEvent[] {
+  const { orgId, linkName, userId, now } = result;
+  return revoke({ type: 'RevokeConnection', data: { orgId, userId: SYSTEM_ACTOR, linkName, reason, credentialKey: userId ?? OWN_CREDENTIAL, now } }, state);
+}
+
+function recordRefreshFailure(command: RecordRefreshFailure, state: ConnectionState): ConnectionEvent[] {
+  const { definitive, error } = command.data;
+  if (!credentialInForce(state, command.data)) return [];
+  return [refreshFailed(command.data, definitive, error), ...(definitive ? revokeFor(command.data, 'refresh_failed', state) : [])];
+}
+
+function recordReauthorizationRequired(command: RecordReauthorizationRequired, state: ConnectionState): ConnectionEvent[] {
+  const { orgId, linkName, userId, credentialRef, expiresAt, now } = command.data;
+  const credential = credentialInForce(state, command.data);
+  if (!credential || credential.reauthorizationRequired) return [];
+  const reason = 'no_refresh_token';
+  return [refreshFailed(command.data, false, reason), { type: 'ReauthorizationRequired', data: { orgId, linkName, userId, credentialRef, reason, expiresAt, detectedAt: now } }];
+}
+
+function recordVerificationFailure(command: RecordVerificationFailure, state: ConnectionState): ConnectionEvent[] {
+  return credentialInForce(state, command.data) ? revokeFor(command.data, 'verification_failed', state) : [];
+}
+
 /** Every credential reference a connection holds, for crypto-erasing them when it is deleted. */
 export function credentialRefs(state: ConnectionState): string[] {
   return state.status === 'active' ? Object.values(state.credentials).map((c) => c.credentialRef) : [];
 }
 
-/** The rules of one connection's life: create, edit name and scopes, authorize, revoke, delete. Pure. */
+/** The rules of one connection's life: create, edit name and scopes, authorize, revoke, delete, and what refreshes and verifications found. Pure. */
 export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, ConnectionState> = {
   initialState: () => ({ status: 'absent' }),
   decide(command, state) {
@@ -286,6 +372,14 @@ export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, Conn
         return remove(command, state);
       case 'RecordConnectionHealth':
         return recordHealth(command, state);
+      case 'RecordTokenRefresh':
+        return recordTokenRefresh(command, state);
+      case 'RecordRefreshFailure':
+        return recordRefreshFailure(command, state);
+      case 'RecordReauthorizationRequired':
+        return recordReauthorizationRequired(command, state);
+      case 'RecordVerificationFailure':
+        return recordVerificationFailure(command, state);
       default:
         return assertNever(command);
     }
@@ -333,9 +427,15 @@ export const connectionDecider: Decider<ConnectionCommand, ConnectionEvent, Conn
         return state.status === 'active' ? { ...state, degraded: true } : state;
       case 'ConnectionRecovered':
         return state.status === 'active' ? { ...state, degraded: false } : state;
-      case 'TokenRefreshed':
-      case 'TokenRefreshFailed':
+      case 'TokenRefreshed': {
         // The credential keeps its vault entry (rewritten in place); its status changes only through a revocation.
+        if (state.status !== 'active') return state;
+        const key = event.data.userId ?? OWN_CREDENTIAL;
+        const previous = state.credentials[key];
+        if (!previous || previous.credentialRef !== event.data.credentialRef) return state;
+        return { ...state, credentials: { ...state.credentials, [key]: { ...previous, refreshes: (previous.refreshes ?? 0) + 1 } } };
+      }
+      case 'TokenRefreshFailed':
         return state;
       default:
         return assertNever(event);
