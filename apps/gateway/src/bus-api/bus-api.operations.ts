@@ -92,7 +92,7 @@ export const BusApiHandlers: Record<BusApiOperation, BusApiHandler> = {
     params: LINK,
     run: async ({ input, actor, config, rpc }) => {
       const connection = await rpc.request(Subjects.connection.getConnection, { actor, linkName: input.linkName as string });
-      return buildSnippets(connection, { publicUrl: publicUrlOf(config), namespace: config.PLUGBOARD_NAMESPACE, overNats: Boolean(config.NATS_URL), orgId: actor.orgId, userId: actor.userId });
+      return buildSnippets(connection, { publicUrl: publicUrlOf(config), namespace: config.PLUGBOARD_NAMESPACE, overNats: Boolean(config.NATS_URL), userId: actor.userId });
     },
   },
   invoke: forward(Subjects.invoke.request, 'member', [], ({ body, actor }) => ({ actor, invoke: body as never })),

@@ -42,7 +42,6 @@ export class ConnectionsRoutes {
       publicUrl: publicUrlOf(this.config),
       namespace: this.config.PLUGBOARD_NAMESPACE,
       overNats: Boolean(this.config.NATS_URL),
-      orgId: actor.orgId,
       userId: actor.userId,
     });
   }
