@@ -161,7 +161,7 @@ describe('docker-compose.yml', () => {
   it('runs NATS with deploy/kubernetes/nats.conf, and every app connects as its own user of that file', () => {
     expect(services.nats.command).toEqual(['-c', '/etc/nats/nats.conf', '-sd', '/data']);
     expect(services.nats.volumes).toContain('./deploy/kubernetes/nats.conf:/etc/nats/nats.conf:ro');
-    expect([...NATS_USERS.keys()].sort()).toEqual([...APPS, 'events-reader'].sort());
+    expect([...NATS_USERS.keys()].sort()).toEqual([...APPS, 'events-reader', 'product'].sort());
     const natsEnv = Object.fromEntries(Object.entries(services.nats.environment).map(([k, v]) => [k, interpolate(v)]));
     for (const app of APPS) {
       const env = envOf(app);
