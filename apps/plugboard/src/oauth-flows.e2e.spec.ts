@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
-import type { StoredCredential } from '@plugboard/contracts';
+import { connect } from 'nats';
+import { Subjects, type StoredCredential } from '@plugboard/contracts';
 import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { authorizeBrowserlessly, startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
+import { TEST_NATS_URL, testNamespace } from '@plugboard/testing';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
 
 /**
@@ -14,9 +16,11 @@ describe('OAuth authorization flows', () => {
   let provider1: OAuth1Provider;
   let oauth1Base: string;
   let alice: string;
+  // The bus's namespace, so a test can watch which requests go over it.
+  const namespace = testNamespace();
 
   beforeAll(async () => {
-    sys = await startTestSystem({ PLUGBOARD_RETURN_URL_ORIGINS: 'https://app.example' });
+    sys = await startTestSystem({ PLUGBOARD_RETURN_URL_ORIGINS: 'https://app.example', PLUGBOARD_NAMESPACE: namespace });
     // Hour-long tokens: the token-refresh app's scheduler must not refresh them while the test looks.
     as = await startAuthorizationServer({ redirectUris: [`${sys.publicUrl}/v1/oauth/callback`], accessTokenTtlSeconds: 3600 });
     provider1 = new OAuth1Provider({ consumers: [{ key: 'plugboard-consumer', secret: 'consumer-secret-e2e' }] });
@@ -230,5 +234,20 @@ describe('OAuth authorization flows', () => {
     const refused = await sys.call('POST', '/v1/connections/gh/authorize', alice, {});
     expect(refused.status).toBe(409);
     expect(refused.body.error).toEqual({ code: 'service_not_configured', message: expect.stringMatching(/No OAuth client is registered for GitHub: an admin of this organization can register its own/) });
+  });
+
+  it('reads the service of an authorization once, in the connection app: no registry.getService request crosses the bus', async () => {
+    const watcher = await connect({ servers: TEST_NATS_URL });
+    try {
+      const requests = watcher.subscribe(`${namespace}.${Subjects.registry.getService}`);
+      await watcher.flush();
+      expect((await sys.call('POST', '/v1/connections/crm/authorize', alice, {})).status).toBe(200);
+      // The watcher does see the request when someone does ask the registry.
+      expect((await sys.call('GET', '/v1/services/local_oauth', alice)).status).toBe(200);
+      await watcher.flush();
+      expect(requests.getReceived()).toBe(1);
+    } finally {
+      await watcher.close();
+    }
   });
 });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+// A scope and a verification call mean the same for a predefined and a custom service: one schema, in the contracts.
+import { OAuth2ScopeSchema, VerifySchema } from '@plugboard/contracts';
 
 /**
  * The predefined service catalog: third-party services Plugboard knows how to connect to out of the box.
@@ -175,12 +177,6 @@ const ExtraParams = z.record(
 export const RESERVED_AUTHORIZE_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'];
 export const RESERVED_TOKEN_PARAMS = ['client_id', 'client_secret', 'grant_type', 'code', 'redirect_uri', 'refresh_token', 'code_verifier'];
 
-export const OAuth2ScopeSchema = z.strictObject({
-  name: z.string().min(1).max(200).regex(/^\S+$/, 'must not contain spaces'),
-  displayName: DisplayName,
-});
-export type OAuth2Scope = z.infer<typeof OAuth2ScopeSchema>;
-
 export const OAuth2Schema = z
   .strictObject({
     grantType: z.enum(['authorization_code', 'client_credentials']),
@@ -283,15 +279,6 @@ export const ApiKeySchema = z
 export const BasicSchema = z.strictObject({
   usernameLabel: DisplayName,
   passwordLabel: DisplayName,
-});
-
-/** A cheap authenticated call, relative to baseUrl, that proves a credential works. */
-export const VerifySchema = z.strictObject({
-  method: z.literal('GET'),
-  path: z
-    .string()
-    .max(500)
-    .regex(/^\/(?!\/)\S*$/, 'must be a path relative to baseUrl, starting with a single /'),
 });
 
 const common = {

@@ -1,18 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCodes, invalidField as invalid, type Actor, type AuthorizeConnectionInput, type AuthorizeResult, type ServiceView, type StoredCredential } from '@plugboard/contracts';
+import { DomainError, ErrorCodes, invalidField as invalid, type Actor, type AuthorizeConnectionInput, type AuthorizeResult, type StoredCredential } from '@plugboard/contracts';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { ServiceDefinitions, type ResolvedService, type ServiceRef } from '@plugboard/service-auth';
 import { ConnectionReader } from '../read-models/connection.reader';
-import { ServiceLookup } from '../read-models/service.lookup';
 import { CredentialRecorder } from './credential-recorder';
 import { CredentialVerifier } from './credential-verifier';
 import { OAuthFlows, type FlowBinding } from './oauth.flows';
 import { ReturnUrls } from './return-urls';
 
 /** Checks posted API key or Basic credentials against what the service needs. Values never appear in messages. */
-function postedCredential(service: ServiceView, input: AuthorizeConnectionInput): StoredCredential {
+function postedCredential(service: ResolvedService, input: AuthorizeConnectionInput): StoredCredential {
   if (service.authType === 'api_key') {
     const values = input.values ?? {};
-    const expected = (service.apiKey?.params ?? []).map((p) => p.name);
+    const expected = service.apiKeyParams;
     const missing = expected.filter((name) => !(name in values));
     const unknown = Object.keys(values).filter((name) => !expected.includes(name));
     if (missing.length > 0) throw invalid('authorization.values', `the service needs ${missing.join(', ')}`);
@@ -42,7 +42,7 @@ export class ConnectionAuthorizer {
   readonly returnUrls: ReturnUrls;
 
   constructor(
-    private readonly services: ServiceLookup,
+    private readonly services: ServiceDefinitions,
     private readonly reader: ConnectionReader,
     private readonly flows: OAuthFlows,
     private readonly credentials: CredentialRecorder,
@@ -62,27 +62,40 @@ export class ConnectionAuthorizer {
   async authorize(actor: Actor, linkName: string, input: AuthorizeConnectionInput, options: AuthorizeOptions): Promise<AuthorizeResult> {
     const connection = await this.reader.get(actor.orgId, linkName, actor.userId);
     this.assertMayAuthorize(connection, actor.userId);
-    const service = await this.services.view(actor, connection.service);
+    // Read once, in-process, and handed to the steps below: the service's definition and its OAuth client.
+    const service = await this.serviceOf(actor.orgId, connection);
     switch (service.authType) {
       case 'api_key':
       case 'basic': {
         const credential = postedCredential(service, input);
-        await this.verifier.check(actor.orgId, connection, service.name, credential);
+        await this.verifier.check(service, credential);
         await options.beforeRecord?.();
         return { connection: await this.credentials.record(actor, linkName, credential) };
       }
       case 'oauth2': {
-        const started = await this.flows.startOAuth2(actor, connection, options.returnUrl, options.region, options.binding);
+        const started = await this.flows.startOAuth2(actor, connection, service, options.returnUrl, options.region, options.binding);
         if ('authorizeUrl' in started) return started;
         await options.beforeRecord?.();
         return { connection: await this.credentials.record(actor, linkName, started.credential, started.grant) };
       }
       case 'oauth1':
-        return this.flows.startOAuth1(actor, connection, options.returnUrl, options.region, options.binding);
+        return this.flows.startOAuth1(actor, connection, service, options.returnUrl, options.region, options.binding);
       default: {
         const exhaustive: never = service.authType;
         throw new Error(`unknown auth type ${String(exhaustive)}`);
       }
+    }
+  }
+
+  /** A service the org no longer has is the connection's field in error, as when the connection was created. */
+  private async serviceOf(orgId: string, connection: ServiceRef): Promise<ResolvedService> {
+    try {
+      return await this.services.get(orgId, connection);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ErrorCodes.serviceNotFound) {
+        throw invalid('connection.service', `no service with link name "${connection.service}" exists in this organization`);
+      }
+      throw error;
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, type StoredCredential } from '@plugboard/contracts';
 import { EgressPolicy, verificationTargetOf, verifyCredential } from '@plugboard/outbound';
-import { ServiceAuth, type ServiceRef } from '@plugboard/service-auth';
+import type { ResolvedService } from '@plugboard/service-auth';
 
 /**
  * Checks posted API key or Basic credentials with the service's verification call, when it declares one, before
@@ -11,21 +11,18 @@ import { ServiceAuth, type ServiceRef } from '@plugboard/service-auth';
  */
 @Injectable()
 export class CredentialVerifier {
-  constructor(
-    private readonly resolver: ServiceAuth,
-    private readonly egress: EgressPolicy,
-  ) {}
+  constructor(private readonly egress: EgressPolicy) {}
 
-  async check(orgId: string, connection: ServiceRef, serviceName: string, credential: StoredCredential): Promise<void> {
-    const target = verificationTargetOf(await this.resolver.source(orgId, connection));
+  async check(service: ResolvedService, credential: StoredCredential): Promise<void> {
+    const target = verificationTargetOf(service.source);
     if (!target) return;
     const call = `GET ${target.url.pathname}`;
     const outcome = await verifyCredential(target, credential, this.egress);
     if (outcome.result === 'rejected') {
-      throw new DomainError(ErrorCodes.credentialRejected, `${serviceName} refused these credentials (HTTP ${outcome.status} to ${call}). Check them and authorize again; nothing was stored.`);
+      throw new DomainError(ErrorCodes.credentialRejected, `${service.name} refused these credentials (HTTP ${outcome.status} to ${call}). Check them and authorize again; nothing was stored.`);
     }
     if (outcome.result === 'inconclusive') {
-      throw new DomainError(ErrorCodes.verificationUnreachable, `Plugboard could not check these credentials with ${serviceName} (${outcome.reason} from ${call}). Nothing was stored; try again later.`);
+      throw new DomainError(ErrorCodes.verificationUnreachable, `Plugboard could not check these credentials with ${service.name} (${outcome.reason} from ${call}). Nothing was stored; try again later.`);
     }
   }
 }

@@ -3,11 +3,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, invalidField, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
 import { authorizeUrl as oauth1AuthorizeUrl, getAccessToken, getRequestToken, OAuth1Error } from '@plugboard/oauth1';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, isOAuth2Error, parseAuthorizationResponse, type TokenSet } from '@plugboard/oauth2';
-import { findCatalogEntry, neededBeforeAuthorization, parametersFromAuthorization } from '@plugboard/catalog';
+import { neededBeforeAuthorization, parametersFromAuthorization } from '@plugboard/catalog';
 import { EventStore } from '@plugboard/event-store';
 import { CALLBACK_PATHS, PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
-import { ServiceAuth } from '@plugboard/service-auth';
+import { oauth1SettingsOf, oauth2SettingsOf, ServiceDefinitions, type ResolvedService } from '@plugboard/service-auth';
 import { egressDomainError, EgressPolicy } from '@plugboard/outbound';
 import { ConnectionReader } from '../read-models/connection.reader';
 import type { Grant } from './credential-recorder';
@@ -68,7 +68,7 @@ export class OAuthFlows {
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
-    private readonly resolver: ServiceAuth,
+    private readonly services: ServiceDefinitions,
     private readonly reader: ConnectionReader,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
     /** Token and request-token calls go to URLs a service's owner chose: under the egress policy, never inside the deployment. */
@@ -99,8 +99,8 @@ export class OAuthFlows {
   }
 
   /** OAuth 2: the provider's page for an authorization code, or (client credentials) a token at once. */
-  async startOAuth2(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: Grant }> {
-    const settings = await this.resolver.oauth2(actor.orgId, connection);
+  async startOAuth2(actor: Actor, connection: ConnectionView, service: ResolvedService, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: Grant }> {
+    const settings = oauth2SettingsOf(service);
     const allowInsecureLocalhost = this.insecureAllowed(settings.tokenUrl);
     const redirectUri = this.callbackUrl(OAUTH2_CALLBACK_PATH, region);
     if (settings.grantType === 'client_credentials') {
@@ -126,10 +126,10 @@ export class OAuthFlows {
   }
 
   /** OAuth 1.0a: a request token, then the provider's page to approve it. */
-  async startOAuth1(actor: Actor, connection: ConnectionView, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string }> {
+  async startOAuth1(actor: Actor, connection: ConnectionView, service: ResolvedService, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string }> {
     const bound = requireBinding(binding);
     const redirectUri = this.callbackUrl(OAUTH1_CALLBACK_PATH, region);
-    const settings = await this.resolver.oauth1(actor.orgId, connection);
+    const settings = oauth1SettingsOf(service);
     const consumer = { key: settings.consumerKey, secret: settings.consumerSecret };
     const requestToken = await this.guard(() => getRequestToken({ requestTokenUrl: settings.requestTokenUrl, consumer, callbackUrl: redirectUri, signatureMethod: settings.signatureMethod, fetch: this.egress.fetch, timeoutMs: this.egress.timeouts.oauthMs }));
     await this.remember('oauth1', requestToken.token, actor, connection.linkName, redirectUri, returnUrl, { token: requestToken.token, tokenSecret: requestToken.tokenSecret }, bound);
@@ -166,8 +166,9 @@ export class OAuthFlows {
     if (params.error === 'access_denied' || params.denied) return { outcome: 'denied', message: 'The authorization was denied at the provider. Nothing was changed.', ...base };
     try {
       const connection = await this.reader.get(actor.orgId, row.link_name, actor.userId);
+      const service = await this.services.get(actor.orgId, connection);
       if (protocol === 'oauth2') {
-        const settings = await this.resolver.oauth2(actor.orgId, connection);
+        const settings = oauth2SettingsOf(service);
         const { code } = parseAuthorizationResponse({ callback: new URLSearchParams(params), expectedState: key });
         const tokens = await exchangeCode({
           ...settings,
@@ -179,9 +180,9 @@ export class OAuthFlows {
           fetch: this.egress.fetch,
           timeoutMs: this.egress.timeouts.oauthMs,
         });
-        return { outcome: 'connected', ...base, connectLink: row.connect_link, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt, parameters: this.learned(connection, tokens, params) } };
+        return { outcome: 'connected', ...base, connectLink: row.connect_link, credential: { kind: 'oauth2', ...pickTokens(tokens) }, grant: { scopes: tokens.scopes ?? connection.scopes, expiresAt: tokens.expiresAt, parameters: this.learned(connection, service, tokens, params) } };
       }
-      const settings = await this.resolver.oauth1(actor.orgId, connection);
+      const settings = oauth1SettingsOf(service);
       const access = await getAccessToken({
         accessTokenUrl: settings.accessTokenUrl,
         consumer: { key: settings.consumerKey, secret: settings.consumerSecret },
@@ -205,8 +206,8 @@ export class OAuthFlows {
    * fails throws, and the authorization fails with it. A value the connection was created with is compared only where
    * an OAuth URL needed it; the others are the provider's to give.
    */
-  private learned(connection: ConnectionView, tokens: TokenSet, callback: Record<string, string>): Record<string, string> | undefined {
-    const entry = connection.serviceType === 'predefined' ? findCatalogEntry(connection.service) : undefined;
+  private learned(connection: ConnectionView, service: ResolvedService, tokens: TokenSet, callback: Record<string, string>): Record<string, string> | undefined {
+    const { entry } = service;
     if (!entry) return undefined;
     const given = Object.fromEntries((entry.connectionParameters ?? []).filter((p) => !p.source || neededBeforeAuthorization(entry, p)).flatMap((p) => (connection.parameters[p.name] === undefined ? [] : [[p.name, connection.parameters[p.name]]])));
     return parametersFromAuthorization(entry, { tokenResponse: tokens.raw, callback }, given);

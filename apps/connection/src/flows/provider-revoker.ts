@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { StoredCredential } from '@plugboard/contracts';
 import { isOAuth2Error, revoke } from '@plugboard/oauth2';
 import { LOGGER } from '@plugboard/runtime';
-import { ServiceAuth, type OAuth2Settings, type ServiceRef } from '@plugboard/service-auth';
+import { ServiceDefinitions, type OAuth2Settings, type ServiceRef } from '@plugboard/service-auth';
 import { EgressPolicy } from '@plugboard/outbound';
 
 export interface RetiredCredential {
@@ -22,7 +22,7 @@ export class ProviderRevoker implements BeforeApplicationShutdown {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly resolver: ServiceAuth,
+    private readonly services: ServiceDefinitions,
     @Inject(LOGGER) private readonly logger: Logger,
     /** The revocation URL is a service owner's choice: under the egress policy, never inside the deployment. */
     private readonly egress: EgressPolicy,
@@ -44,7 +44,7 @@ export class ProviderRevoker implements BeforeApplicationShutdown {
   private async revokeAll(orgId: string, linkName: string, service: ServiceRef, tokens: RetiredCredential[]): Promise<void> {
     let settings: OAuth2Settings;
     try {
-      settings = await this.resolver.oauth2(orgId, service);
+      settings = await this.services.oauth2(orgId, service);
     } catch (error) {
       this.logger.warn({ orgId, linkName, err: error instanceof Error ? error.message : String(error) }, 'could not tell the provider to revoke tokens: the service settings are unavailable');
       return;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ConnectionCreated } from '@plugboard/contracts';
 import type { ClientAuthMethod, ScopeDelimiter } from '@plugboard/oauth2';
 import { EgressPolicy, type EgressFetch } from '@plugboard/outbound';
-import { ServiceAuth } from '@plugboard/service-auth';
+import { ServiceDefinitions } from '@plugboard/service-auth';
 
 /** What a refresh needs of a connection's OAuth 2 service (the client secret included: keep it in memory only). */
 export interface RefreshClientSettings {
@@ -24,13 +24,13 @@ export interface RefreshClientSettings {
 /** Long enough to spare a stampede thousands of identical look-ups, short enough that an edit is seen soon. */
 const CACHE_TTL_MS = 10_000;
 
-/** A connection's OAuth 2 client (see ServiceAuth), reduced to what refreshing needs and remembered for a few seconds. */
+/** A connection's OAuth 2 client (see ServiceDefinitions), reduced to what refreshing needs and remembered for a few seconds. */
 @Injectable()
 export class OAuthSettingsResolver {
   private readonly cache = new Map<string, { until: number; settings: Promise<RefreshClientSettings> }>();
 
   constructor(
-    private readonly services: ServiceAuth,
+    private readonly services: ServiceDefinitions,
     private readonly egress: EgressPolicy,
   ) {}
 

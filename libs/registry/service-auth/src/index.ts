@@ -1,1 +1,1 @@
-export * from './service-auth';
+export * from './service-definitions';

@@ -6,9 +6,9 @@ import { serviceTargetOf } from '@plugboard/outbound';
 import { serviceClientDecider, serviceDecider } from '@plugboard/registry-domain';
 import { createTestDatabase, testMasterKey, type TestDatabase } from '@plugboard/testing';
 import { Keyring, Vault, vaultMigrations } from '@plugboard/vault';
-import { ServiceAuth } from './service-auth';
+import { ServiceDefinitions } from './service-definitions';
 
-describe('ServiceAuth: a connection’s service as the apps need it', () => {
+describe('ServiceDefinitions: a connection’s service as the apps need it, predefined or custom', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
   let store: EventStore;
@@ -57,12 +57,12 @@ describe('ServiceAuth: a connection’s service as the apps need it', () => {
   });
 
   it('reads a custom OAuth 2 service from its stream and its client secret from the vault', async () => {
-    const settings = await new ServiceAuth(store, vault, {}).oauth2(ORG, { service: 'crm', serviceType: 'custom', parameters: {} });
+    const settings = await new ServiceDefinitions(store, vault, {}).oauth2(ORG, { service: 'crm', serviceType: 'custom', parameters: {} });
     expect(settings).toMatchObject({ clientId: 'c-1', clientSecret: 'cs-crm', clientAuth: 'client_secret_basic', tokenUrl: 'https://id.crm.example/token', revokeUrl: 'https://id.crm.example/revoke', refreshUrl: null, pkce: true });
   });
 
   it('gives a custom OAuth 1.0a service its consumer secret, so calls through it can be signed', async () => {
-    const source = await new ServiceAuth(store, vault, {}).source(ORG, { service: 'legacy', serviceType: 'custom', parameters: {} });
+    const source = await new ServiceDefinitions(store, vault, {}).source(ORG, { service: 'legacy', serviceType: 'custom', parameters: {} });
     expect(serviceTargetOf(source)).toEqual({
       baseUrl: 'https://api.legacy.example',
       allowedHosts: ['api.legacy.example'],
@@ -72,16 +72,16 @@ describe('ServiceAuth: a connection’s service as the apps need it', () => {
 
   it('takes a predefined service’s client from the deployment, and says so when there is none', async () => {
     const ref = { service: 'zoho_com', serviceType: 'predefined' as const, parameters: {} };
-    await expect(new ServiceAuth(store, vault, {}).oauth2(ORG, ref)).rejects.toMatchObject({ code: 'service_not_configured', message: expect.stringMatching(/PUT \/v1\/services\/zoho_com\/client.*PLUGBOARD_PREDEFINED_CLIENTS/) });
-    const settings = await new ServiceAuth(store, vault, { zoho_com: { clientId: 'z-1', clientSecret: 'z-secret' } }).oauth2(ORG, ref);
+    await expect(new ServiceDefinitions(store, vault, {}).oauth2(ORG, ref)).rejects.toMatchObject({ code: 'service_not_configured', message: expect.stringMatching(/PUT \/v1\/services\/zoho_com\/client.*PLUGBOARD_PREDEFINED_CLIENTS/) });
+    const settings = await new ServiceDefinitions(store, vault, { zoho_com: { clientId: 'z-1', clientSecret: 'z-secret' } }).oauth2(ORG, ref);
     expect(settings).toMatchObject({ clientId: 'z-1', clientSecret: 'z-secret', tokenUrl: 'https://accounts.zoho.com/oauth/v2/token' });
-    const trello = await new ServiceAuth(store, vault, {}).source(ORG, { service: 'trello', serviceType: 'predefined', parameters: {} });
+    const trello = await new ServiceDefinitions(store, vault, {}).source(ORG, { service: 'trello', serviceType: 'predefined', parameters: {} });
     expect(serviceTargetOf(trello)).toBeNull();
   });
 
   it('prefers the org’s own OAuth app for a predefined service to the deployment’s, in that org only', async () => {
     const ref = { service: 'zoho_com', serviceType: 'predefined' as const, parameters: {} };
-    const auth = new ServiceAuth(store, vault, { zoho_com: { clientId: 'deployment-id', clientSecret: 'deployment-secret' }, trello: { clientId: 'tk', clientSecret: 'ts' } });
+    const auth = new ServiceDefinitions(store, vault, { zoho_com: { clientId: 'deployment-id', clientSecret: 'deployment-secret' }, trello: { clientId: 'tk', clientSecret: 'ts' } });
     const secretRef = randomUUID();
     await handleCommand(store, serviceClientStreamId(ORG, 'zoho_com'), serviceClientDecider, {
       type: 'SetServiceClient',
@@ -93,8 +93,19 @@ describe('ServiceAuth: a connection’s service as the apps need it', () => {
     expect(await auth.oauth2(ORG, ref)).toMatchObject({ clientId: 'deployment-id' });
   });
 
+  it('gives a custom and a predefined service in one shape, each with its OAuth client', async () => {
+    const definitions = new ServiceDefinitions(store, vault, { zoho_com: { clientId: 'z-1', clientSecret: 'z-secret' } });
+    const custom = await definitions.get(ORG, { service: 'crm', serviceType: 'custom', parameters: {} });
+    expect(custom).toMatchObject({ linkName: 'crm', name: 'CRM', type: 'custom', authType: 'oauth2', entry: null, client: { clientId: 'c-1', clientSecret: 'cs-crm' }, oauth2: { tokenUrl: 'https://id.crm.example/token' }, oauth1: null });
+    const predefined = await definitions.get(ORG, { service: 'zoho_com', serviceType: 'predefined', parameters: {} });
+    expect(predefined).toMatchObject({ linkName: 'zoho_com', type: 'predefined', authType: 'oauth2', client: { clientId: 'z-1' }, oauth2: { tokenUrl: 'https://accounts.zoho.com/oauth/v2/token' } });
+    expect(predefined.entry?.linkName).toBe('zoho_com');
+    const unconfigured = await new ServiceDefinitions(store, vault, {}).get(ORG, { service: 'zoho_com', serviceType: 'predefined', parameters: {} });
+    expect(unconfigured.client).toBeNull();
+  });
+
   it('refuses a service that does not exist, or is of another kind', async () => {
-    const auth = new ServiceAuth(store, vault, {});
+    const auth = new ServiceDefinitions(store, vault, {});
     await expect(auth.source(ORG, { service: 'nope', serviceType: 'custom', parameters: {} })).rejects.toMatchObject({ code: 'service_not_found' });
     await expect(auth.oauth2('globex', { service: 'crm', serviceType: 'custom', parameters: {} })).rejects.toMatchObject({ code: 'service_not_found' });
     await expect(auth.oauth1(ORG, { service: 'crm', serviceType: 'custom', parameters: {} })).rejects.toMatchObject({ code: 'service_not_found' });
