@@ -147,6 +147,8 @@ describe('NATS with one user per app (deploy/kubernetes/nats.conf)', () => {
       ['invoke-proxy', 'plugboard.connection.revokeConnection'],
       ['token-refresh', 'plugboard.invoke.request'],
       ['events-reader', 'plugboard.registry.getService'],
+      // The connection app reads services in-process (ServiceDefinitions), never from the registry over the bus.
+      ['connection', 'plugboard.registry.getService'],
       ['service-registry', 'plugboard.connection.getConnection'],
       // A product names its user by its key on plugboard.api.>, never by an actor on an internal subject.
       ['product', 'plugboard.registry.createService'],

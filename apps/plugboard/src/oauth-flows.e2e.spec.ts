@@ -236,12 +236,13 @@ describe('OAuth authorization flows', () => {
     expect(refused.body.error).toEqual({ code: 'service_not_configured', message: expect.stringMatching(/No OAuth client is registered for GitHub: an admin of this organization can register its own/) });
   });
 
-  it('reads the service of an authorization once, in the connection app: no registry.getService request crosses the bus', async () => {
+  it('reads a connection’s service in the connection app: creating and authorizing one sends no registry.getService request over the bus', async () => {
     const watcher = await connect({ servers: TEST_NATS_URL });
     try {
       const requests = watcher.subscribe(`${namespace}.${Subjects.registry.getService}`);
       await watcher.flush();
-      expect((await sys.call('POST', '/v1/connections/crm/authorize', alice, {})).status).toBe(200);
+      expect((await sys.call('POST', '/v1/connections', alice, { name: 'CRM again', linkName: 'crm_again', service: 'local_oauth', scopes: ['api:read'] })).status).toBe(201);
+      expect((await sys.call('POST', '/v1/connections/crm_again/authorize', alice, {})).status).toBe(200);
       // The watcher does see the request when someone does ask the registry.
       expect((await sys.call('GET', '/v1/services/local_oauth', alice)).status).toBe(200);
       await watcher.flush();

@@ -12,7 +12,7 @@ import { ReturnUrls } from './return-urls';
 function postedCredential(service: ResolvedService, input: AuthorizeConnectionInput): StoredCredential {
   if (service.authType === 'api_key') {
     const values = input.values ?? {};
-    const expected = service.apiKeyParams;
+    const expected = service.apiKeyParams.map((p) => p.name);
     const missing = expected.filter((name) => !(name in values));
     const unknown = Object.keys(values).filter((name) => !expected.includes(name));
     if (missing.length > 0) throw invalid('authorization.values', `the service needs ${missing.join(', ')}`);

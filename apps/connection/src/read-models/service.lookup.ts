@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, ErrorCodes, invalidField, Subjects, type Actor, type ServiceView } from '@plugboard/contracts';
-import { findCatalogEntry, neededBeforeAuthorization } from '@plugboard/catalog';
+import { DomainError, ErrorCodes, invalidField, type Actor } from '@plugboard/contracts';
+import { neededBeforeAuthorization } from '@plugboard/catalog';
 import type { ServiceFacts } from '@plugboard/connection-domain';
-import { RpcClient } from '@plugboard/messaging';
+import { ServiceDefinitions, type ServiceOutline } from '@plugboard/service-auth';
 
-/** Asks the registry (the owner of services) what a connection needs to know of its service. */
+/** A connection's service by its link name, as creating, editing or describing a connection needs it (read in-process). */
 @Injectable()
 export class ServiceLookup {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(private readonly services: ServiceDefinitions) {}
 
-  async view(actor: Actor, linkName: string): Promise<ServiceView> {
+  /** A service the org does not have is the connection's field in error. */
+  async outline(actor: Actor, linkName: string): Promise<ServiceOutline> {
     try {
-      return await this.rpc.request(Subjects.registry.getService, { actor, linkName });
+      return await this.services.find(actor.orgId, linkName);
     } catch (error) {
       if (error instanceof DomainError && error.code === ErrorCodes.serviceNotFound) {
         throw invalidField('connection.service', `no service with link name "${linkName}" exists in this organization`);
@@ -20,21 +21,22 @@ export class ServiceLookup {
     }
   }
 
+  /** The outline in the shape the connect-link page reads (the registry's view's `oauth2.scopes` and `apiKey.params`). */
+  async view(actor: Actor, linkName: string): Promise<ServiceOutline & { oauth2: { scopes: ServiceOutline['scopes'] }; apiKey: { params: ServiceOutline['apiKeyParams'] } }> {
+    const service = await this.outline(actor, linkName);
+    return { ...service, oauth2: { scopes: service.scopes }, apiKey: { params: service.apiKeyParams } };
+  }
+
   async facts(actor: Actor, linkName: string): Promise<ServiceFacts> {
-    const service = await this.view(actor, linkName);
+    const service = await this.outline(actor, linkName);
+    const { entry } = service;
     return {
       linkName: service.linkName,
       type: service.type,
       authType: service.authType,
-      scopes: service.oauth2?.scopes?.map((s) => s.name) ?? [],
+      scopes: service.scopes.map((s) => s.name),
       // What the provider gives when the connection is authorized need not be given now, unless an OAuth URL needs it first.
-      parameters: (service.connectionParameters ?? []).map(({ name, pattern }) => ({ name, pattern, optional: !neededNow(service, name) })),
+      parameters: entry ? (entry.connectionParameters ?? []).map((parameter) => ({ name: parameter.name, pattern: parameter.pattern, optional: !neededBeforeAuthorization(entry, parameter) })) : [],
     };
   }
-}
-
-function neededNow(service: ServiceView, name: string): boolean {
-  const entry = service.type === 'predefined' ? findCatalogEntry(service.linkName) : undefined;
-  const parameter = entry?.connectionParameters?.find((p) => p.name === name);
-  return !entry || !parameter || neededBeforeAuthorization(entry, parameter);
 }

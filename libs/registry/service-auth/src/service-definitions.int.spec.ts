@@ -104,6 +104,15 @@ describe('ServiceDefinitions: a connection’s service as the apps need it, pred
     expect(unconfigured.client).toBeNull();
   });
 
+  it('finds a service by its link name alone: the org’s custom one, else the catalog’s', async () => {
+    const definitions = new ServiceDefinitions(store, vault, {});
+    expect(await definitions.find(ORG, 'crm')).toMatchObject({ type: 'custom', authType: 'oauth2', scopes: [{ name: 'read', displayName: 'Read' }], apiKeyParams: [], entry: null });
+    const shopify = await definitions.find(ORG, 'shopify');
+    expect(shopify).toMatchObject({ type: 'predefined', linkName: 'shopify' });
+    expect(shopify.entry?.connectionParameters?.map((p) => p.name)).toContain('shop');
+    await expect(definitions.find('globex', 'crm')).rejects.toMatchObject({ code: 'service_not_found' });
+  });
+
   it('refuses a service that does not exist, or is of another kind', async () => {
     const auth = new ServiceDefinitions(store, vault, {});
     await expect(auth.source(ORG, { service: 'nope', serviceType: 'custom', parameters: {} })).rejects.toMatchObject({ code: 'service_not_found' });

@@ -52,21 +52,27 @@ export interface OAuth1Settings extends OAuth1Endpoints {
   consumerSecret: string;
 }
 
-/**
- * A connection's service in one shape, whether the catalog ships it or an org created it. Holds its OAuth client's
- * secret when it has one: keep it in memory only.
- */
-export interface ResolvedService {
+/** What a service offers a connection, whatever the connection's parameters: enough to create, edit or describe one. */
+export interface ServiceOutline {
   linkName: string;
   name: string;
   type: 'predefined' | 'custom';
   authType: AuthType;
-  /** The names of the values an API-key credential gives. */
-  apiKeyParams: string[];
+  /** The values an API-key credential gives. */
+  apiKeyParams: { name: string; displayName: string }[];
+  /** The OAuth 2 scopes it offers. */
+  scopes: { name: string; displayName: string }[];
+  /** A predefined service's catalog entry (its connection parameters, what its provider gives at authorization), else null. */
+  entry: CatalogEntry | null;
+}
+
+/**
+ * A connection's service in one shape, whether the catalog ships it or an org created it, its templated URLs filled
+ * with the connection's parameters. Holds its OAuth client's secret when it has one: keep it in memory only.
+ */
+export interface ResolvedService extends ServiceOutline {
   /** How calls through it go and how a credential is verified (`serviceTargetOf`, `verificationTargetOf`). */
   source: ServiceSource;
-  /** A predefined service's catalog entry (what its provider gives when a connection is authorized), else null. */
-  entry: CatalogEntry | null;
   oauth2: OAuth2Endpoints | null;
   oauth1: OAuth1Endpoints | null;
   /** Its OAuth client: a custom service's own, a predefined one's org registration else the deployment's; null when none. */
@@ -94,6 +100,18 @@ export class ServiceDefinitions {
     return ref.serviceType === 'predefined' ? this.predefined(orgId, ref) : this.custom(orgId, ref);
   }
 
+  /**
+   * A service by its link name alone, as a connection being created names it: the org's custom service of that name,
+   * else the catalog's; `service_not_found` when there is neither.
+   */
+  async find(orgId: string, linkName: string): Promise<ServiceOutline> {
+    const { state } = await this.store.aggregateStream(serviceStreamId(orgId, linkName), serviceDecider);
+    if (state.status === 'active') return customOutline(state.service);
+    const entry = findCatalogEntry(linkName);
+    if (entry) return predefinedOutline(entry);
+    throw new DomainError(ErrorCodes.serviceNotFound, `No service with link name "${linkName}" exists in this organization.`);
+  }
+
   /** The service's OAuth 2 endpoints and client; `service_not_found` if it is not OAuth 2, `service_not_configured` without a client. */
   async oauth2(orgId: string, ref: ServiceRef): Promise<OAuth2Settings> {
     return oauth2SettingsOf(await this.get(orgId, ref));
@@ -116,13 +134,8 @@ export class ServiceDefinitions {
     const oauth = entry.authType === 'oauth1' || entry.authType === 'oauth2';
     const client = oauth ? await this.registeredClient(orgId, ref.service) : null;
     const resolved: ResolvedService = {
-      linkName: entry.linkName,
-      name: entry.name,
-      type: 'predefined',
-      authType: entry.authType,
-      apiKeyParams: entry.authType === 'api_key' ? entry.apiKey.params.map((p) => p.name) : [],
+      ...predefinedOutline(entry),
       source: { type: 'predefined', entry, parameters: ref.parameters, oauth1Consumer: entry.authType === 'oauth1' && client ? { key: client.clientId, secret: client.clientSecret } : null },
-      entry,
       oauth2: null,
       oauth1: null,
       client,
@@ -161,13 +174,8 @@ export class ServiceDefinitions {
     const oauth1ConsumerSecret = oauth1 ? await this.secret(orgId, oauth1.consumerSecretRef, ref.service) : null;
     const oauth2ClientSecret = oauth2 ? await this.vault.get<string>(this.store.dataSource.manager, oauth2.clientSecretRef, orgId) : null;
     return {
-      linkName: definition.linkName,
-      name: definition.name,
-      type: 'custom',
-      authType: definition.authType,
-      apiKeyParams: (definition.apiKey?.params ?? []).map((p) => p.name),
+      ...customOutline(definition),
       source: { type: 'custom', definition, oauth1ConsumerSecret },
-      entry: null,
       oauth2: oauth2
         ? {
             grantType: oauth2.grantType,
@@ -208,6 +216,30 @@ export class ServiceDefinitions {
     if (state.client) return { clientId: state.client.clientId, clientSecret: await this.secret(orgId, state.client.clientSecretRef, linkName) };
     return this.predefinedClients[linkName] ?? null;
   }
+}
+
+function predefinedOutline(entry: CatalogEntry): ServiceOutline {
+  return {
+    linkName: entry.linkName,
+    name: entry.name,
+    type: 'predefined',
+    authType: entry.authType,
+    apiKeyParams: entry.authType === 'api_key' ? entry.apiKey.params.map(({ name, displayName }) => ({ name, displayName })) : [],
+    scopes: entry.authType === 'oauth2' ? entry.oauth2.scopes.map(({ name, displayName }) => ({ name, displayName })) : [],
+    entry,
+  };
+}
+
+function customOutline(definition: ServiceDefinition): ServiceOutline {
+  return {
+    linkName: definition.linkName,
+    name: definition.name,
+    type: 'custom',
+    authType: definition.authType,
+    apiKeyParams: (definition.apiKey?.params ?? []).map(({ name, displayName }) => ({ name, displayName })),
+    scopes: (definition.oauth2?.scopes ?? []).map(({ name, displayName }) => ({ name, displayName })),
+    entry: null,
+  };
 }
 
 /** A service's OAuth 2 endpoints with its client; `service_not_found` if it is not OAuth 2, `service_not_configured` without a client. */
