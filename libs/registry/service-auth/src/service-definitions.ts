@@ -218,14 +218,19 @@ export class ServiceDefinitions {
   }
 }
 
+/** A scope or an API-key parameter as a connection shows it. */
+function nameAndLabel({ name, displayName }: { name: string; displayName: string }): { name: string; displayName: string } {
+  return { name, displayName };
+}
+
 function predefinedOutline(entry: CatalogEntry): ServiceOutline {
   return {
     linkName: entry.linkName,
     name: entry.name,
     type: 'predefined',
     authType: entry.authType,
-    apiKeyParams: entry.authType === 'api_key' ? entry.apiKey.params.map(({ name, displayName }) => ({ name, displayName })) : [],
-    scopes: entry.authType === 'oauth2' ? entry.oauth2.scopes.map(({ name, displayName }) => ({ name, displayName })) : [],
+    apiKeyParams: entry.authType === 'api_key' ? entry.apiKey.params.map(nameAndLabel) : [],
+    scopes: entry.authType === 'oauth2' ? entry.oauth2.scopes.map(nameAndLabel) : [],
     entry,
   };
 }
@@ -236,8 +241,8 @@ function customOutline(definition: ServiceDefinition): ServiceOutline {
     name: definition.name,
     type: 'custom',
     authType: definition.authType,
-    apiKeyParams: (definition.apiKey?.params ?? []).map(({ name, displayName }) => ({ name, displayName })),
-    scopes: (definition.oauth2?.scopes ?? []).map(({ name, displayName }) => ({ name, displayName })),
+    apiKeyParams: (definition.apiKey?.params ?? []).map(nameAndLabel),
+    scopes: (definition.oauth2?.scopes ?? []).map(nameAndLabel),
     entry: null,
   };
 }
