@@ -5,7 +5,7 @@ import { accessMigrations, ApiKeys, VERIFIED_KEY_CACHE_MS } from '@plugboard/acc
 import { Subjects } from '@plugboard/contracts';
 import { EventLogNotifier, eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, LOGGER, PlatformModule, PollingLoop, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
-import { serviceAuthProvider } from '@plugboard/service-auth';
+import { serviceDefinitionsProvider } from '@plugboard/registry';
 import { vaultMigrations } from '@plugboard/vault';
 import { InvokeHandler } from './handlers/invoke.handler';
 import { InvocationLog } from './invocation-log';
@@ -61,7 +61,7 @@ export class InvokeProxyModule {
       providers: [
         vaultProvider,
         InvokeSettings,
-        serviceAuthProvider,
+        serviceDefinitionsProvider,
         TargetResolver,
         InvocationLog,
         CallPipeline,

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProvider, vaultProvider, type PlatformOptions } from '@plugboard/runtime';
-import { serviceAuthProvider } from '@plugboard/service-auth';
+import { serviceDefinitionsProvider } from '@plugboard/registry';
 import { vaultMigrations } from '@plugboard/vault';
 import { RefreshController } from './handlers/refresh.controller';
 import { CreateRefreshTables1731000004000 } from './migrations/1731000004000-create-refresh-tables';
@@ -42,7 +42,7 @@ export class TokenRefreshModule {
         RefreshMetrics,
         RefreshSchedule,
         Leases,
-        serviceAuthProvider,
+        serviceDefinitionsProvider,
         OAuthSettingsResolver,
         Refresher,
         RefreshScheduler,

@@ -4,7 +4,7 @@ import { EventStore } from '@plugboard/event-store';
 import { RpcClient } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
 import { serviceTargetOf, type Injection } from '@plugboard/outbound';
-import { ServiceAuth } from '@plugboard/service-auth';
+import { ServiceDefinitions } from '@plugboard/registry';
 import { ChangeFeed, type Change } from './change-feed';
 import { userNotAuthorized } from './user-not-authorized';
 
@@ -64,7 +64,7 @@ export class TargetResolver {
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
-    private readonly services: ServiceAuth,
+    private readonly services: ServiceDefinitions,
     private readonly rpc: RpcClient,
   ) {
     this.changes = new ChangeFeed(store, (changes) => this.apply(changes));

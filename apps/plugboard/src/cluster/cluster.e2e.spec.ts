@@ -7,7 +7,7 @@ import { rpcDeadlines } from '@plugboard/messaging';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { OAUTH_TIMEOUT_MS, VERIFICATION_TIMEOUT_MS } from '@plugboard/outbound';
 import { dataSourceOptions, freePort } from '@plugboard/runtime';
-import { ServiceListProjection, ServiceRecord } from '@plugboard/service-registry';
+import { ServiceListProjection, ServiceRecord } from '@plugboard/registry';
 import { createTestDatabase, eventually, runEntry, TEST_NATS_URL, testMasterKey, testNamespace, type RunningProcess, type TestDatabase } from '@plugboard/testing';
 import { endOf, raceStop, type RaceClient } from '../test-support/revocation-race';
 import { startUpstream, type Upstream } from '../test-support/upstream';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ConnectionCreated } from '@plugboard/contracts';
 import type { ClientAuthMethod, ScopeDelimiter } from '@plugboard/oauth2';
 import { EgressPolicy, type EgressFetch } from '@plugboard/outbound';
-import { ServiceDefinitions } from '@plugboard/service-auth';
+import { ServiceDefinitions } from '@plugboard/registry';
 
 /** What a refresh needs of a connection's OAuth 2 service (the client secret included: keep it in memory only). */
 export interface RefreshClientSettings {

@@ -6,7 +6,7 @@ import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain'
 import { EventStore } from '@plugboard/event-store';
 import { EgressPolicy, verificationTargetOf, verifyCredential, type ServiceSource, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
 import { LOGGER } from '@plugboard/runtime';
-import { ServiceAuth } from '@plugboard/service-auth';
+import { ServiceDefinitions } from '@plugboard/registry';
 import { Vault } from '@plugboard/vault';
 import { CredentialMoved, vaultRowUnchanged } from '../refresh/credential-moved';
 import { RefreshMetrics } from '../refresh/refresh-metrics';
@@ -26,7 +26,7 @@ export class CredentialChecker {
   constructor(
     private readonly store: EventStore,
     private readonly vault: Vault,
-    private readonly services: ServiceAuth,
+    private readonly services: ServiceDefinitions,
     private readonly schedule: VerifySchedule,
     private readonly metrics: RefreshMetrics,
     @Inject(REFRESH_SETTINGS) private readonly settings: RefreshSettings,

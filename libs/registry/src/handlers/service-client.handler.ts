@@ -7,19 +7,18 @@ import {
   DomainError,
   ErrorCodes,
   RemoveServiceClientRequestSchema,
-  serviceClientStreamId,
   SetServiceClientRequestSchema,
   Subjects,
   type RemoveServiceClientRequest,
   type ServiceView,
   type SetServiceClientRequest,
 } from '@plugboard/contracts';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
-import { serviceClientDecider } from '@plugboard/registry-domain';
 import { Vault } from '@plugboard/vault';
 import { ServiceClients } from '../read-models/service-clients';
 import { ServiceReader } from '../read-models/service.reader';
+import { serviceClientCommands } from '../registry.commands';
 
 /**
  * `PUT/DELETE /v1/services/{linkName}/client`: an org's own OAuth app for a predefined service. Its secret goes to the
@@ -42,10 +41,8 @@ export class ServiceClientHandler {
     // The secret already stored is not a change (and must not revoke the connections that use it).
     const sameSecret = current !== null && (await this.vault.get<string>(this.store.dataSource.manager, current.clientSecretRef, actor.orgId)) === client.clientSecret;
     const secretRef = sameSecret ? null : randomUUID();
-    await handleCommand(
+    await serviceClientCommands.handle(
       this.store,
-      serviceClientStreamId(actor.orgId, linkName),
-      serviceClientDecider,
       { type: 'SetServiceClient', data: { orgId: actor.orgId, userId: actor.userId, linkName, service: { name: entry.name, authType: entry.authType }, clientId: client.clientId, secretRef, now: new Date().toISOString() } },
       {
         metadata: actorMetadata(actor),
@@ -64,10 +61,8 @@ export class ServiceClientHandler {
   async remove(@Payload(new ContractPipe(RemoveServiceClientRequestSchema)) request: RemoveServiceClientRequest): Promise<ServiceView> {
     const { actor, linkName } = request;
     this.predefined(linkName);
-    await handleCommand(
+    await serviceClientCommands.handle(
       this.store,
-      serviceClientStreamId(actor.orgId, linkName),
-      serviceClientDecider,
       { type: 'RemoveServiceClient', data: { orgId: actor.orgId, userId: actor.userId, linkName, now: new Date().toISOString() } },
       {
         metadata: actorMetadata(actor),

@@ -6,15 +6,14 @@ import {
   CreateServiceRequestSchema,
   Subjects,
   actorMetadata,
-  serviceStreamId,
   type CreateServiceRequest,
   type ServiceView,
 } from '@plugboard/contracts';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
-import { serviceDecider } from '@plugboard/registry-domain';
 import { Vault } from '@plugboard/vault';
 import { ServiceReader } from '../read-models/service.reader';
+import { serviceCommands } from '../registry.commands';
 
 /** Creates a custom service; its client or consumer secret goes to the vault in the same transaction. */
 @Controller()
@@ -30,10 +29,8 @@ export class CreateServiceHandler {
     const { actor, service: input } = request;
     const secret = input.authType === 'oauth2' ? input.oauth2.clientSecret : input.authType === 'oauth1' ? input.oauth1.consumerSecret : null;
     const secretRef = secret ? randomUUID() : null;
-    const result = await handleCommand(
+    const result = await serviceCommands.handle(
       this.store,
-      serviceStreamId(actor.orgId, input.linkName),
-      serviceDecider,
       {
         type: 'CreateService',
         data: { orgId: actor.orgId, owner: actor.userId, input, secretRef, predefinedName: findCatalogEntry(input.linkName)?.name ?? null, now: new Date().toISOString() },

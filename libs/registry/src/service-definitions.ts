@@ -281,12 +281,5 @@ export const serviceDefinitionsProvider: Provider = {
   inject: [EventStore, Vault, PLATFORM_CONFIG],
 };
 
-/**
- * The former name of ServiceDefinitions, the same class (so the same Nest provider), kept while the invoke-proxy's
- * target resolver, the token-refresh credential checker and the apps' modules still import it.
- * @deprecated Use ServiceDefinitions.
- */
-export const ServiceAuth = ServiceDefinitions;
-export type ServiceAuth = ServiceDefinitions;
-/** @deprecated Use serviceDefinitionsProvider. */
+// removed once the connections module imports @plugboard/registry
 export const serviceAuthProvider = serviceDefinitionsProvider;

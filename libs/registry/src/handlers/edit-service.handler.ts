@@ -12,11 +12,12 @@ import {
   type EditServiceRequest,
   type ServiceView,
 } from '@plugboard/contracts';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { serviceDecider } from '@plugboard/registry-domain';
 import { Vault } from '@plugboard/vault';
 import { ServiceReader } from '../read-models/service.reader';
+import { serviceCommands } from '../registry.commands';
 
 /**
  * Edits a custom service within the decider's rules. A new client or consumer secret that differs from the stored
@@ -33,8 +34,7 @@ export class EditServiceHandler {
   @MessagePattern(Subjects.registry.editService)
   async handle(@Payload(new ContractPipe(EditServiceRequestSchema)) request: EditServiceRequest): Promise<ServiceView> {
     const { actor, linkName } = request;
-    const streamId = serviceStreamId(actor.orgId, linkName);
-    const { state } = await this.store.aggregateStream(streamId, serviceDecider);
+    const { state } = await this.store.aggregateStream(serviceStreamId(actor.orgId, linkName), serviceDecider);
     if (state.status !== 'active' && findCatalogEntry(linkName)) {
       throw new DomainError(ErrorCodes.serviceReadOnly, `"${linkName}" is a predefined service: it cannot be edited. Create a custom service to change its settings.`);
     }
@@ -52,10 +52,8 @@ export class EditServiceHandler {
         secretRef = randomUUID();
       }
     }
-    const result = await handleCommand(
+    const result = await serviceCommands.handle(
       this.store,
-      streamId,
-      serviceDecider,
       { type: 'EditService', data: { orgId: actor.orgId, userId: actor.userId, linkName, changes, secretRef, now: new Date().toISOString() } },
       {
         metadata: actorMetadata(actor),

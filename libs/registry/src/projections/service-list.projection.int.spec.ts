@@ -1,11 +1,11 @@
 import { DataSource } from 'typeorm';
 import { serviceStreamId, type ServiceCreated } from '@plugboard/contracts';
-import { CatchUpSubscription, EventStore, projectionHandler, rebuildProjection } from '@plugboard/event-store';
+import { CatchUpSubscription, EventStore, eventStoreMigrations, projectionHandler, rebuildProjection } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
 import { ServiceRecord } from '../read-models/service.record';
 import { toServiceView } from '../read-models/service.view';
-import { serviceRegistryMigrations } from '../service-registry.module';
+import { registryMigrations } from '../registry.module';
 import { ServiceListProjection } from './service-list.projection';
 
 function created(orgId: string, linkName: string, extra: Partial<ServiceCreated['data']> = {}): ServiceCreated {
@@ -23,7 +23,7 @@ describe('services projection (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, serviceRegistryMigrations);
+    await runMigrations(db.url, [...eventStoreMigrations, ...registryMigrations]);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url, entities: [ServiceRecord] })).initialize();
     store = new EventStore(dataSource);
   });

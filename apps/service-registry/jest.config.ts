@@ -1,5 +1,0 @@
-export default {
-  displayName: 'service-registry',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-};

@@ -1,5 +1,0 @@
-export default {
-  displayName: 'service-auth',
-  preset: '../../../jest.preset.js',
-  rootDir: '.',
-};
