@@ -159,22 +159,21 @@ export class EventStore {
     if (options.category) filters += ` AND category = $${params.push(options.category)}`;
     if (options.orgId) filters += ` AND metadata->>'orgId' = $${params.push(options.orgId)}`;
     const runner = options.manager ?? this.dataSource.manager;
-    const rows: (EventRow & { held_back?: boolean })[] = await runner.query(
+    // One statement, one snapshot: the visible batch and whether anything lies beyond the horizon. Without events the
+    // batch's LEFT JOIN still gives the one row that carries held_back.
+    const rows: (Partial<EventRow> & { held_back: boolean })[] = await runner.query(
       `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-       SELECT ${COLUMNS}, false AS held_back FROM events, horizon
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin ${filters}
-        ORDER BY events.transaction_id, events.global_position LIMIT $${params.length + 1}`,
+       SELECT held.held_back, ${COLUMNS}
+         FROM (SELECT EXISTS (SELECT 1 FROM events, horizon WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+                 AND transaction_id >= horizon.xmin ${filters}) AS held_back) held
+         LEFT JOIN LATERAL (SELECT events.* FROM events, horizon
+           WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < horizon.xmin ${filters}
+           ORDER BY events.transaction_id, events.global_position LIMIT $${params.length + 1}) events ON true
+        ORDER BY events.transaction_id, events.global_position`,
       [...params, limit],
     );
-    let heldBack = false;
-    if (rows.length < limit) {
-      const [row] = await runner.query(
-        `SELECT EXISTS (SELECT 1 FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-           AND transaction_id >= pg_snapshot_xmin(pg_current_snapshot()) ${filters}) AS held_back`,
-        params,
-      );
-      heldBack = row.held_back;
-    }
-    return { events: rows.map(toRecorded), heldBack };
+    const heldBack = rows[0]?.held_back ?? false;
+    const events = rows.filter((row): row is EventRow & { held_back: boolean } => row.event_id !== null).map(toRecorded);
+    return { events, heldBack };
   }
 }

@@ -47,6 +47,10 @@ export class CatchUpSubscription {
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
   private dirty = true;
+  /**
+   * Ephemeral: where the tail is. Otherwise the checkpoint as this process last read or wrote it: a lower bound of
+   * the real one (only a rebuild moves a checkpoint back, and it then catches up past it itself).
+   */
   private memory: LogPosition = START;
 
   constructor(
@@ -62,7 +66,10 @@ export class CatchUpSubscription {
 
   async start(): Promise<void> {
     if (this.options.ephemeral) this.memory = (await this.store.head(this.handler.category)) ?? START;
-    else await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
+    else {
+      await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
+      this.memory = await readCheckpoint(this.store.dataSource.manager, this.name);
+    }
     this.running = true;
     this.unsubscribe = this.notifier?.onAppend(() => this.wake());
     this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
@@ -127,41 +134,53 @@ export class CatchUpSubscription {
     }
   }
 
-  /** One batch in one transaction. True when there may be more to read right away. */
+  /**
+   * One batch in one transaction. True when there may be more to read right away. The batch is read first, outside
+   * the transaction, after the checkpoint as last seen here: when nothing is there (a wake-up for another category,
+   * or for events already applied) that one query is all it costs. Under the lock, when the checkpoint is still where
+   * it was seen, that read is the batch; otherwise another replica moved it, and the batch is read again after it.
+   */
   private async processBatch(): Promise<boolean> {
     if (this.options.ephemeral) return this.processEphemeralBatch();
+    const batchSize = this.options.batchSize ?? 200;
+    const seen = this.memory;
+    const ahead = await this.store.readAll({ after: seen, limit: batchSize, category: this.handler.category });
+    let heldBack = ahead.heldBack;
     let more = false;
-    let heldBack = false;
     let handled = false;
     let batch: RecordedEvent[] = [];
-    await this.store.dataSource.transaction(async (manager) => {
-      // Another replica is applying a batch of this subscription: let it, and look again when woken.
-      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
-      if (!locked) {
-        heldBack = true;
-        return;
-      }
-      const checkpoint = await readCheckpoint(manager, this.name);
-      const batchSize = this.options.batchSize ?? 200;
-      const read = await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
-      heldBack = read.heldBack;
-      if (read.events.length === 0) return;
-      batch = read.events;
-      const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
-      if (wanted.length > 0) {
-        await this.handler.handle(wanted, manager);
-        handled = true;
-      }
-      const last = read.events[read.events.length - 1];
-      await manager.query(
-        `INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ($1, $2::xid8, $3)
-         ON CONFLICT (name) DO UPDATE SET transaction_id = $2::xid8, position = $3, updated_at = now()`,
-        [this.name, last.transactionId, last.position],
-      );
-      more = read.events.length === batchSize;
-    });
+    if (ahead.events.length > 0) {
+      await this.store.dataSource.transaction(async (manager) => {
+        // Another replica is applying a batch of this subscription: let it, and look again when woken.
+        const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
+        if (!locked) {
+          heldBack = true;
+          return;
+        }
+        const checkpoint = await readCheckpoint(manager, this.name);
+        const read = compareLogPositions(checkpoint, seen) === 0 ? ahead : await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
+        this.memory = checkpoint;
+        heldBack = read.heldBack;
+        if (read.events.length === 0) return;
+        batch = read.events;
+        const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
+        if (wanted.length > 0) {
+          await this.handler.handle(wanted, manager);
+          handled = true;
+        }
+        const last = read.events[read.events.length - 1];
+        await manager.query(
+          `INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ($1, $2::xid8, $3)
+           ON CONFLICT (name) DO UPDATE SET transaction_id = $2::xid8, position = $3, updated_at = now()`,
+          [this.name, last.transactionId, last.position],
+        );
+        more = read.events.length === batchSize;
+      });
+    }
     if (batch.length > 0) {
-      checkpointMoved.emit(this.name);
+      const last = batch[batch.length - 1];
+      this.memory = { transactionId: last.transactionId, position: last.position };
+      checkpointMoved.emit(checkpointKey(this.store, this.name), last);
       this.options.onBatch?.(batch, this.name);
     }
     if (handled && this.handler.appends) this.notifier?.poke();
@@ -195,11 +214,16 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * Says, within this process, that a subscription committed a batch: a command waiting to read its own write checks
- * the checkpoint at once instead of at its next poll. Only a hint (the checkpoint table is the truth), so a name
- * shared by two databases in one process costs an extra read, nothing more.
+ * Says, within this process, that a subscription committed its checkpoint at a position: a command waiting to read
+ * its own write is answered at once, without reading the checkpoint table. Keyed by database as well as by name, so
+ * two databases in one process (tests) never answer each other's waits.
  */
 const checkpointMoved = new EventEmitter().setMaxListeners(0);
+
+function checkpointKey(store: EventStore, subscription: string): string {
+  const options = store.dataSource.options as { url?: string; host?: string; port?: number; database?: string };
+  return `${options.url ?? `${options.host}:${options.port}/${options.database}`} ${subscription}`;
+}
 
 /**
  * Waits until a subscription has passed `position`, so a command's caller can read its own write from a read
@@ -209,23 +233,23 @@ const checkpointMoved = new EventEmitter().setMaxListeners(0);
  */
 export async function waitForCheckpoint(store: EventStore, subscription: string, position: LogPosition, timeoutMs = 3000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  let moved = false;
+  let passed = false;
   let wake: (() => void) | undefined;
-  const listener = () => {
-    moved = true;
+  const listener = (committed: LogPosition) => {
+    if (compareLogPositions(committed, position) < 0) return;
+    passed = true;
     wake?.();
   };
-  checkpointMoved.on(subscription, listener);
+  const key = checkpointKey(store, subscription);
+  checkpointMoved.on(key, listener);
   try {
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
-      moved = false;
       const [row] = await store.dataSource.query(
         `SELECT (transaction_id, position) >= ($2::xid8, $3::bigint) AS passed FROM subscription_checkpoints WHERE name = $1`,
         [subscription, position.transactionId, position.position],
       );
-      if (row?.passed) return true;
+      if (row?.passed || passed) return true;
       if (Date.now() > deadline) return false;
-      if (moved) continue; // it moved while we read: read again now
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         timer.unref();
@@ -235,8 +259,9 @@ export async function waitForCheckpoint(store: EventStore, subscription: string,
         };
       });
       wake = undefined;
+      if (passed) return true;
     }
   } finally {
-    checkpointMoved.off(subscription, listener);
+    checkpointMoved.off(key, listener);
   }
 }
