@@ -1,7 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { connectionStreamId, Subjects, type RefreshCredentialReply } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
+import { connectionCommands } from '@plugboard/connections';
 import { revoke } from '@plugboard/oauth2';
 import { startAuthorizationServer, startStubHttpServer, type StubHttpServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { eventually } from '@plugboard/testing';

@@ -6,7 +6,7 @@ import { connectionStreamId } from '@plugboard/contracts';
  * The dashboard reads the read models and the event log directly, in one read-only snapshot, rather than asking each
  * app over the bus: it is read-only, these tables are projections made to be read, and one transaction gives a
  * consistent picture. The price is that the queries below know those tables' shapes (their migrations are in
- * apps/connection, apps/token-refresh, apps/invoke-proxy and libs/event-store): this file is the only place that does.
+ * libs/connections, apps/token-refresh, apps/invoke-proxy and libs/event-store): this file is the only place that does.
  */
 
 /** Rows the panels show; never a secret (the tables hold none, and events hold only vault references). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ConnectionListProjection, ConnectionRecord, CredentialRecord } from '@plugboard/connection';
+import { ConnectionListProjection, ConnectionRecord, CredentialRecord } from '@plugboard/connections';
 import { ErrorCodes, Subjects } from '@plugboard/contracts';
 import { EventStore, rebuildProjection, type Projection } from '@plugboard/event-store';
 import { rpcDeadlines } from '@plugboard/messaging';

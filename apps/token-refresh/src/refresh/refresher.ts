@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { connectionStreamId, DomainError, ErrorCodes, SYSTEM_ACTOR, type ConnectionCreated, type RefreshCredentialReply, type StoredCredential } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, credentialInForce, credentialKey, OWN_CREDENTIAL } from '@plugboard/connection-domain';
+import { connectionCommands } from '@plugboard/connections';
 import { EventStore } from '@plugboard/event-store';
 import { clientCredentials, isOAuth2Error, refresh, type OAuth2Error } from '@plugboard/oauth2';
 import { LOGGER } from '@plugboard/runtime';

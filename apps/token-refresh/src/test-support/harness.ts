@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestMicroservice } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent, type StoredCredential } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
+import { connectionCommands } from '@plugboard/connections';
 import { EventStore } from '@plugboard/event-store';
 import { createClientTransport, RpcClient, type BusClient } from '@plugboard/messaging';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, parseAuthorizationResponse, type TokenSet } from '@plugboard/oauth2';

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { connectionStreamId, DomainError, SYSTEM_ACTOR, type ConnectionCreated, type StoredCredential } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, OWN_CREDENTIAL } from '@plugboard/connection-domain';
+import { connectionCommands } from '@plugboard/connections';
 import { EventStore } from '@plugboard/event-store';
-import { EgressPolicy, verificationTargetOf, verifyCredential, type ServiceSource, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
+import { EgressPolicy, verificationTargetOf, verifyCredential, type ServiceCalls, type VerificationOutcome, type VerificationTarget } from '@plugboard/outbound';
 import { LOGGER } from '@plugboard/runtime';
 import { ServiceDefinitions } from '@plugboard/registry';
 import { Vault } from '@plugboard/vault';
@@ -112,7 +112,7 @@ export class CredentialChecker {
     return 'revoked';
   }
 
-  private serviceOf(orgId: string, connection: ConnectionCreated['data']): Promise<ServiceSource> {
+  private serviceOf(orgId: string, connection: ConnectionCreated['data']): Promise<ServiceCalls> {
     return this.services.source(orgId, { service: connection.service.linkName, serviceType: connection.service.type, parameters: connection.parameters });
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, type StoredCredential } from '@plugboard/contracts';
 import { EgressPolicy, verificationTargetOf, verifyCredential } from '@plugboard/outbound';
-import type { ResolvedService } from '@plugboard/service-auth';
+import type { ResolvedService } from '@plugboard/registry';
 
 /**
  * Checks posted API key or Basic credentials with the service's verification call, when it declares one, before

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type EntityManager } from 'typeorm';
 import { connectionStreamId, serviceClientStreamId, serviceStreamId, type ConnectionEvent, type ServiceClientEvent, type ServiceEvent } from '@plugboard/contracts';
-import { CatchUpSubscription, EventStore, type SubscriptionHandler } from '@plugboard/event-store';
+import { CatchUpSubscription, EventStore, eventStoreMigrations, type SubscriptionHandler } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
-import { connectionMigrations } from '../connection.module';
+import { connectionsMigrations } from '../connections.module';
 import { RevokeOnServiceEditSaga } from './revoke-on-service-edit.saga';
 
 const at = '2026-11-23T10:00:00.000Z';
@@ -29,7 +29,7 @@ describe('revocation saga (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, connectionMigrations);
+    await runMigrations(db.url, [...eventStoreMigrations, ...connectionsMigrations]);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url })).initialize();
     store = new EventStore(dataSource);
     await store.append(connectionStreamId('acme', 'one'), 0, [connection('one', 'crm'), authorized('one', null, '00000000-0000-4000-8000-000000000001')]);
@@ -114,7 +114,7 @@ describe('revocation saga with authorizations racing the edit (PostgreSQL)', () 
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, connectionMigrations);
+    await runMigrations(db.url, [...eventStoreMigrations, ...connectionsMigrations]);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url })).initialize();
     store = new EventStore(dataSource);
   });

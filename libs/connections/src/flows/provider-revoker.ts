@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { StoredCredential } from '@plugboard/contracts';
 import { isOAuth2Error, revoke } from '@plugboard/oauth2';
 import { LOGGER } from '@plugboard/runtime';
-import { ServiceDefinitions, type OAuth2Settings, type ServiceRef } from '@plugboard/service-auth';
+import { ServiceDefinitions, type OAuth2Settings, type ServiceRef } from '@plugboard/registry';
 import { EgressPolicy } from '@plugboard/outbound';
 
 export interface RetiredCredential {

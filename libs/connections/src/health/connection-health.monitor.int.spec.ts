@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { CONNECTION_DEGRADED_AFTER, connectionStreamId } from '@plugboard/contracts';
-import { EventStore } from '@plugboard/event-store';
+import { EventStore, eventStoreMigrations } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, eventually, type TestDatabase } from '@plugboard/testing';
-import { connectionMigrations } from '../connection.module';
+import { connectionsMigrations } from '../connections.module';
 import { ConnectionHealthMonitor } from './connection-health.monitor';
 
 const at = '2026-11-23T10:00:00.000Z';
@@ -35,7 +35,7 @@ describe('connection health monitor (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, connectionMigrations);
+    await runMigrations(db.url, [...eventStoreMigrations, ...connectionsMigrations]);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url, entities: [] })).initialize();
     await dataSource.query(INVOCATIONS);
     store = new EventStore(dataSource);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { actorMetadata, connectionStreamId, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
-import { connectionDecider } from '@plugboard/connection-domain';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { actorMetadata, type Actor, type ConnectionView, type StoredCredential } from '@plugboard/contracts';
+import { EventStore } from '@plugboard/event-store';
 import { Vault } from '@plugboard/vault';
+import { connectionCommands } from '../connection-commands';
 import { ConnectionReader } from '../read-models/connection.reader';
 
 /** What an authorization granted, besides the credential: scopes, expiry, and the values its provider gave. */
@@ -28,10 +28,8 @@ export class CredentialRecorder {
 
   async record(actor: Actor, linkName: string, credential: StoredCredential, grant: Grant = { scopes: null, expiresAt: null }): Promise<ConnectionView> {
     const credentialRef = randomUUID();
-    const result = await handleCommand(
+    const result = await connectionCommands.handle(
       this.store,
-      connectionStreamId(actor.orgId, linkName),
-      connectionDecider,
       {
         type: 'AuthorizeConnection',
         data: { orgId: actor.orgId, userId: actor.userId, linkName, credentialRef, grantedScopes: grant.scopes, expiresAt: grant.expiresAt, parameters: grant.parameters, now: new Date().toISOString() },

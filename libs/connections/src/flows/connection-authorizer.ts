@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, invalidField as invalid, type Actor, type AuthorizeConnectionInput, type AuthorizeResult, type StoredCredential } from '@plugboard/contracts';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
-import { ServiceDefinitions, type ResolvedService, type ServiceRef } from '@plugboard/service-auth';
+import { ServiceDefinitions, type ResolvedService, type ServiceRef } from '@plugboard/registry';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { CredentialRecorder } from './credential-recorder';
 import { CredentialVerifier } from './credential-verifier';

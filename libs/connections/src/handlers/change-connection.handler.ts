@@ -12,12 +12,12 @@ import {
   type EditConnectionRequest,
   type StoredCredential,
 } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, type ConnectionState, type RevokeConnection } from '@plugboard/connection-domain';
 import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
 import type { z } from 'zod';
+import { connectionCommands } from '../connection-commands';
 import { ProviderRevoker, type RetiredCredential } from '../flows/provider-revoker';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';

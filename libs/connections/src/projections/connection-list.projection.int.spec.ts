@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { connectionStreamId, type ConnectionEvent } from '@plugboard/contracts';
-import { CatchUpSubscription, EventStore, projectionHandler, rebuildProjection } from '@plugboard/event-store';
+import { CatchUpSubscription, EventStore, eventStoreMigrations, projectionHandler, rebuildProjection } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
-import { connectionMigrations } from '../connection.module';
+import { connectionsMigrations } from '../connections.module';
 import { ConnectionRecord, CredentialRecord } from '../read-models/connection.record';
 import { ConnectionListProjection } from './connection-list.projection';
 
@@ -29,7 +29,7 @@ describe('connections projection (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, connectionMigrations);
+    await runMigrations(db.url, [...eventStoreMigrations, ...connectionsMigrations]);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url, entities: [ConnectionRecord, CredentialRecord] })).initialize();
     store = new EventStore(dataSource);
   });

@@ -10,10 +10,10 @@ import {
   type ConnectionView,
   type CreateConnectionInput,
 } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
 import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import type { z } from 'zod';
+import { connectionCommands } from '../connection-commands';
 import { ConnectionReader } from '../read-models/connection.reader';
 import { ServiceLookup } from '../read-models/service.lookup';
 

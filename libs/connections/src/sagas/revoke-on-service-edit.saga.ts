@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { SYSTEM_ACTOR, type ConnectionEvent, type RecordedEvent, type ServiceClientEvent, type ServiceEdited } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
 import { connectionDecider, type ConnectionState } from '@plugboard/connection-domain';
 import { compareLogPositions, EventStore, type SubscriptionHandler } from '@plugboard/event-store';
+import { connectionCommands } from '../connection-commands';
 
 /**
  * Editing a custom service revokes the credentials of its connections that were authorized before the edit (seed

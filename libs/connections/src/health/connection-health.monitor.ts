@@ -3,9 +3,9 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { CONNECTION_DEGRADED_AFTER, SYSTEM_ACTOR, type ConnectionCallError } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connection-commands';
 import { EventStore } from '@plugboard/event-store';
 import { LOGGER, PollingLoop } from '@plugboard/runtime';
+import { connectionCommands } from '../connection-commands';
 
 /** Invocation rows read per round; a full round is followed at once by the next. */
 const BATCH = 1000;

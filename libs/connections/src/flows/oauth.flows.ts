@@ -7,7 +7,7 @@ import { neededBeforeAuthorization, parametersFromAuthorization } from '@plugboa
 import { EventStore } from '@plugboard/event-store';
 import { CALLBACK_PATHS, PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
-import { oauth1SettingsOf, oauth2SettingsOf, ServiceDefinitions, type ResolvedService } from '@plugboard/service-auth';
+import { oauth1SettingsOf, oauth2SettingsOf, ServiceDefinitions, type ResolvedService } from '@plugboard/registry';
 import { egressDomainError, EgressPolicy } from '@plugboard/outbound';
 import { ConnectionReader } from '../read-models/connection.reader';
 import type { Grant } from './credential-recorder';

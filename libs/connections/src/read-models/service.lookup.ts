@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCodes, invalidField, type Actor } from '@plugboard/contracts';
 import { neededBeforeAuthorization } from '@plugboard/catalog';
 import type { ServiceFacts } from '@plugboard/connection-domain';
-import { ServiceDefinitions, type ServiceOutline } from '@plugboard/service-auth';
+import { ServiceDefinitions, type ServiceOutline } from '@plugboard/registry';
 
 /** A connection's service by its link name, as creating, editing or describing a connection needs it (read in-process). */
 @Injectable()
