@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { CatalogEntry } from '@plugboard/catalog';
 import type { ServiceDefinition } from '@plugboard/contracts';
 import { EgressPolicy } from './egress-policy';
+import { customCalls, predefinedCalls } from './service-target';
 import { verificationTargetOf, verifyCredential, type VerificationTarget } from './verification';
 
 /** A local API that accepts one API key (header `x-api-key` or query `key`) and one Basic user, and plays failures. */
@@ -47,7 +48,7 @@ describe('verification calls', () => {
   afterAll(() => new Promise((resolve) => api.server.close(resolve)));
 
   const target = (path: string, over: Partial<ServiceDefinition> = {}): VerificationTarget =>
-    verificationTargetOf({ type: 'custom', definition: definition(api.base, { verify: { method: 'GET', path }, ...over }) }) as VerificationTarget;
+    verificationTargetOf(customCalls(definition(api.base, { verify: { method: 'GET', path }, ...over }))) as VerificationTarget;
 
   it('calls the path under the base URL with the key injected: accepted, or rejected on 401 and 403', async () => {
     expect(await verifyCredential(target('/v1/me'), { kind: 'api_key', values: { key: 'right-key' } }, options)).toEqual({ result: 'accepted', status: 200 });
@@ -69,11 +70,11 @@ describe('verification calls', () => {
       connectionParameters: [{ name: 'host', displayName: 'Host', pattern: '^127\\.0\\.0\\.1:\\d+$', example: '127.0.0.1:80' }],
       apiKey: { params: [{ name: 'X-Api-Key', displayName: 'Key', paramType: 'header', prefix: 'Key ' }] },
     } as unknown as CatalogEntry;
-    const predefined = verificationTargetOf({ type: 'predefined', entry, parameters: { host: new URL(api.base).host } }) as VerificationTarget;
+    const predefined = verificationTargetOf(predefinedCalls(entry, { host: new URL(api.base).host })) as VerificationTarget;
     predefined.url.protocol = 'http:';
     expect(await verifyCredential(predefined, { kind: 'api_key', values: { 'X-Api-Key': 'right-key' } }, options)).toMatchObject({ result: 'accepted' });
     expect(api.seen.at(-1)?.headers['x-api-key']).toBe('Key right-key');
-    expect(() => verificationTargetOf({ type: 'predefined', entry, parameters: { host: 'evil.example' } })).toThrow(/does not match/);
+    expect(() => verificationTargetOf(predefinedCalls(entry, { host: 'evil.example' }))).toThrow(/does not match/);
   });
 
   it('says nothing about the credential on 5xx, redirects, timeouts and refused connections', async () => {
@@ -85,7 +86,7 @@ describe('verification calls', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const gone = verificationTargetOf({ type: 'custom', definition: definition(`http://127.0.0.1:${port}`) }) as VerificationTarget;
+    const gone = verificationTargetOf(customCalls(definition(`http://127.0.0.1:${port}`))) as VerificationTarget;
     expect(await verifyCredential(gone, key, options)).toEqual({ result: 'inconclusive', status: null, reason: 'ECONNREFUSED' });
   });
 
@@ -94,7 +95,7 @@ describe('verification calls', () => {
     const count = api.seen.length;
     await expect(verifyCredential(target('/v1/me', { allowedHosts: ['api.example.com'] }), key, options)).rejects.toMatchObject({ code: 'host_not_allowed' });
     await expect(verifyCredential(target('/v1/me'), key, strict)).rejects.toMatchObject({ code: 'host_not_allowed', message: /only be called over https/ });
-    const https = (host: string) => verificationTargetOf({ type: 'custom', definition: definition(`https://${host}`) }) as VerificationTarget;
+    const https = (host: string) => verificationTargetOf(customCalls(definition(`https://${host}`))) as VerificationTarget;
     await expect(verifyCredential(https('127.0.0.1:9'), key, strict)).rejects.toMatchObject({ code: 'private_address' });
     // A name is checked where it resolves, when the socket connects.
     await expect(verifyCredential(https('localhost:9'), key, strict)).rejects.toMatchObject({ code: 'private_address' });
@@ -102,8 +103,8 @@ describe('verification calls', () => {
   });
 
   it('declares no call without a verify path or a base URL, or for credentials sent as form data', () => {
-    expect(verificationTargetOf({ type: 'custom', definition: definition('https://api.example.com', { verify: undefined }) })).toBeNull();
-    expect(verificationTargetOf({ type: 'custom', definition: definition('https://api.example.com', { apiKey: { params: [{ name: 'k', displayName: 'K', paramType: 'form' }] } }) })).toBeNull();
-    expect(verificationTargetOf({ type: 'custom', definition: definition('https://api.example.com', { verify: { method: 'GET', path: '/me?fields=id' } }) })?.url.toString()).toBe('https://api.example.com/api/me?fields=id');
+    expect(verificationTargetOf(customCalls(definition('https://api.example.com', { verify: undefined })))).toBeNull();
+    expect(verificationTargetOf(customCalls(definition('https://api.example.com', { apiKey: { params: [{ name: 'k', displayName: 'K', paramType: 'form' }] } })))).toBeNull();
+    expect(verificationTargetOf(customCalls(definition('https://api.example.com', { verify: { method: 'GET', path: '/me?fields=id' } })))?.url.toString()).toBe('https://api.example.com/api/me?fields=id');
   });
 });

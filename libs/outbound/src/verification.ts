@@ -1,9 +1,8 @@
-import { fillTemplate } from '@plugboard/catalog';
 import type { StoredCredential } from '@plugboard/contracts';
 import { egressDomainError, type EgressPolicy } from './egress-policy';
 import { appendPath } from './http';
 import { injectCredentials, type Injection } from './inject-credentials';
-import { serviceTargetOf, type ServiceSource } from './service-target';
+import { fillServiceUrl, serviceTargetOf, type ServiceCalls } from './service-target';
 
 /** Where and how a credential of one connection is checked. */
 export interface VerificationTarget {
@@ -22,14 +21,12 @@ export type VerificationOutcome = { result: 'accepted' | 'rejected'; status: num
  * The verification call of a connection's service, or null when it declares none, has no base URL, or its
  * credential cannot travel on a GET (form data) or be signed (see `serviceTargetOf`).
  */
-export function verificationTargetOf(source: ServiceSource): VerificationTarget | null {
-  const target = serviceTargetOf(source);
-  const verify = source.type === 'predefined' ? source.entry.verify : source.definition.verify;
-  if (!target || !verify || !target.baseUrl) return null;
+export function verificationTargetOf(calls: ServiceCalls): VerificationTarget | null {
+  const target = serviceTargetOf(calls);
+  if (!target || !calls.verifyPath || !target.baseUrl) return null;
   const injection = target.injection;
   if ((injection.kind === 'api_key' && injection.params.some((p) => p.paramType === 'form')) || (injection.kind === 'oauth1' && injection.paramType === 'form')) return null;
-  const path = source.type === 'predefined' ? fillTemplate(verify.path, source.entry.connectionParameters ?? [], source.parameters) : verify.path;
-  const [pathname, search] = path.split('?', 2);
+  const [pathname, search] = fillServiceUrl(calls, calls.verifyPath).split('?', 2);
   return { url: appendPath(target.baseUrl, pathname, search), injection, allowedHosts: target.allowedHosts };
 }
 

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { fillTemplate, findCatalogEntry, type CatalogEntry } from '@plugboard/catalog';
 import { DomainError, ErrorCodes, serviceClientStreamId, serviceStreamId, type AuthType, type ServiceDefinition } from '@plugboard/contracts';
 import { EventStore } from '@plugboard/event-store';
-import type { ServiceSource } from '@plugboard/outbound';
+import { customCalls, predefinedCalls, type ServiceCalls } from '@plugboard/outbound';
 import { serviceClientDecider, serviceDecider } from '@plugboard/registry-domain';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { Vault } from '@plugboard/vault';
@@ -71,8 +71,8 @@ export interface ServiceOutline {
  * with the connection's parameters. Holds its OAuth client's secret when it has one: keep it in memory only.
  */
 export interface ResolvedService extends ServiceOutline {
-  /** How calls through it go and how a credential is verified (`serviceTargetOf`, `verificationTargetOf`). */
-  source: ServiceSource;
+  /** How calls through it go and how a credential is verified (`serviceTargetOf`, `verificationTargetOf`), built here once. */
+  source: ServiceCalls;
   oauth2: OAuth2Endpoints | null;
   oauth1: OAuth1Endpoints | null;
   /** Its OAuth client: a custom service's own, a predefined one's org registration else the deployment's; null when none. */
@@ -123,7 +123,7 @@ export class ServiceDefinitions {
   }
 
   /** The service as calls through it need it (see `serviceTargetOf`): an OAuth 1.0a consumer's secret included. */
-  async source(orgId: string, ref: ServiceRef): Promise<ServiceSource> {
+  async source(orgId: string, ref: ServiceRef): Promise<ServiceCalls> {
     return (await this.get(orgId, ref)).source;
   }
 
@@ -135,7 +135,7 @@ export class ServiceDefinitions {
     const client = oauth ? await this.registeredClient(orgId, ref.service) : null;
     const resolved: ResolvedService = {
       ...predefinedOutline(entry),
-      source: { type: 'predefined', entry, parameters: ref.parameters, oauth1Consumer: entry.authType === 'oauth1' && client ? { key: client.clientId, secret: client.clientSecret } : null },
+      source: predefinedCalls(entry, ref.parameters, entry.authType === 'oauth1' && client ? { key: client.clientId, secret: client.clientSecret } : null),
       oauth2: null,
       oauth1: null,
       client,
@@ -175,7 +175,7 @@ export class ServiceDefinitions {
     const oauth2ClientSecret = oauth2 ? await this.vault.get<string>(this.store.dataSource.manager, oauth2.clientSecretRef, orgId) : null;
     return {
       ...customOutline(definition),
-      source: { type: 'custom', definition, oauth1ConsumerSecret },
+      source: customCalls(definition, oauth1ConsumerSecret),
       oauth2: oauth2
         ? {
             grantType: oauth2.grantType,
