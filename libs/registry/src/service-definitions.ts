@@ -280,6 +280,3 @@ export const serviceDefinitionsProvider: Provider = {
   useFactory: (store: EventStore, vault: Vault, config: PlatformConfig) => new ServiceDefinitions(store, vault, config.PLUGBOARD_PREDEFINED_CLIENTS ? JSON.parse(config.PLUGBOARD_PREDEFINED_CLIENTS) : {}),
   inject: [EventStore, Vault, PLATFORM_CONFIG],
 };
-
-// removed once the connections module imports @plugboard/registry
-export const serviceAuthProvider = serviceDefinitionsProvider;
