@@ -7,6 +7,8 @@
  * HTTP paths are driven by wrk (Debian package `wrk`: `apt-get install -y wrk`): one connection for latency, many for
  * throughput. Then the bare proxy and `/v1/proxy` again while another process keeps one core busy.
  *   npm run bench:invoke -- --seconds 10 --connections 32
+ * `--only proxy` measures only the paths whose label holds that text (direct and the bare proxy always run: the ratios
+ * need them), e.g. to profile one path.
  * Needs the PostgreSQL and NATS of the development machines (as the tests do); builds dist/ when it is missing.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +20,7 @@ import { Subjects } from '@plugboard/contracts';
 import { createClientTransport, RpcClient } from '@plugboard/messaging';
 import { freePort } from '@plugboard/runtime';
 import { TEST_NATS_URL } from '@plugboard/testing';
-import { drive, startDistributed, startEmbedded, type Deployment } from '../support/plugboard';
+import { cpuMsOf, cpuMsOfDeployment, drive, startDistributed, startEmbedded, type Deployment } from '../support/plugboard';
 
 const run = promisify(execFile);
 
@@ -45,6 +47,16 @@ interface Figures {
   rps: number;
   p50: number;
   p99: number;
+}
+
+/** CPU time so far (ms) of what a path runs through: the proxying processes, and the PostgreSQL backends of their database. */
+type CpuMeter = () => Promise<number>;
+
+/** A path's throughput figures with the CPU its processes spent per call (µs): steadier than req/s on a shared machine. */
+async function metered(measure: () => Promise<Figures>, seconds: number, cpu: CpuMeter | null): Promise<Figures & { cpuPerCall: number | null }> {
+  const before = cpu ? await cpu() : 0;
+  const figures = await measure();
+  return { ...figures, cpuPerCall: cpu ? ((await cpu()) - before) * 1000 / (figures.rps * seconds) : null };
 }
 
 /** wrk's requests/s and latency percentiles (ms) for one URL. */
@@ -89,7 +101,7 @@ async function connect(deployment: Deployment, upstreamUrl: string): Promise<voi
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, only: { type: 'string', default: '' } } });
   const seconds = Number(values.seconds);
   const connections = Number(values.connections);
   const [upstreamPort, barePort] = [await freePort(), await freePort()];
@@ -106,41 +118,54 @@ async function main(): Promise<void> {
     const rpc = new RpcClient(bus);
     const natsCall = () => rpc.request(Subjects.invoke.request, { actor: { orgId: distributed.org, userId: 'bench' }, invoke: { connection: 'bench', method: 'GET', url: '/ping' } });
     const bare = (c: number) => wrk(`http://127.0.0.1:${barePort}/ping`, seconds, c, {});
+    const deploymentCpu = (d: Deployment) => async () => {
+      const { apps, database } = await cpuMsOfDeployment(d);
+      return apps + database;
+    };
+    const cpuOf = new Map<string, CpuMeter>([
+      ['bare node proxy', async () => cpuMsOf(children[1].pid as number)],
+      ['/v1/proxy, embedded', deploymentCpu(embedded)],
+      ['/v1/proxy, own process', deploymentCpu(distributed)],
+      ['POST /v1/invoke, embedded', deploymentCpu(embedded)],
+      ['POST /v1/invoke, NATS', deploymentCpu(distributed)],
+      ['NATS invoke.request', deploymentCpu(distributed)],
+    ]);
     const proxies: [string, (c: number) => Promise<Figures>][] = [
       ['/v1/proxy, embedded', (c) => wrk(`${embedded.proxyUrl}/v1/proxy/bench/ping`, seconds, c, auth(embedded))],
       ['/v1/proxy, own process', (c) => wrk(`${distributed.proxyUrl}/v1/proxy/bench/ping`, seconds, c, auth(distributed))],
     ];
-    const paths: [string, (c: number) => Promise<Figures>][] = [
-      ['direct', (c) => wrk(`${upstreamUrl}/ping`, seconds, c, {})],
-      ['bare node proxy', bare],
+    const chosen = ([label]: [string, unknown]) => label.includes(values.only);
+    const measured: [string, (c: number) => Promise<Figures>][] = [
       ...proxies,
       ['POST /v1/invoke, embedded', invoke(embedded)],
       ['POST /v1/invoke, NATS', invoke(distributed)],
       ['NATS invoke.request', (c) => loop(seconds, c, natsCall)],
     ];
-    const results: { label: string; one: Figures; many: Figures }[] = [];
-    for (const [label, measure] of paths) results.push({ label, one: await measure(1), many: await measure(connections) });
+    const paths: [string, (c: number) => Promise<Figures>][] = [['direct', (c) => wrk(`${upstreamUrl}/ping`, seconds, c, {})], ['bare node proxy', bare], ...measured.filter(chosen)];
+    const results: { label: string; one: Figures; many: Figures & { cpuPerCall: number | null } }[] = [];
+    for (const [label, measure] of paths) results.push({ label, one: await measure(1), many: await metered(() => measure(connections), seconds, cpuOf.get(label) ?? null) });
 
     // The same throughput while another process keeps one of the cores busy (a neighbour on a shared machine).
     const spinner = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
-    const busy: { label: string; rps: number }[] = [];
+    const busy: { label: string; rps: number; cpuPerCall: number | null }[] = [];
     try {
-      for (const [label, measure] of [['bare node proxy', bare] as const, ...proxies]) busy.push({ label, rps: (await measure(connections)).rps });
+      for (const [label, measure] of [['bare node proxy', bare] as [string, typeof bare], ...proxies.filter(chosen)]) busy.push({ label, ...(await metered(() => measure(connections), seconds, cpuOf.get(label) ?? null)) });
     } finally {
       spinner.kill();
     }
 
     const [direct, bareFigures] = results;
     const cell = (value: string, width: number) => value.padStart(width);
-    process.stdout.write(`${seconds} s per figure; latency with 1 connection, throughput with ${connections}\n`);
-    process.stdout.write(`${'path'.padEnd(28)}${cell('p50 ms', 9)}${cell('p99 ms', 9)}${cell('added p50', 11)}${cell('added p99', 11)}${cell('req/s', 9)}${cell('vs bare', 9)}\n`);
+    const cpu = (perCall: number | null) => cell(perCall === null ? '' : String(Math.round(perCall)), 13);
+    process.stdout.write(`${seconds} s per figure; latency with 1 connection, throughput with ${connections}; CPU per call: the proxying processes and their database's backends\n`);
+    process.stdout.write(`${'path'.padEnd(28)}${cell('p50 ms', 9)}${cell('p99 ms', 9)}${cell('added p50', 11)}${cell('added p99', 11)}${cell('req/s', 9)}${cell('vs bare', 9)}${cell('CPU µs/call', 13)}\n`);
     for (const r of results) {
       process.stdout.write(
-        `${r.label.padEnd(28)}${cell(r.one.p50.toFixed(2), 9)}${cell(r.one.p99.toFixed(2), 9)}${cell((r.one.p50 - direct.one.p50).toFixed(2), 11)}${cell((r.one.p99 - direct.one.p99).toFixed(2), 11)}${cell(String(Math.round(r.many.rps)), 9)}${cell(`${Math.round((100 * r.many.rps) / bareFigures.many.rps)}%`, 9)}\n`,
+        `${r.label.padEnd(28)}${cell(r.one.p50.toFixed(2), 9)}${cell(r.one.p99.toFixed(2), 9)}${cell((r.one.p50 - direct.one.p50).toFixed(2), 11)}${cell((r.one.p99 - direct.one.p99).toFixed(2), 11)}${cell(String(Math.round(r.many.rps)), 9)}${cell(`${Math.round((100 * r.many.rps) / bareFigures.many.rps)}%`, 9)}${cpu(r.many.cpuPerCall)}\n`,
       );
     }
     process.stdout.write(`with one core kept busy by another process:\n`);
-    for (const b of busy) process.stdout.write(`${b.label.padEnd(28)}${cell(String(Math.round(b.rps)), 69)}${cell(`${Math.round((100 * b.rps) / busy[0].rps)}%`, 9)}\n`);
+    for (const b of busy) process.stdout.write(`${b.label.padEnd(28)}${cell(String(Math.round(b.rps)), 69)}${cell(`${Math.round((100 * b.rps) / busy[0].rps)}%`, 9)}${cpu(b.cpuPerCall)}\n`);
   } finally {
     await bus.close();
     await embedded.close();

@@ -1,5 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
+import { request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
 import { DomainError, ErrorCodes, HTTP_STATUS, type Actor, type ErrorBody } from '@plugboard/contracts';
@@ -9,7 +11,7 @@ import { InvocationLog } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
 import { CallPipeline, errorCodeOf, type CallAddress, type CallTransport } from '../pipeline/call-pipeline';
 import type { InvokeTarget } from '../targets/target.resolver';
-import { forwardable, timeoutError, transportFor, upstreamError } from '../upstream/upstream-call';
+import { forwardable, timeoutError, upstreamError } from '../upstream/upstream-call';
 
 /** `/v1/proxy/{linkName}{path}{?query}` */
 const PROXY_PATH = /^\/v1\/proxy\/([^/?#]+)([^?#]*)(\?[^#]*)?$/;
@@ -20,6 +22,10 @@ const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 const NO_BODY = Buffer.alloc(0);
 /** The request body is passed on as it arrives. */
 const STREAMED = 'streamed' as const;
+/** The API's answer as undici gives it: status, headers, and the body still to read. */
+type Answer = Dispatcher.ResponseData;
+/** undici's deadlines (connect, headers, silence in the body): the API did not answer in time. */
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * `ANY /v1/proxy/{linkName}/<path>`: forwards a request to the connection's API with its credentials added,
@@ -77,7 +83,7 @@ export class ProxyHandler {
  * The caller's body read whole when small or a form the credential covers (it can then be sent again), else streamed
  * to the API as it arrives; the API's answer streamed back as it comes, cut off past the size limit.
  */
-class StreamingTransport implements CallTransport<IncomingMessage, void> {
+class StreamingTransport implements CallTransport<Answer, void> {
   private body: Buffer | typeof STREAMED = NO_BODY;
   replayable = true;
 
@@ -100,7 +106,7 @@ class StreamingTransport implements CallTransport<IncomingMessage, void> {
   }
 
   /** Resolves once the API's answer has begun. */
-  send(target: InvokeTarget, url: URL): Promise<IncomingMessage> {
+  send(target: InvokeTarget, url: URL): Promise<Answer> {
     const { req, body, settings } = this;
     const method = req.method ?? 'GET';
     const outgoing: OutgoingRequest = { method, url, headers: forwardable(req.headers, { fromCaller: true }), form: null, body: null, streamed: body === STREAMED };
@@ -111,60 +117,51 @@ class StreamingTransport implements CallTransport<IncomingMessage, void> {
     const injected = injectCredentials(outgoing, target.injection, target.credential);
     const form = formPayload(injected);
     const payload = form ? form.body : injected.body;
+    // Node's server has answered the caller's `Expect: 100-continue` itself; undici refuses to send it on.
+    delete injected.headers.expect;
     if (body !== STREAMED) {
       delete injected.headers['content-length'];
       if (form) injected.headers['content-type'] = form.contentType;
       if (payload) injected.headers['content-length'] = String(payload.length);
     }
-    const transport = transportFor(url);
-    return new Promise((resolve, reject) => {
-      const call = transport.request(injected.url, { method, headers: injected.headers, agent: transport.agent, lookup: settings.lookup, timeout: settings.timeoutMs }, resolve);
-      call.on('timeout', () => call.destroy(timeoutError(settings.timeoutMs)));
-      call.on('error', (error) => reject(upstreamError(error, url)));
-      if (body !== STREAMED) return void call.end(payload ?? undefined);
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > settings.maxStreamBytes) call.destroy(tooLarge(settings.maxStreamBytes));
-      });
-      // A caller that goes away mid-upload must not leave a half request open at the API.
-      req.on('close', () => !req.complete && call.destroy());
-      req.pipe(call);
+    return request(injected.url, { dispatcher: settings.dispatcher, method: method as Dispatcher.HttpMethod, headers: injected.headers, body: body === STREAMED ? Readable.from(limited(req, settings.maxStreamBytes), { objectMode: false }) : payload }).catch((error: Error) => {
+      throw isTimeout(error) ? timeoutError(settings.timeoutMs) : upstreamError(error, url);
     });
   }
 
-  status(answer: IncomingMessage): number {
-    return answer.statusCode ?? 502;
+  status(answer: Answer): number {
+    return answer.statusCode;
   }
 
-  headers(answer: IncomingMessage): IncomingMessage['headers'] {
+  headers(answer: Answer): Answer['headers'] {
     return answer.headers;
   }
 
-  /** Frees the socket of an answer that is not passed on. */
-  discard(answer: IncomingMessage): void {
-    answer.resume();
+  /** Frees the connection of an answer that is not passed on. */
+  discard(answer: Answer): void {
+    answer.body.dump().catch(() => undefined);
   }
 
   /** The API's answer, streamed back as it comes, cut off past the size limit. */
-  deliver(upstream: IncomingMessage): Promise<void> {
+  deliver(upstream: Answer): Promise<void> {
     const { res, settings } = this;
+    const { body } = upstream;
     const headers: OutgoingHttpHeaders = forwardable(upstream.headers, { fromCaller: false });
     if (upstream.headers['set-cookie']) headers['set-cookie'] = upstream.headers['set-cookie'];
-    res.writeHead(this.status(upstream), headers);
+    res.writeHead(upstream.statusCode, headers);
     let size = 0;
-    upstream.on('data', (chunk: Buffer) => {
+    body.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > settings.maxStreamBytes) upstream.destroy(new DomainError(ErrorCodes.upstreamTooLarge, `The API's answer is larger than ${settings.maxStreamBytes} bytes.`));
+      if (size > settings.maxStreamBytes) body.destroy(new DomainError(ErrorCodes.upstreamTooLarge, `The API's answer is larger than ${settings.maxStreamBytes} bytes.`));
     });
     // pipe rather than stream.pipeline: pipeline costs an AbortController (and a DOMException) per call.
     return new Promise((resolve, reject) => {
-      upstream.on('error', reject);
+      body.on('error', (error) => reject(isTimeout(error) ? timeoutError(settings.timeoutMs) : error));
       res.on('close', () => {
-        if (!upstream.complete) upstream.destroy();
+        if (!body.readableEnded) body.destroy();
         resolve();
       });
-      upstream.pipe(res);
+      body.pipe(res);
     });
   }
 
@@ -196,6 +193,23 @@ function readWhole(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * The caller's body as it arrives, refused past `limit` bytes. The caller's stream is left open when it is refused
+ * (the 413 is its answer), and a caller that goes away mid-upload ends the iteration, so undici cuts the API's request.
+ */
+async function* limited(req: IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(limit);
+    yield chunk;
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  return TIMEOUTS.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
 function tooLarge(limit: number): DomainError {
