@@ -73,20 +73,8 @@ export interface ServiceTarget {
  * must match their patterns), and how its credential is injected. Null when its credential cannot travel (see
  * `ServiceCalls.injection`).
  */
-export function serviceTargetOf(calls: ServiceCalls | ServiceSource): ServiceTarget | null {
-  const resolved = 'type' in calls ? serviceCallsOf(calls) : calls;
+export function serviceTargetOf(resolved: ServiceCalls): ServiceTarget | null {
   if (!resolved.injection) return null;
   const fill = (template: string) => fillServiceUrl(resolved, template);
   return { baseUrl: resolved.baseUrl === null ? null : fill(resolved.baseUrl), allowedHosts: resolved.allowedHosts.map(fill), injection: resolved.injection };
-}
-
-// removed once the connections module imports @plugboard/registry
-/** The former input of `serviceTargetOf`, the catalog entry or the custom definition as they are. */
-export type ServiceSource =
-  | { type: 'predefined'; entry: CatalogEntry; parameters: Record<string, string>; oauth1Consumer?: { key: string; secret: string } | null }
-  | { type: 'custom'; definition: ServiceDefinition; oauth1ConsumerSecret?: string | null };
-
-// removed once the connections module imports @plugboard/registry
-export function serviceCallsOf(source: ServiceSource): ServiceCalls {
-  return source.type === 'predefined' ? predefinedCalls(source.entry, source.parameters, source.oauth1Consumer) : customCalls(source.definition, source.oauth1ConsumerSecret);
 }

@@ -3,7 +3,7 @@
 import { findCatalogEntry, parametersFromAuthorization, type CatalogEntry } from '@plugboard/catalog';
 import { buildAuthorizationRequest, exchangeCode, parseAuthorizationResponse } from '@plugboard/oauth2';
 import { authorizeBrowserlessly, startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
-import { serviceTargetOf } from '@plugboard/outbound';
+import { predefinedCalls, serviceTargetOf } from '@plugboard/outbound';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/v1/oauth/callback';
 
@@ -32,7 +32,7 @@ describe('parameters from the provider, with a real authorization server', () =>
     const data = await authorizeAt(server);
     const learned = parametersFromAuthorization(entry('quickbooks'), data, {});
     expect(learned).toEqual({ realmId: '9130357766900456' });
-    const target = serviceTargetOf({ type: 'predefined', entry: entry('quickbooks'), parameters: learned });
+    const target = serviceTargetOf(predefinedCalls(entry('quickbooks'), learned));
     expect(target?.baseUrl).toBe('https://quickbooks.api.intuit.com/v3/company/9130357766900456');
   });
 
