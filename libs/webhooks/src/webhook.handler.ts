@@ -18,13 +18,16 @@ import {
   type WebhookView,
   type WebhookWithSecret,
 } from '@plugboard/contracts';
-import { EventStore, handleCommand } from '@plugboard/event-store';
+import { commandHandlerFor, EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { Vault } from '@plugboard/vault';
 import { WebhookDeliveries } from './webhook-deliveries';
 import { webhookDecider, webhookStreamId, webhookView, type WebhookCommand } from './webhook.decider';
 import { WEBHOOK_SETTINGS, webhookUrlProblem, type WebhookSettings } from './webhook-settings';
 import { generateWebhookSecret } from './webhook-signature';
+
+/** Every write to an org's webhook stream goes through here: the webhook decider, with the stream's version. */
+const webhookCommands = commandHandlerFor(webhookDecider, (command: WebhookCommand) => webhookStreamId(command.data.orgId));
 
 /**
  * The org's webhook: register (or replace) and rotate hand out a new signing secret once, which goes to the vault
@@ -62,7 +65,7 @@ export class WebhookHandler {
   @MessagePattern(Subjects.connection.removeWebhook)
   async remove(@Payload(new ContractPipe(WebhookRequestSchema)) request: WebhookRequest): Promise<{ deleted: true }> {
     const { actor } = request;
-    await handleCommand(this.store, webhookStreamId(actor.orgId), webhookDecider, { type: 'RemoveWebhook', data: { orgId: actor.orgId, userId: actor.userId, now: new Date().toISOString() } }, {
+    await webhookCommands.handle(this.store, { type: 'RemoveWebhook', data: { orgId: actor.orgId, userId: actor.userId, now: new Date().toISOString() } }, {
       metadata: actorMetadata(actor),
       alsoWrite: async (manager, events) => {
         for (const event of events) if (event.type === 'WebhookRemoved') await this.vault.erase(manager, event.data.secretRef, actor.orgId);
@@ -79,7 +82,7 @@ export class WebhookHandler {
   /** Records the command and, in the same transaction, the new secret under the vault entry its event names. */
   private async withNewSecret(actor: Actor, command: WebhookCommand): Promise<WebhookWithSecret> {
     const secret = generateWebhookSecret();
-    const result = await handleCommand(this.store, webhookStreamId(actor.orgId), webhookDecider, command, {
+    const result = await webhookCommands.handle(this.store, command, {
       metadata: actorMetadata(actor),
       alsoWrite: async (manager, events) => {
         for (const event of events as WebhookEvent[]) {
