@@ -20,10 +20,12 @@ export class EventLogNotifier {
 
   async start(): Promise<void> {
     const client = new Client({ connectionString: this.databaseUrl, application_name: 'plugboard-notifier' });
-    client.on('notification', () => this.emitter.emit('append'));
     // A lost listener connection only delays delivery until the periodic catch-up; never crash the process for it.
     client.on('error', () => undefined);
     await client.connect();
+    // Our own NOTIFY comes back to us too: poke() has already woken this process's subscribers for it.
+    const [{ pid }] = (await client.query(`SELECT pg_backend_pid() AS pid`)).rows;
+    client.on('notification', (message) => message.processId !== pid && this.emitter.emit('append'));
     await client.query(`LISTEN ${CHANNEL}`);
     this.client = client;
   }

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@plugboard/contracts';
 import { eventually, runEntry } from '@plugboard/testing';
+import { EventLogNotifier } from '../notifier';
 import { compareLogPositions } from '../position';
 import { storeFixture, type StoreFixture } from '../test-support/event-store.fixture';
 import { CatchUpSubscription, waitForCheckpoint, type SubscriptionHandler } from './catch-up';
@@ -89,6 +90,23 @@ describe('catch-up subscriptions (PostgreSQL)', () => {
     await other.store.append('elsewhere-1', 0, [{ type: 'FromAfar', data: {} }]);
     await eventually(() => expect(seen.map((e) => e.type)).toEqual(['FromAfar']), 15_000); // generous: a busy server's CREATE DATABASE elsewhere holds the horizon back
     await subscription.stop();
+  });
+
+  it('wakes another process through NOTIFY, and this one once for its own append (not again for its own NOTIFY)', async () => {
+    const elsewhere = new EventLogNotifier(f.db.url);
+    await elsewhere.start();
+    try {
+      let here = 0;
+      let there = 0;
+      f.notifier.onAppend(() => here++);
+      elsewhere.onAppend(() => there++);
+      await f.store.append('woken-1', 0, [{ type: 'Woke', data: {} }]);
+      await eventually(() => expect(there).toBe(1), 15_000);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // our own NOTIFY reached us too by now, if it would
+      expect(here).toBe(1);
+    } finally {
+      await elsewhere.stop();
+    }
   });
 
   it('filters by category and event type, and still moves its checkpoint past the others', async () => {
