@@ -16,7 +16,8 @@ import { DataSource } from 'typeorm';
 import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent, type StoredCredential } from '@plugboard/contracts';
 import { EventStore } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
-import { dueAt, tokenRefreshMigrations } from '@plugboard/token-refresh';
+import { dueAt } from '@plugboard/refresh';
+import { tokenRefreshMigrations } from '@plugboard/token-refresh';
 import { createTestDatabase, runEntry, TEST_NATS_URL, testMasterKey, testNamespace, type RunningProcess } from '@plugboard/testing';
 import { Keyring, Vault } from '@plugboard/vault';
 

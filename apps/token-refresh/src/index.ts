@@ -1,6 +1,1 @@
 export * from './token-refresh.module';
-export { RefreshMetrics, type RefreshMetricsSnapshot } from './refresh/refresh-metrics';
-export { Refresher, type RefreshJob, type RefreshResult } from './refresh/refresher';
-export { loadRefreshSettings, type RefreshSettings } from './refresh/refresh-settings';
-export { RefreshCredentialRequestSchema } from './handlers/refresh.controller';
-export { dueAt } from './refresh/refresh-policy';

@@ -4,7 +4,7 @@ import { CatchUpSubscription, EventStore, projectionHandler, rebuildProjection }
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
 import { loadRefreshSettings } from '../refresh/refresh-settings';
-import { tokenRefreshMigrations } from '../token-refresh.module';
+import { testMigrations } from '../test-support/harness';
 import { VerifySchedule } from '../verify/verify-schedule';
 import { VerifyScheduleProjection } from './verify-schedule.projection';
 
@@ -32,7 +32,7 @@ describe('verify schedule projection (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, tokenRefreshMigrations);
+    await runMigrations(db.url, testMigrations);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url })).initialize();
     store = new EventStore(dataSource);
     projection = new VerifyScheduleProjection(new VerifySchedule(store, loadRefreshSettings({ PLUGBOARD_VERIFY_INTERVAL_MS: '3600000' })));

@@ -1,19 +1,37 @@
-// Test helper of the token-refresh app: a database of its own with what the connection and registry apps would have
-// recorded (service and connection streams, credentials in the vault), and the app started over real NATS.
+// Test helper of the refresh module: a database of its own with what the connection and registry apps would have
+// recorded (service and connection streams, credentials in the vault), and the module started over real NATS, wired
+// as apps/token-refresh wires it.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { INestMicroservice } from '@nestjs/common';
+import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent, type StoredCredential } from '@plugboard/contracts';
 import { connectionCommands } from '@plugboard/connections';
-import { EventStore } from '@plugboard/event-store';
+import { EventStore, eventStoreMigrations } from '@plugboard/event-store';
 import { createClientTransport, RpcClient, type BusClient } from '@plugboard/messaging';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, parseAuthorizationResponse, type TokenSet } from '@plugboard/oauth2';
 import { authorizeBrowserlessly, type TestAuthorizationServer, type TestClient } from '@plugboard/oauth2/testing';
-import { createLogger, dataSourceOptions, loadConfig, runMigrations, startMicroservice, type PlatformConfig } from '@plugboard/runtime';
+import { createLogger, dataSourceOptions, loadConfig, PlatformModule, runMigrations, startMicroservice, SubscriptionRunner, subscriptionsProvider, type PlatformConfig, type PlatformOptions } from '@plugboard/runtime';
 import { createTestDatabase, TEST_NATS_URL, testMasterKey, testNamespace, type TestDatabase } from '@plugboard/testing';
-import { Keyring, Vault } from '@plugboard/vault';
+import { Keyring, Vault, vaultMigrations } from '@plugboard/vault';
+import { VerifyScheduleProjection } from '../projections/verify-schedule.projection';
+import { RefreshScheduleProjection } from '../projections/refresh-schedule.projection';
 import type { RefreshSettings } from '../refresh/refresh-settings';
-import { TOKEN_REFRESH, TokenRefreshModule, tokenRefreshMigrations } from '../token-refresh.module';
+import { RefreshModule, refreshMigrations } from '../refresh.module';
+
+/** The tables the module stands on: the event log, the vault and its own. */
+export const testMigrations = [...eventStoreMigrations, ...vaultMigrations, ...refreshMigrations];
+const APP_NAME = 'token-refresh';
+
+@Module({})
+class RefreshTestApp {
+  static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>, overrides: Partial<RefreshSettings>): DynamicModule {
+    return {
+      module: RefreshTestApp,
+      imports: [PlatformModule.forRoot({ ...platform, appName: APP_NAME }), RefreshModule.register(overrides)],
+      providers: [subscriptionsProvider(RefreshScheduleProjection, VerifyScheduleProjection), SubscriptionRunner],
+    };
+  }
+}
 
 export const ORG = 'acme';
 export const OWNER = 'alice';
@@ -49,7 +67,7 @@ export interface RefreshHarness {
 
 export async function createHarness(): Promise<RefreshHarness> {
   const db = await createTestDatabase();
-  await runMigrations(db.url, tokenRefreshMigrations);
+  await runMigrations(db.url, testMigrations);
   const masterKey = testMasterKey();
   const namespace = testNamespace();
   const env = {
@@ -84,7 +102,7 @@ export async function createHarness(): Promise<RefreshHarness> {
     },
     logs: () => lines.join(''),
     async start(overrides = {}) {
-      const app = await startMicroservice(TokenRefreshModule.register({ config, logger }, overrides), TOKEN_REFRESH, config, logger);
+      const app = await startMicroservice(RefreshTestApp.register({ config, logger }, overrides), APP_NAME, config, logger);
       apps.push(app);
       return app;
     },

@@ -5,7 +5,7 @@ import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
 import { RefreshSchedule } from '../refresh/refresh-schedule';
 import { loadRefreshSettings } from '../refresh/refresh-settings';
-import { tokenRefreshMigrations } from '../token-refresh.module';
+import { testMigrations } from '../test-support/harness';
 import { RefreshScheduleProjection } from './refresh-schedule.projection';
 
 const at = '2026-11-23T10:00:00.000Z';
@@ -35,7 +35,7 @@ describe('refresh schedule projection (PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    await runMigrations(db.url, tokenRefreshMigrations);
+    await runMigrations(db.url, testMigrations);
     dataSource = await new DataSource(dataSourceOptions({ url: db.url })).initialize();
     store = new EventStore(dataSource);
     projection = new RefreshScheduleProjection(new RefreshSchedule(store, loadRefreshSettings({})));

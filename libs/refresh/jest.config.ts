@@ -1,0 +1,5 @@
+export default {
+  displayName: 'refresh',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
