@@ -1,33 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { connectionStreamId } from '@plugboard/contracts';
+import { ConnectionQueries, type ConnectionStatus, type DegradedConnection, type RefreshFailure, type Revocation } from '@plugboard/connections';
+import type { RecordedEvent } from '@plugboard/contracts';
+import { WebhookQueries, type WebhookDeliverySummary } from '@plugboard/webhooks';
 
 /*
- * The dashboard reads the read models and the event log directly, in one read-only snapshot, rather than asking each
- * app over the bus: it is read-only, these tables are projections made to be read, and one transaction gives a
- * consistent picture. The price is that the queries below know those tables' shapes (their migrations are in
- * libs/connections, apps/token-refresh, apps/invoke-proxy and libs/event-store): this file is the only place that does.
+ * The dashboard reads in one read-only snapshot, in-process rather than asking each app over the bus: it is
+ * read-only, and one transaction gives a consistent picture. The modules' tables are read through their query ports
+ * (ConnectionQueries, WebhookQueries), each read in this transaction; the queries below read the tables that have
+ * no query port yet (libs/refresh's refresh_schedule, invoke-proxy's invocations) and the org's tail of the log.
  */
 
 /** Rows the panels show; never a secret (the tables hold none, and events hold only vault references). */
 export interface DashboardData {
   orgId: string;
   generatedAt: string;
-  connections: { linkName: string; name: string; service: string; authType: string; internal: boolean; status: 'connected' | 'pending' | 'revoked'; revokedReason: string | null; credentials: number }[];
+  connections: ConnectionStatus[];
   /** OAuth 2 credentials that expire within the hour, whose refresh is overdue, or that have expired. */
   expiring: { linkName: string; userId: string | null; expiresAt: string; dueAt: string; attempts: number; lastError: string | null; state: 'expired' | 'overdue' | 'soon' }[];
   scheduledCredentials: number;
-  /** Connections whose API refused calls CONNECTION_DEGRADED_AFTER times in a row (ConnectionDegraded), not yet recovered. */
-  degraded: { linkName: string; name: string; service: string; consecutiveFailures: number; lastError: string | null; lastUsedAt: string | null }[];
-  refreshFailures: { linkName: string; userId: string | null; error: string; definitive: boolean; at: string }[];
-  revocations: { linkName: string; userId: string | null; reason: string; by: string; at: string }[];
+  degraded: DegradedConnection[];
+  refreshFailures: RefreshFailure[];
+  revocations: Revocation[];
   /** Per connection, over the last 24 hours. */
   invocations: { connection: string; calls: number; errors: number; errorRate: number; p50Ms: number; p95Ms: number; lastAt: string }[];
   events: LoggedEvent[];
   /** Every event of one connection's stream, when one was asked for. */
   timeline: { linkName: string; events: LoggedEvent[] } | null;
   /** The webhook delivery log's summary: admins only (as `GET /v1/webhook/deliveries`). */
-  webhookDeliveries: { byStatus: Record<string, number>; recent: { eventType: string; status: string; attempts: number; lastStatus: number | null; lastError: string | null; at: string }[] } | null;
+  webhookDeliveries: WebhookDeliverySummary | null;
 }
 
 export interface LoggedEvent {
@@ -42,7 +43,6 @@ export interface LoggedEvent {
 export const EXPIRING_WITHIN_MINUTES = 60;
 export const INVOCATION_WINDOW_HOURS = 24;
 const TAIL = 30;
-const RECENT = 20;
 /** A refresh due this long ago and not done is overdue (the scheduler runs every second by default). */
 const OVERDUE_GRACE_SECONDS = 60;
 
@@ -50,7 +50,11 @@ const iso = (value: Date | string | null): string => (value === null ? '' : new 
 
 @Injectable()
 export class DashboardQueries {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly connections: ConnectionQueries,
+    private readonly webhooks: WebhookQueries,
+  ) {}
 
   /** Everything the dashboard shows for one org, from one snapshot. `connection` asks for that stream's timeline. */
   read(orgId: string, options: { connection?: string; withWebhooks: boolean }): Promise<DashboardData> {
@@ -59,47 +63,20 @@ export class DashboardQueries {
       return {
         orgId,
         generatedAt: new Date().toISOString(),
-        connections: await this.connections(m, orgId),
+        connections: await this.connections.statuses(m, orgId),
         ...(await this.expiring(m, orgId)),
-        degraded: await this.degraded(m, orgId),
-        refreshFailures: await this.refreshFailures(m, orgId),
-        revocations: await this.revocations(m, orgId),
+        degraded: await this.connections.degraded(m, orgId),
+        refreshFailures: await this.connections.recentRefreshFailures(m, orgId),
+        revocations: await this.connections.recentRevocations(m, orgId),
         invocations: await this.invocations(m, orgId),
         // Webhook registrations name the org's webhook URL: admins only, as GET /v1/webhook.
         events: (
           await m.query(`SELECT ${EVENT_COLUMNS} FROM events WHERE metadata->>'orgId' = $1 AND ($2 OR stream_id NOT LIKE 'webhook-%') ORDER BY global_position DESC LIMIT ${TAIL}`, [orgId, options.withWebhooks === true])
         ).map(toEvent),
-        timeline: options.connection ? { linkName: options.connection, events: await this.timeline(m, orgId, options.connection) } : null,
-        webhookDeliveries: options.withWebhooks ? await this.webhookDeliveries(m, orgId) : null,
+        timeline: options.connection ? { linkName: options.connection, events: (await this.connections.timeline(m, orgId, options.connection)).map(logged) } : null,
+        webhookDeliveries: options.withWebhooks ? await this.webhooks.deliverySummary(m, orgId) : null,
       };
     });
-  }
-
-  // A connection's status is its own credential's; with login-user credentials, connected when any user's is.
-  private async connections(m: EntityManager, orgId: string): Promise<DashboardData['connections']> {
-    const rows = await m.query(
-      `SELECT c.link_name, c.name, c.service, c.auth_type, c.internal,
-              CASE WHEN bool_or(k.status = 'connected') THEN 'connected' WHEN bool_or(k.status = 'revoked') THEN 'revoked' ELSE 'pending' END AS status,
-              min(k.revoked_reason) FILTER (WHERE k.status = 'revoked') AS revoked_reason,
-              count(k.user_key)::int AS credentials
-         FROM connections c
-         LEFT JOIN connection_credentials k
-           ON k.org_id = c.org_id AND k.link_name = c.link_name AND (c.use_login_user_credentials OR k.user_key = '*')
-        WHERE c.org_id = $1
-        GROUP BY c.org_id, c.link_name
-        ORDER BY c.link_name`,
-      [orgId],
-    );
-    return rows.map((r: Record<string, never>) => ({
-      linkName: r.link_name,
-      name: r.name,
-      service: r.service,
-      authType: r.auth_type,
-      internal: r.internal,
-      status: r.status,
-      revokedReason: r.status === 'revoked' ? r.revoked_reason : null,
-      credentials: r.credentials,
-    }));
   }
 
   private async expiring(m: EntityManager, orgId: string): Promise<Pick<DashboardData, 'expiring' | 'scheduledCredentials'>> {
@@ -127,50 +104,6 @@ export class DashboardQueries {
     };
   }
 
-  /** The org's latest events of one type, newest first. */
-  private recent(m: EntityManager, orgId: string, type: string): Promise<{ data: Record<string, never>; recorded_at: Date }[]> {
-    return m.query(`SELECT data, recorded_at FROM events WHERE type = $2 AND metadata->>'orgId' = $1 ORDER BY global_position DESC LIMIT ${RECENT}`, [orgId, type]);
-  }
-
-  private async degraded(m: EntityManager, orgId: string): Promise<DashboardData['degraded']> {
-    const rows = await m.query(
-      `SELECT c.link_name, c.name, c.service, h.consecutive_failures, h.last_error->>'message' AS last_error, h.last_used_at
-         FROM connections c LEFT JOIN connection_health h ON h.org_id = c.org_id AND h.link_name = c.link_name
-        WHERE c.org_id = $1 AND c.degraded
-        ORDER BY c.link_name
-        LIMIT 100`,
-      [orgId],
-    );
-    return rows.map((r: Record<string, never>) => ({
-      linkName: r.link_name,
-      name: r.name,
-      service: r.service,
-      consecutiveFailures: r.consecutive_failures ?? 0,
-      lastError: r.last_error,
-      lastUsedAt: r.last_used_at === null ? null : iso(r.last_used_at),
-    }));
-  }
-
-  private async refreshFailures(m: EntityManager, orgId: string): Promise<DashboardData['refreshFailures']> {
-    return (await this.recent(m, orgId, 'TokenRefreshFailed')).map((r) => ({
-      linkName: r.data.linkName,
-      userId: r.data.userId,
-      error: r.data.error,
-      definitive: r.data.definitive,
-      at: r.data.failedAt ?? iso(r.recorded_at),
-    }));
-  }
-
-  private async revocations(m: EntityManager, orgId: string): Promise<DashboardData['revocations']> {
-    return (await this.recent(m, orgId, 'ConnectionRevoked')).map((r) => ({
-      linkName: r.data.linkName,
-      userId: r.data.userId,
-      reason: r.data.reason,
-      by: r.data.revokedBy,
-      at: r.data.revokedAt ?? iso(r.recorded_at),
-    }));
-  }
-
   // An error is a call the API answered 4xx/5xx, or that ended without an answer (timeout, refused address…).
   private async invocations(m: EntityManager, orgId: string): Promise<DashboardData['invocations']> {
     const rows = await m.query(
@@ -196,29 +129,14 @@ export class DashboardQueries {
       lastAt: iso(r.last_at),
     }));
   }
-
-  private async timeline(m: EntityManager, orgId: string, linkName: string): Promise<LoggedEvent[]> {
-    // The stream id carries the org: another org's connection of the same name is another stream.
-    const rows = await m.query(`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`, [connectionStreamId(orgId, linkName)]);
-    return rows.map(toEvent);
-  }
-
-  private async webhookDeliveries(m: EntityManager, orgId: string): Promise<NonNullable<DashboardData['webhookDeliveries']>> {
-    const counts = await m.query(`SELECT status, count(*)::int AS count FROM webhook_deliveries WHERE org_id = $1 GROUP BY status`, [orgId]);
-    const recent = await m.query(
-      `SELECT event_type, status, attempts, last_status, last_error, coalesce(delivered_at, last_attempt_at, created_at) AS at
-         FROM webhook_deliveries WHERE org_id = $1 ORDER BY seq DESC LIMIT 10`,
-      [orgId],
-    );
-    return {
-      byStatus: Object.fromEntries(counts.map((r: { status: string; count: number }) => [r.status, r.count])),
-      recent: recent.map((r: Record<string, never>) => ({ eventType: r.event_type, status: r.status, attempts: r.attempts, lastStatus: r.last_status, lastError: r.last_error, at: iso(r.at) })),
-    };
-  }
 }
 
 const EVENT_COLUMNS = 'global_position, stream_id, stream_version, type, data, recorded_at';
 
 function toEvent(r: { global_position: string; stream_id: string; stream_version: number; type: string; data: unknown; recorded_at: Date }): LoggedEvent {
   return { position: String(r.global_position), streamId: r.stream_id, version: r.stream_version, type: r.type, data: r.data, recordedAt: iso(r.recorded_at) };
+}
+
+function logged(e: RecordedEvent): LoggedEvent {
+  return { position: String(e.position), streamId: e.streamId, version: e.streamVersion, type: e.type, data: e.data, recordedAt: e.recordedAt };
 }

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
+import { ConnectionCredentials, type InvokeTarget } from '@plugboard/connections';
 import { DomainError, ErrorCodes, type Actor } from '@plugboard/contracts';
 import { InvocationLog, type Invocation } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
-import { TargetResolver, type InvokeTarget } from '../targets/target.resolver';
 import { retryDelay } from '../upstream/retry-policy';
 
 /**
@@ -61,7 +61,7 @@ export function errorCodeOf(error: unknown): string {
 @Injectable()
 export class CallPipeline {
   constructor(
-    private readonly targets: TargetResolver,
+    private readonly targets: ConnectionCredentials,
     private readonly settings: InvokeSettings,
     private readonly log: InvocationLog,
   ) {}
@@ -71,7 +71,7 @@ export class CallPipeline {
     let url: URL | null = null;
     let answer: Answer;
     try {
-      let target = await this.targets.resolve(actor, call.connection);
+      let target = await this.targets.forCall(actor, call.connection);
       url = this.destination(target, call.address);
       const preparing = transport.prepare(target);
       // Reading a body takes as long as the caller likes: the credential may have been revoked meanwhile.

@@ -1,6 +1,6 @@
+import type { InvokeTarget } from '@plugboard/connections';
 import { DomainError, ErrorCodes, invalidField } from '@plugboard/contracts';
 import { appendPath, type EgressPolicy } from '@plugboard/outbound';
-import type { InvokeTarget } from '../targets/target.resolver';
 
 /** The URL of a call: absolute or relative (POST /v1/invoke), appended (/v1/proxy), always under the egress policy and the service's hosts. */
 export class DestinationPolicy {

@@ -49,14 +49,14 @@ interface Loading {
 export const MAX_CACHED_TARGETS = 10_000;
 
 /**
- * Resolves a link name to a ready-to-use target, cached per credential (one entry for all the users of a
- * connection's own credential). Revoked means stopped: before any cached credential is used, the change feed is
+ * The connections module's port for calls through a connection (the invoke proxy's pipeline): `forCall` turns a link
+ * name into a ready-to-use target, cached per credential (one entry for all the users of a connection's own credential). Revoked means stopped: before any cached credential is used, the change feed is
  * read up to the moment of the call, dropping the entries of every connection or service that changed; a load that
  * an eviction overtook is not cached. So a call begun after a revocation was acknowledged never sends the credential,
  * on any replica.
  */
 @Injectable()
-export class TargetResolver {
+export class ConnectionCredentials {
   private readonly cache = new Map<string, InvokeTarget>();
   private readonly loading = new Set<Loading>();
   readonly changes: ChangeFeed;
@@ -70,7 +70,8 @@ export class TargetResolver {
     this.changes = new ChangeFeed(store, (changes) => this.apply(changes));
   }
 
-  async resolve(actor: Actor, linkName: string): Promise<InvokeTarget> {
+  /** The target of a call by this actor through this connection, with a credential that is in force and not expired. */
+  async forCall(actor: Actor, linkName: string): Promise<InvokeTarget> {
     const target = await this.current(actor, linkName);
     return expired(target) ? this.renewed(actor, target) : target;
   }
@@ -97,7 +98,7 @@ export class TargetResolver {
   /** The target again, right before another send: the same one if nothing changed since, else a fresh one (or the refusal). */
   async confirm(actor: Actor, target: InvokeTarget): Promise<InvokeTarget> {
     await this.changes.sync();
-    return this.cache.get(keyOf(target.orgId, target.linkName, target.credentialUser)) === target ? target : this.resolve(actor, target.linkName);
+    return this.cache.get(keyOf(target.orgId, target.linkName, target.credentialUser)) === target ? target : this.forCall(actor, target.linkName);
   }
 
   /** Forget a target (after a refresh rewrote its credential, for instance). */
@@ -113,7 +114,7 @@ export class TargetResolver {
       const reply = await this.rpc.request(Subjects.tokenRefresh.refresh, { orgId: target.orgId, linkName: target.linkName, userId: target.credentialUser, seenVersion: target.credentialVersion });
       this.evict(target.orgId, target.linkName);
       if (reply.outcome !== 'refreshed' && reply.outcome !== 'already_fresh') return null;
-      // Not resolve(): a token that came back expired must end in a refusal, not in another refresh.
+      // Not forCall(): a token that came back expired must end in a refusal, not in another refresh.
       return await this.current(actor, target.linkName);
     } catch {
       return null;
@@ -161,7 +162,7 @@ export class TargetResolver {
   }
 
   private async read(actor: Actor, linkName: string): Promise<InvokeTarget> {
-    // The connection's settings from the connection app's read model (they never change); its credential's state
+    // The connection's settings from this module's read model (they never change); its credential's state
     // from the log itself, whose last word on that credential may not be in the read model yet. `superseded`: the
     // custom service was edited, or the org's own OAuth app of the predefined one changed, after the authorization
     // (the revocation saga will revoke it); the stream ids are serviceStreamId's and serviceClientStreamId's.
