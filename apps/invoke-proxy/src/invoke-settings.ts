@@ -10,8 +10,6 @@ import type { RetrySettings } from './upstream/retry-policy';
 export class InvokeSettings implements OnModuleDestroy {
   /** The process's egress policy: address rules (PLUGBOARD_INVOKE_ALLOW_HOSTS), the redirect rule (never), timeouts. */
   readonly egress: EgressPolicy;
-  /** The policy's connect-time lookup, for the pooled agents of the calls to APIs. */
-  readonly lookup: EgressPolicy['lookup'];
   readonly destinations: DestinationPolicy;
   /** Silence from the API longer than this ends the call. */
   readonly timeoutMs: number;
@@ -19,18 +17,17 @@ export class InvokeSettings implements OnModuleDestroy {
   readonly maxStreamBytes: number;
   readonly retry: RetrySettings;
   /**
-   * The pooled keep-alive connections of /v1/proxy's calls (undici: a call costs about half the CPU of node:http's
-   * client). Its sockets connect through the egress policy's `lookup`, which refuses private addresses.
+   * The pooled keep-alive connections to the APIs (undici: a call costs less CPU than with node:http's client). Its
+   * sockets connect through the egress policy's `lookup`, which refuses private addresses.
    */
   readonly dispatcher: Agent;
 
   constructor(@Inject(PLATFORM_CONFIG) config: PlatformConfig, egress: EgressPolicy) {
     this.egress = egress;
-    this.lookup = this.egress.lookup;
     this.destinations = new DestinationPolicy(this.egress);
     this.timeoutMs = this.egress.timeouts.invokeMs;
     this.maxStreamBytes = config.PLUGBOARD_PROXY_MAX_BYTES;
-    this.dispatcher = new Agent({ connect: buildConnector({ lookup: this.lookup, timeout: this.timeoutMs }), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+    this.dispatcher = new Agent({ connect: buildConnector({ lookup: egress.lookup, timeout: this.timeoutMs }), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
     this.retry = { retries: config.PLUGBOARD_INVOKE_RETRIES, baseDelayMs: config.PLUGBOARD_INVOKE_RETRY_BASE_MS, maxDelayMs: config.PLUGBOARD_INVOKE_RETRY_MAX_MS };
   }
 

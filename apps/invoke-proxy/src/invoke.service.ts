@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { InvokeTarget } from '@plugboard/connections';
 import type { Actor, InvokeEntry, InvokeInputSchema, InvokeResponse } from '@plugboard/contracts';
 import { coversForm, injectCredentials, isFormContentType, parseForm, type FormFields, type OutgoingRequest } from '@plugboard/outbound';
 import type { z } from 'zod';
 import { InvokeSettings } from './invoke-settings';
 import { CallPipeline, type CallTransport } from './pipeline/call-pipeline';
+import type { InvokeTarget } from './targets/target.resolver';
 import { callUpstream, forwardable, type UpstreamResponse } from './upstream/upstream-call';
 
 type InvokeInput = z.output<typeof InvokeInputSchema>;
@@ -54,7 +54,7 @@ class BufferedTransport implements CallTransport<UpstreamResponse, InvokeRespons
       }
     }
     const outgoing: OutgoingRequest = { method: input.method, url, headers, form, body };
-    return callUpstream(injectCredentials(outgoing, target.injection, target.credential), { lookup: this.settings.lookup, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
+    return callUpstream(injectCredentials(outgoing, target.injection, target.credential), { dispatcher: this.settings.dispatcher, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
   }
 
   status(answer: UpstreamResponse): number {

@@ -71,7 +71,9 @@ export function observe(kind: 'counter' | 'gauge', name: string, help: string, l
   return () => readers.delete(read);
 }
 
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 /** The outcome label of a call: `2xx`…`5xx`, or the error code that ended it. */
 export function outcomeOf(status: number | null, errorCode: string | null): string {
-  return status === null ? (errorCode ?? 'internal_error') : `${Math.floor(status / 100)}xx`;
+  return status === null ? (errorCode ?? 'internal_error') : (STATUS_CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`);
 }

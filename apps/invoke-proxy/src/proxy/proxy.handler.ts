@@ -1,17 +1,16 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { request, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
-import type { InvokeTarget } from '@plugboard/connections';
 import { DomainError, ErrorCodes, HTTP_STATUS, type Actor, type ErrorBody } from '@plugboard/contracts';
 import { coversForm, formPayload, injectCredentials, isFormContentType, parseForm, type OutgoingRequest } from '@plugboard/outbound';
 import { LOGGER, requestIdOf } from '@plugboard/runtime';
 import { InvocationLog } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
 import { CallPipeline, errorCodeOf, type CallAddress, type CallTransport } from '../pipeline/call-pipeline';
-import { forwardable, timeoutError, upstreamError } from '../upstream/upstream-call';
+import type { InvokeTarget } from '../targets/target.resolver';
+import { forwardable, sendUpstream, upstreamError, type UpstreamAnswer as Answer } from '../upstream/upstream-call';
 
 /** `/v1/proxy/{linkName}{path}{?query}` */
 const PROXY_PATH = /^\/v1\/proxy\/([^/?#]+)([^?#]*)(\?[^#]*)?$/;
@@ -22,10 +21,6 @@ const MAX_SIGNED_FORM_BYTES = 10 * 1024 * 1024;
 const NO_BODY = Buffer.alloc(0);
 /** The request body is passed on as it arrives. */
 const STREAMED = 'streamed' as const;
-/** The API's answer as undici gives it: status, headers, and the body still to read. */
-type Answer = Dispatcher.ResponseData;
-/** undici's deadlines (connect, headers, silence in the body): the API did not answer in time. */
-const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * `ANY /v1/proxy/{linkName}/<path>`: forwards a request to the connection's API with its credentials added,
@@ -85,6 +80,8 @@ export class ProxyHandler {
  */
 class StreamingTransport implements CallTransport<Answer, void> {
   private body: Buffer | typeof STREAMED = NO_BODY;
+  /** Where the last send went. */
+  private url: URL | null = null;
   replayable = true;
 
   constructor(
@@ -109,6 +106,7 @@ class StreamingTransport implements CallTransport<Answer, void> {
   send(target: InvokeTarget, url: URL): Promise<Answer> {
     const { req, body, settings } = this;
     const method = req.method ?? 'GET';
+    this.url = url;
     const outgoing: OutgoingRequest = { method, url, headers: forwardable(req.headers, { fromCaller: true }), form: null, body: null, streamed: body === STREAMED };
     if (body !== STREAMED) {
       if (isFormContentType(req.headers['content-type']) && coversForm(target.injection)) outgoing.form = parseForm(body.toString());
@@ -117,16 +115,13 @@ class StreamingTransport implements CallTransport<Answer, void> {
     const injected = injectCredentials(outgoing, target.injection, target.credential);
     const form = formPayload(injected);
     const payload = form ? form.body : injected.body;
-    // Node's server has answered the caller's `Expect: 100-continue` itself; undici refuses to send it on.
-    delete injected.headers.expect;
     if (body !== STREAMED) {
       delete injected.headers['content-length'];
       if (form) injected.headers['content-type'] = form.contentType;
       if (payload) injected.headers['content-length'] = String(payload.length);
     }
-    return request(injected.url, { dispatcher: settings.dispatcher, method: method as Dispatcher.HttpMethod, headers: injected.headers, body: body === STREAMED ? Readable.from(limited(req, settings.maxStreamBytes), { objectMode: false }) : payload }).catch((error: Error) => {
-      throw isTimeout(error) ? timeoutError(settings.timeoutMs) : upstreamError(error, url);
-    });
+    const streamed = body === STREAMED ? Readable.from(limited(req, settings.maxStreamBytes), { objectMode: false }) : null;
+    return sendUpstream(injected.url, { method, headers: injected.headers, body: streamed ?? payload }, settings);
   }
 
   status(answer: Answer): number {
@@ -156,7 +151,7 @@ class StreamingTransport implements CallTransport<Answer, void> {
     });
     // pipe rather than stream.pipeline: pipeline costs an AbortController (and a DOMException) per call.
     return new Promise((resolve, reject) => {
-      body.on('error', (error) => reject(isTimeout(error) ? timeoutError(settings.timeoutMs) : error));
+      body.on('error', (error) => reject(upstreamError(error, this.url as URL, settings.timeoutMs)));
       res.on('close', () => {
         if (!body.readableEnded) body.destroy();
         resolve();
@@ -206,10 +201,6 @@ async function* limited(req: IncomingMessage, limit: number): AsyncGenerator<Buf
     if (size > limit) throw tooLarge(limit);
     yield chunk;
   }
-}
-
-function isTimeout(error: unknown): boolean {
-  return TIMEOUTS.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
 function tooLarge(limit: number): DomainError {

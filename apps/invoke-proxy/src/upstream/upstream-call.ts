@@ -1,5 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { DomainError, ErrorCodes } from '@plugboard/contracts';
 import { formPayload, type OutgoingRequest } from '@plugboard/outbound';
 
@@ -10,13 +10,16 @@ export interface UpstreamResponse {
 }
 
 export interface UpstreamOptions {
-  lookup: http.RequestOptions['lookup'];
+  /** The pool of connections to the APIs (InvokeSettings.dispatcher), connecting through the egress policy. */
+  dispatcher: Dispatcher;
   timeoutMs: number;
-  maxResponseBytes: number;
 }
 
-// Reused connections to the APIs: keep-alive saves a TCP (and TLS) handshake per call.
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+/** The API's answer as it begins: status, headers, and the body still to read. */
+export type UpstreamAnswer = Dispatcher.ResponseData;
+
+/** undici's deadlines (connect, headers, silence in the body): the API did not answer in time. */
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Headers that belong to one hop, never forwarded either way (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
@@ -42,15 +45,23 @@ export function forwardable(headers: NodeHeaders, { fromCaller }: { fromCaller: 
   return out;
 }
 
-/** The transport and pooled agent for a URL. */
-export function transportFor(url: URL): { request: typeof http.request; agent: http.Agent } {
-  return url.protocol === 'https:' ? { request: https.request, agent: agents['https:'] } : { request: http.request, agent: agents['http:'] };
+/**
+ * Sends one request to the API and resolves once its answer has begun: no redirect followed, a deadline (`timeoutMs`
+ * of silence). Headers must be forwardable ones; `host` comes from the URL.
+ */
+export function sendUpstream(url: URL, request: { method: string; headers: Record<string, string>; body: Buffer | Readable | null }, options: UpstreamOptions): Promise<UpstreamAnswer> {
+  // Plugboard holds or streams the body itself (Node's server answered the caller's 100-continue); undici refuses `expect`.
+  delete request.headers.expect;
+  return undiciRequest(url, { dispatcher: options.dispatcher, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body }).catch((error: Error) => {
+    throw upstreamError(error, url, options.timeoutMs);
+  });
 }
 
 /** A failed exchange as a stable error code. */
-export function upstreamError(error: Error, url: URL): DomainError {
+export function upstreamError(error: Error, url: URL, timeoutMs: number): DomainError {
   if (error instanceof DomainError) return error;
   const code = (error as NodeJS.ErrnoException).code;
+  if (code && TIMEOUTS.has(code)) return timeoutError(timeoutMs);
   if (code === 'EPRIVATE') return new DomainError(ErrorCodes.privateAddress, error.message);
   return new DomainError(ErrorCodes.upstreamUnreachable, `The API at ${url.host} could not be reached (${code ?? 'connection failed'}).`);
 }
@@ -59,39 +70,26 @@ export function timeoutError(timeoutMs: number): DomainError {
   return new DomainError(ErrorCodes.upstreamTimeout, `The API did not answer within ${timeoutMs} ms.`);
 }
 
-/** One HTTP exchange with the API: no redirect followed, a deadline, and a cap on what is read back. */
-export function callUpstream(request: OutgoingRequest, options: UpstreamOptions): Promise<UpstreamResponse> {
+/** One HTTP exchange with the API, its answer read whole (at most `maxResponseBytes`). */
+export async function callUpstream(request: OutgoingRequest, options: UpstreamOptions & { maxResponseBytes: number }): Promise<UpstreamResponse> {
   const form = formPayload(request);
   const body = form ? form.body : request.body;
   const headers = { ...request.headers };
   delete headers['content-length'];
   if (form) headers['content-type'] = form.contentType;
   if (body) headers['content-length'] = String(body.length);
-  const transport = transportFor(request.url);
-  return new Promise((resolve, reject) => {
-    const req = transport.request(
-      request.url,
-      { method: request.method, headers, lookup: options.lookup, agent: transport.agent, timeout: options.timeoutMs },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > options.maxResponseBytes) {
-            req.destroy(new DomainError(ErrorCodes.upstreamTooLarge, `The API's answer is larger than ${options.maxResponseBytes} bytes.`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          const { 'content-length': _length, ...out } = forwardable(res.headers, { fromCaller: false });
-          resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(timeoutError(options.timeoutMs)));
-    req.on('error', (error) => reject(upstreamError(error, request.url)));
-    req.end(body ?? undefined);
-  });
+  const answer = await sendUpstream(request.url, { method: request.method, headers, body }, options);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of answer.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > options.maxResponseBytes) throw new DomainError(ErrorCodes.upstreamTooLarge, `The API's answer is larger than ${options.maxResponseBytes} bytes.`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw upstreamError(error as Error, request.url, options.timeoutMs);
+  }
+  const { 'content-length': _length, ...out } = forwardable(answer.headers, { fromCaller: false });
+  return { status: answer.statusCode, headers: out, body: Buffer.concat(chunks) };
 }
