@@ -50,10 +50,10 @@ export const MAX_CACHED_TARGETS = 10_000;
 
 /**
  * The connections module's port for calls through a connection (the invoke proxy's pipeline): `forCall` turns a link
- * name into a ready-to-use target, cached per credential (one entry for all the users of a connection's own credential). Revoked means stopped: before any cached credential is used, the change feed is
- * read up to the moment of the call, dropping the entries of every connection or service that changed; a load that
- * an eviction overtook is not cached. So a call begun after a revocation was acknowledged never sends the credential,
- * on any replica.
+ * name into a ready-to-use target, cached per credential (one entry for all the users of a connection's own
+ * credential). Revoked means stopped: before any cached credential is used, the change feed is read up to the moment
+ * of the call, dropping the entries of every connection or service that changed; a load that an eviction overtook is
+ * not cached. So a call begun after a revocation was acknowledged never sends the credential, on any replica.
  */
 @Injectable()
 export class ConnectionCredentials {
