@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { InvokeTarget } from '@plugboard/connections';
 import type { Actor, InvokeEntry, InvokeInputSchema, InvokeResponse } from '@plugboard/contracts';
 import { coversForm, injectCredentials, isFormContentType, parseForm, type FormFields, type OutgoingRequest } from '@plugboard/outbound';
 import type { z } from 'zod';
 import { InvokeSettings } from './invoke-settings';
 import { CallPipeline, type CallTransport } from './pipeline/call-pipeline';
-import type { InvokeTarget } from './targets/target.resolver';
 import { callUpstream, forwardable, type UpstreamResponse } from './upstream/upstream-call';
 
 type InvokeInput = z.output<typeof InvokeInputSchema>;

@@ -3,13 +3,13 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ApiKeys, authenticate } from '@plugboard/access';
+import type { InvokeTarget } from '@plugboard/connections';
 import { DomainError, ErrorCodes, HTTP_STATUS, type Actor, type ErrorBody } from '@plugboard/contracts';
 import { coversForm, formPayload, injectCredentials, isFormContentType, parseForm, type OutgoingRequest } from '@plugboard/outbound';
 import { LOGGER, requestIdOf } from '@plugboard/runtime';
 import { InvocationLog } from '../invocation-log';
 import { InvokeSettings } from '../invoke-settings';
 import { CallPipeline, errorCodeOf, type CallAddress, type CallTransport } from '../pipeline/call-pipeline';
-import type { InvokeTarget } from '../targets/target.resolver';
 import { forwardable, sendUpstream, upstreamError, type UpstreamAnswer as Answer } from '../upstream/upstream-call';
 
 /** `/v1/proxy/{linkName}{path}{?query}` */
