@@ -6,3 +6,4 @@ export { Refresher, type RefreshJob, type RefreshResult } from './refresh/refres
 export { loadRefreshSettings, type RefreshSettings } from './refresh/refresh-settings';
 export { RefreshCredentialRequestSchema } from './handlers/refresh.controller';
 export { dueAt } from './refresh/refresh-policy';
+export { EXPIRING_WITHIN_MINUTES, RefreshQueries, type ExpiringCredential } from './refresh-queries';

@@ -2,13 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ConnectionQueries, type ConnectionStatus, type DegradedConnection, type RefreshFailure, type Revocation } from '@plugboard/connections';
 import type { RecordedEvent } from '@plugboard/contracts';
+import { EXPIRING_WITHIN_MINUTES, RefreshQueries, type ExpiringCredential } from '@plugboard/refresh';
 import { WebhookQueries, type WebhookDeliverySummary } from '@plugboard/webhooks';
 
 /*
  * The dashboard reads in one read-only snapshot, in-process rather than asking each app over the bus: it is
  * read-only, and one transaction gives a consistent picture. The modules' tables are read through their query ports
- * (ConnectionQueries, WebhookQueries), each read in this transaction; the queries below read the tables that have
- * no query port yet (libs/refresh's refresh_schedule, invoke-proxy's invocations) and the org's tail of the log.
+ * (ConnectionQueries, RefreshQueries, WebhookQueries), each read in this transaction; the queries below read the
+ * invoke proxy's invocation log (an app's table, no module's) and the org's tail of the log.
  */
 
 /** Rows the panels show; never a secret (the tables hold none, and events hold only vault references). */
@@ -17,7 +18,7 @@ export interface DashboardData {
   generatedAt: string;
   connections: ConnectionStatus[];
   /** OAuth 2 credentials that expire within the hour, whose refresh is overdue, or that have expired. */
-  expiring: { linkName: string; userId: string | null; expiresAt: string; dueAt: string; attempts: number; lastError: string | null; state: 'expired' | 'overdue' | 'soon' }[];
+  expiring: ExpiringCredential[];
   scheduledCredentials: number;
   degraded: DegradedConnection[];
   refreshFailures: RefreshFailure[];
@@ -40,11 +41,9 @@ export interface LoggedEvent {
   recordedAt: string;
 }
 
-export const EXPIRING_WITHIN_MINUTES = 60;
+export { EXPIRING_WITHIN_MINUTES };
 export const INVOCATION_WINDOW_HOURS = 24;
 const TAIL = 30;
-/** A refresh due this long ago and not done is overdue (the scheduler runs every second by default). */
-const OVERDUE_GRACE_SECONDS = 60;
 
 const iso = (value: Date | string | null): string => (value === null ? '' : new Date(value).toISOString());
 
@@ -53,6 +52,7 @@ export class DashboardQueries {
   constructor(
     private readonly dataSource: DataSource,
     private readonly connections: ConnectionQueries,
+    private readonly refresh: RefreshQueries,
     private readonly webhooks: WebhookQueries,
   ) {}
 
@@ -64,7 +64,7 @@ export class DashboardQueries {
         orgId,
         generatedAt: new Date().toISOString(),
         connections: await this.connections.statuses(m, orgId),
-        ...(await this.expiring(m, orgId)),
+        ...(await this.refresh.expiring(m, orgId)),
         degraded: await this.connections.degraded(m, orgId),
         refreshFailures: await this.connections.recentRefreshFailures(m, orgId),
         revocations: await this.connections.recentRevocations(m, orgId),
@@ -77,31 +77,6 @@ export class DashboardQueries {
         webhookDeliveries: options.withWebhooks ? await this.webhooks.deliverySummary(m, orgId) : null,
       };
     });
-  }
-
-  private async expiring(m: EntityManager, orgId: string): Promise<Pick<DashboardData, 'expiring' | 'scheduledCredentials'>> {
-    const rows = await m.query(
-      `SELECT link_name, user_id, expires_at, due_at, attempts, last_error,
-              CASE WHEN expires_at <= now() THEN 'expired' WHEN due_at < now() - make_interval(secs => ${OVERDUE_GRACE_SECONDS}) THEN 'overdue' ELSE 'soon' END AS state
-         FROM refresh_schedule
-        WHERE org_id = $1 AND (expires_at < now() + make_interval(mins => ${EXPIRING_WITHIN_MINUTES}) OR due_at < now() - make_interval(secs => ${OVERDUE_GRACE_SECONDS}))
-        ORDER BY expires_at
-        LIMIT 100`,
-      [orgId],
-    );
-    const [{ count }] = await m.query(`SELECT count(*)::int AS count FROM refresh_schedule WHERE org_id = $1`, [orgId]);
-    return {
-      scheduledCredentials: count,
-      expiring: rows.map((r: Record<string, never>) => ({
-        linkName: r.link_name,
-        userId: r.user_id,
-        expiresAt: iso(r.expires_at),
-        dueAt: iso(r.due_at),
-        attempts: r.attempts,
-        lastError: r.last_error,
-        state: r.state,
-      })),
-    };
   }
 
   // An error is a call the API answered 4xx/5xx, or that ended without an answer (timeout, refused address…).

@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { ConnectionQueries } from '@plugboard/connections';
 import { EgressPolicy } from '@plugboard/outbound';
+import { RefreshQueries } from '@plugboard/refresh';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { WebhookQueries } from '@plugboard/webhooks';
 import { CONSOLE_SESSIONS, ConsoleSessions } from '../session/console-sessions';
@@ -13,6 +14,7 @@ export { DashboardRoutes } from './dashboard.routes';
 /** What the dashboard's (and the console's) routes need, next to the gateway's ApiKeys. */
 export const dashboardProviders: Provider[] = [
   ConnectionQueries,
+  RefreshQueries,
   WebhookQueries,
   DashboardQueries,
   { provide: CONSOLE_SESSIONS, useFactory: (config: PlatformConfig) => ConsoleSessions.fromConfig(config), inject: [PLATFORM_CONFIG] },
