@@ -98,6 +98,25 @@ describe('products over NATS: <namespace>.api.*', () => {
     expect(await request('connections.create', { name: 'Bobs', linkName: 'bobs', service: 'acme_crm' }, as(bobsKey))).toMatchObject({ ok: true, result: { owner: 'bob' } });
   });
 
+  it('refuses repeated Authorization or X-User-Id headers, in any spelling, as REST does, rather than picking one', async () => {
+    const twice = async (first: [string, string], second: [string, string]) => {
+      const h = natsHeaders();
+      h.append(first[0], first[1]);
+      h.append(second[0], second[1]);
+      return (await nc.request(`${namespace}.api.connections.get`, JSON.stringify({ linkName: 'crm' }), { timeout: 20_000, headers: h })).json<Reply>();
+    };
+    expect(await twice(['Authorization', `Bearer ${product}`], ['Authorization', `Bearer ${globex}`])).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+    expect(await twice(['authorization', `Bearer ${product}`], ['AUTHORIZATION', `Bearer ${globex}`])).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+    const withUsers = natsHeaders();
+    withUsers.set('Authorization', `Bearer ${product}`);
+    withUsers.append('X-User-Id', 'alice');
+    withUsers.append('x-user-id', 'mallory');
+    expect((await nc.request(`${namespace}.api.connections.get`, JSON.stringify({ linkName: 'crm' }), { timeout: 20_000, headers: withUsers })).json<Reply>()).toMatchObject({
+      ok: false,
+      error: { code: 'validation_failed' },
+    });
+  });
+
   it('never reads the actor from the body: a request that carries one is refused, and does nothing', async () => {
     const smuggled = { name: 'Forged', linkName: 'forged', service: 'acme_crm', actor: { orgId: 'globex', userId: 'mallory' } };
     expect(await request('connections.create', smuggled, as(product, 'alice'))).toMatchObject({ ok: false, error: { code: 'validation_failed', details: [{ path: 'actor' }] } });
@@ -137,6 +156,26 @@ describe('products over NATS: <namespace>.api.*', () => {
     });
     const created = await sys.sql(`SELECT count(*)::int AS n FROM events WHERE type = 'ConnectionCreated' AND data->>'linkName' = 'keyed'`);
     expect(created[0].n).toBe(1);
+  });
+
+  it('answers only to an inbox: a reply subject naming an event or internal subject gets nothing published there, and runs nothing', async () => {
+    // Whoever may publish the API may name any reply subject; the gateway may publish events and internal commands.
+    const seen: string[] = [];
+    for (const subject of [`${namespace}.events.ConnectionRevoked`, `${namespace}.connection.revokeConnection`, '_INBOX.gateway.forged']) {
+      nc.subscribe(subject, { callback: (_, message) => seen.push(message.subject) });
+    }
+    await nc.flush();
+    const h = natsHeaders();
+    for (const [name, value] of Object.entries(as(product, 'alice'))) h.set(name, value);
+    const body = JSON.stringify({ name: 'Misdirected', linkName: 'misdirected', service: 'acme_crm' });
+    for (const reply of [`${namespace}.events.ConnectionRevoked`, `${namespace}.connection.revokeConnection`, '_INBOX.gateway.forged']) {
+      nc.publish(`${namespace}.api.connections.create`, body, { reply, headers: h });
+    }
+    // Nor does a request that asks for no answer act: its sender could never learn what it did.
+    nc.publish(`${namespace}.api.connections.create`, body, { headers: h });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(seen).toEqual([]);
+    expect(await request('connections.get', { linkName: 'misdirected' }, as(product, 'alice'))).toMatchObject({ ok: false, error: { code: 'connection_not_found' } });
   });
 
   it('answers every subject the AsyncAPI document (served beside the OpenAPI one) lists, as documented', async () => {

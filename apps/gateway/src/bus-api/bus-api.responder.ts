@@ -49,11 +49,16 @@ export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShu
     const options = natsConnectionOptions({ natsUrl: this.config.NATS_URL, natsUser: this.config.NATS_USER, natsPassword: this.config.NATS_PASSWORD, namespace: this.config.PLUGBOARD_NAMESPACE, appName: 'gateway' }, 'gateway-api');
     this.connection = await connect({ ...options, maxReconnectAttempts: -1 });
     const prefix = `${this.config.PLUGBOARD_NAMESPACE}.api.`;
+    // The gateway's replies from the apps, on this connection and on its RpcClient's alike.
+    const ownInbox = `${options.inboxPrefix}.`;
     this.connection.subscribe(`${prefix}>`, {
       queue: BUS_API_QUEUE,
       callback: (error, message) => {
         if (error) return this.logger.error({ err: error }, 'the bus API subscription failed');
-        void this.answer(message, message.subject.slice(prefix.length));
+        const operation = message.subject.slice(prefix.length);
+        // Nobody could learn what a request without a product's inbox to answer did, so it does nothing.
+        if (!isClientInbox(message.reply, ownInbox)) return this.logger.warn({ operation }, 'a bus API request without a reply inbox was ignored');
+        void this.answer(message, operation);
       },
     });
   }
@@ -72,7 +77,6 @@ export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShu
     } catch (error) {
       reply = { ok: false, error: this.errorBody(error, operation) };
     }
-    if (!message.reply) return;
     // As over HTTP, a kept answer given back for an Idempotency-Key says so.
     const replyHeaders = replayed ? natsHeaders() : undefined;
     replyHeaders?.set('Idempotent-Replayed', 'true');
@@ -112,11 +116,25 @@ export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-/** A header as HTTP names it (NATS header names are case-sensitive, so any case is accepted). */
+/**
+ * Whether a reply subject is a client's inbox (a product's `_INBOX.<product>.…`). The sender names it, and the
+ * gateway's user may publish events and the apps' commands (and, by allow_responses, any reply subject): an answer
+ * sent to `<namespace>.events.…` or an internal subject would be a forged event or command, one sent to the gateway's
+ * own inbox a forged answer to its requests.
+ */
+function isClientInbox(reply: string | undefined, ownInbox: string): reply is string {
+  return reply !== undefined && reply.startsWith('_INBOX.') && !reply.startsWith(ownInbox);
+}
+
+/**
+ * A header as HTTP names it (NATS header names are case-sensitive, so any case is accepted). Repeated values, under
+ * one name or several spellings of it, are joined with ", " as Node joins them over HTTP, so two Authorization or
+ * X-User-Id headers are refused rather than one picked from them.
+ */
 function header(headers: MsgHdrs | undefined, name: string): string | undefined {
   if (!headers) return undefined;
-  const found = [...headers.keys()].find((key) => key.toLowerCase() === name.toLowerCase());
-  return found === undefined ? undefined : headers.get(found);
+  const values = [...headers.keys()].filter((key) => key.toLowerCase() === name.toLowerCase()).flatMap((key) => headers.values(key));
+  return values.length === 0 ? undefined : values.join(', ');
 }
 
 /** The request's JSON object (an empty message is `{}`), refused as REST refuses a body. */
