@@ -18,7 +18,7 @@ describe('gRPC: invoke and connection lookup from another process', () => {
   let readOnly: string;
 
   /** Runs the calls in a separate Node process that has only @grpc/grpc-js and the .proto. */
-  async function grpc(calls: { rpc: 'Invoke' | 'GetConnection'; request: object; metadata?: Record<string, string> }[]): Promise<any[]> {
+  async function grpc(calls: { rpc: 'Invoke' | 'GetConnection' | 'CreateService'; request: object; metadata?: Record<string, string | string[]> }[]): Promise<any[]> {
     const entry = path.join('apps/plugboard/src/test-support/grpc-client.ts');
     const json = JSON.stringify(calls.map((c) => ({ metadata: {}, ...c })));
     const { stdout } = await execFileAsync(process.execPath, ['tools/run.js', entry, PLUGBOARD_PROTO_PATH, grpcAddress, json], { cwd: WORKSPACE_ROOT, timeout: 30_000 });
@@ -97,5 +97,18 @@ describe('gRPC: invoke and connection lookup from another process', () => {
     expect(JSON.parse(badMethod.metadata['plugboard-error-details'])).toEqual([{ path: 'invoke.method', message: expect.stringContaining('GET') }]);
     expect(badJson).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-details': expect.stringContaining('body_json') } });
     expect(pending).toMatchObject({ ok: false, code: status.FAILED_PRECONDITION, metadata: { 'plugboard-error-code': 'connection_not_connected' } });
+  });
+
+  it('refuses JSON fields nested too deep (too_deeply_nested, not an internal error), and two x-user-id values, as REST does', async () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const [deepBody, deepDefinition, twoUsers] = await grpc([
+      { rpc: 'Invoke', request: { connection: 'local', method: 'POST', url: '/', body_json: deep }, metadata: as(member) },
+      { rpc: 'CreateService', request: { definition_json: `{"name": "Deep", "linkName": "deep", "authType": "api_key", "baseUrl": ${deep}}` }, metadata: as(member) },
+      { rpc: 'GetConnection', request: { link_name: 'local' }, metadata: { authorization: `Bearer ${member}`, 'x-user-id': ['alice', 'mallory'] } },
+    ]);
+    expect(deepBody).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-code': 'too_deeply_nested' } });
+    expect(deepDefinition).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-code': 'too_deeply_nested' } });
+    expect(twoUsers).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-code': 'validation_failed' } });
+    expect((await sys.call('GET', '/v1/services/deep', member)).status).toBe(404);
   });
 });

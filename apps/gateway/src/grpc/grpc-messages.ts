@@ -1,4 +1,4 @@
-import { invalidField, type LoggedEventView, type Page, type ServiceView } from '@plugboard/contracts';
+import { invalidField, payloadProblem, refusedPayload, type LoggedEventView, type Page, type ServiceView } from '@plugboard/contracts';
 
 /*
  * plugboard.proto's messages as proto-loader hands them over and takes them back (camelCase fields, `defaults: false`:
@@ -14,13 +14,20 @@ export function fieldsOf<T extends object>(request: T): T {
   return Object.fromEntries(Object.entries(request).filter(([key]) => !key.startsWith('_'))) as T;
 }
 
-/** A `*_json` field: the REST body it stands for, or INVALID_ARGUMENT naming the field. */
+/**
+ * A `*_json` field: the REST body it stands for, or INVALID_ARGUMENT naming the field. It is refused as REST refuses a
+ * body (too deep, or a NUL) before anything walks it: serializing it for the bus would overflow the stack.
+ */
 export function parseJsonField(field: string, text: string | undefined): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text ?? '');
+    value = JSON.parse(text ?? '');
   } catch {
     throw invalidField(field, 'must be a JSON document');
   }
+  const problem = payloadProblem(value);
+  if (problem) throw refusedPayload(problem);
+  return value;
 }
 
 /** An empty repeated or map field is absent: proto3 cannot tell them apart, and absent means "the default" here. */

@@ -10,7 +10,8 @@ import { loadSync } from '@grpc/proto-loader';
 interface Call {
   rpc: string;
   request: object;
-  metadata: Record<string, string>;
+  /** A list sends the header once per value. */
+  metadata: Record<string, string | string[]>;
 }
 
 type Unary = (request: object, metadata: Metadata, callback: (error: ServiceError | null, response: object) => void) => void;
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const client = new Client(address, credentials.createInsecure());
   for (const call of JSON.parse(callsJson) as Call[]) {
     const metadata = new Metadata();
-    for (const [key, value] of Object.entries(call.metadata)) metadata.set(key, value);
+    for (const [key, value] of Object.entries(call.metadata)) for (const each of [value].flat()) metadata.add(key, each);
     const method = (client as unknown as Record<string, Unary>)[call.rpc].bind(client);
     const outcome = await new Promise<object>((resolve) =>
       method(call.request, metadata, (error, response) =>
