@@ -7,7 +7,7 @@ const assertDestination = (url: URL, hosts: string[], allowHosts: string[]) => n
 
 describe('address policy', () => {
   it('knows private, loopback, link-local and embedded-IPv4 addresses from public ones', () => {
-    for (const address of ['10.1.2.3', '127.0.0.1', '169.254.169.254', '172.16.0.1', '192.168.1.1', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1']) {
+    for (const address of ['10.1.2.3', '127.0.0.1', '169.254.169.254', '172.16.0.1', '192.168.1.1', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '::127.0.0.1', '::a9fe:a9fe', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1']) {
       expect({ address, private: isPrivateAddress(address) }).toEqual({ address, private: true });
     }
     for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111']) expect({ address, private: isPrivateAddress(address) }).toEqual({ address, private: false });
