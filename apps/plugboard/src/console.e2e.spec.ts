@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CONNECTION_DEGRADED_AFTER } from '@plugboard/contracts';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { freePort } from '@plugboard/runtime';
 import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
@@ -269,6 +270,17 @@ describe('console', () => {
     await page.getByLabel('API key').fill(API_KEY_VALUE);
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
     await page.locator('[data-field=status]', { hasText: 'Connected' }).waitFor();
+    expect(await page.locator('[data-field=health]').innerText()).toContain('Healthy');
+    // The API refuses the key from now on: after a few calls the page says so, and what to do.
+    for (let i = 0; i < CONNECTION_DEGRADED_AFTER; i++) {
+      expect((await sys.call('POST', '/v1/invoke', product, { connection: 'sales_crm', method: 'GET', url: `${up.base}/unauthorized` }, 'ada')).body.status).toBe(401);
+    }
+    await eventually(async () => {
+      await page.reload();
+      await page.locator('[data-field=health]', { hasText: 'Degraded' }).waitFor({ timeout: 2000 });
+    });
+    expect(await page.locator('.alert-warning', { hasText: 'were refused' }).innerText()).toContain(`The last ${CONNECTION_DEGRADED_AFTER} calls through this connection were refused`);
+    expect(await page.locator('[data-field=last-error]').innerText()).toContain(`401 from ${new URL(up.base).host}`);
 
     // Basic: username and password.
     await page.goto(`${base}/console/services/billing`);

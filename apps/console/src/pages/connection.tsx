@@ -63,6 +63,12 @@ export function ConnectionPage(props: { linkName: string; session: Session; sear
       </div>
       {notice && <Notice kind={notice.startsWith('Connected') || notice.endsWith('saved.') ? 'success' : 'info'}>{notice}</Notice>}
       {connection.reauthorizationRequired && connection.status === 'connected' && <Notice kind="warning">The scopes changed since the last authorization: use Enable to authorize again with the new scopes.</Notice>}
+      {connection.health === 'degraded' && connection.lastError && (
+        <Notice kind="warning">
+          The last {connection.consecutiveFailures} calls through this connection were refused by {connection.lastError.host ?? 'the API'} ({connection.lastError.status}). The
+          credential may have lost its access: use Enable to authorize it again.
+        </Notice>
+      )}
 
       {mode === 'edit' && <EditConnection connection={connection} service={service} onCancel={() => setMode('view')} onSaved={(next) => changed(next, 'Your changes were saved.')} />}
       {mode === 'enable' && service && (
@@ -123,6 +129,19 @@ export function ConnectionPage(props: { linkName: string; session: Session; sear
               <>
                 <dt>Token refreshed</dt>
                 <dd>{when(connection.lastRefreshedAt)}</dd>
+              </>
+            )}
+            <dt>Health</dt>
+            <dd data-field="health">
+              {connection.health === 'degraded' ? 'Degraded' : 'Healthy'}
+              {connection.lastUsedAt && <span className="muted"> · last used {when(connection.lastUsedAt)}</span>}
+            </dd>
+            {connection.lastError && (
+              <>
+                <dt>Last refusal</dt>
+                <dd data-field="last-error">
+                  {connection.lastError.status} from {connection.lastError.host ?? 'the API'}, {when(connection.lastError.at)}
+                </dd>
               </>
             )}
           </dl>
