@@ -1,2 +1,1 @@
 export * from './invoke-proxy.module';
-export { ProxyHandler } from './proxy/proxy.handler';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { runApp, startMicroservice } from '@plugboard/runtime';
 import { INVOKE_PROXY, InvokeProxyModule, invokeProxyMigrations } from './invoke-proxy.module';
-import { startProxyServer } from './proxy/proxy-server';
+import { startProxyServer } from './proxy-server';
 
 void runApp({
   name: INVOKE_PROXY,

@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ConnectionQueries, type ConnectionStatus, type DegradedConnection, type RefreshFailure, type Revocation } from '@plugboard/connections';
 import type { RecordedEvent } from '@plugboard/contracts';
+import { INVOCATION_WINDOW_HOURS, InvocationQueries, type ConnectionInvocations } from '@plugboard/invocations';
 import { EXPIRING_WITHIN_MINUTES, RefreshQueries, type ExpiringCredential } from '@plugboard/refresh';
 import { WebhookQueries, type WebhookDeliverySummary } from '@plugboard/webhooks';
 
 /*
  * The dashboard reads in one read-only snapshot, in-process rather than asking each app over the bus: it is
  * read-only, and one transaction gives a consistent picture. The modules' tables are read through their query ports
- * (ConnectionQueries, RefreshQueries, WebhookQueries), each read in this transaction; the queries below read the
- * invoke proxy's invocation log (an app's table, no module's) and the org's tail of the log.
+ * (ConnectionQueries, RefreshQueries, InvocationQueries, WebhookQueries), each read in this transaction; the query
+ * below reads the org's tail of the log.
  */
 
 /** Rows the panels show; never a secret (the tables hold none, and events hold only vault references). */
@@ -23,8 +24,8 @@ export interface DashboardData {
   degraded: DegradedConnection[];
   refreshFailures: RefreshFailure[];
   revocations: Revocation[];
-  /** Per connection, over the last 24 hours. */
-  invocations: { connection: string; calls: number; errors: number; errorRate: number; p50Ms: number; p95Ms: number; lastAt: string }[];
+  /** Per connection, over the last INVOCATION_WINDOW_HOURS. */
+  invocations: ConnectionInvocations[];
   events: LoggedEvent[];
   /** Every event of one connection's stream, when one was asked for. */
   timeline: { linkName: string; events: LoggedEvent[] } | null;
@@ -41,8 +42,7 @@ export interface LoggedEvent {
   recordedAt: string;
 }
 
-export { EXPIRING_WITHIN_MINUTES };
-export const INVOCATION_WINDOW_HOURS = 24;
+export { EXPIRING_WITHIN_MINUTES, INVOCATION_WINDOW_HOURS };
 const TAIL = 30;
 
 const iso = (value: Date | string | null): string => (value === null ? '' : new Date(value).toISOString());
@@ -53,6 +53,7 @@ export class DashboardQueries {
     private readonly dataSource: DataSource,
     private readonly connections: ConnectionQueries,
     private readonly refresh: RefreshQueries,
+    private readonly invocations: InvocationQueries,
     private readonly webhooks: WebhookQueries,
   ) {}
 
@@ -68,7 +69,7 @@ export class DashboardQueries {
         degraded: await this.connections.degraded(m, orgId),
         refreshFailures: await this.connections.recentRefreshFailures(m, orgId),
         revocations: await this.connections.recentRevocations(m, orgId),
-        invocations: await this.invocations(m, orgId),
+        invocations: await this.invocations.perConnection(m, orgId),
         // Webhook registrations name the org's webhook URL: admins only, as GET /v1/webhook.
         events: (
           await m.query(`SELECT ${EVENT_COLUMNS} FROM events WHERE metadata->>'orgId' = $1 AND ($2 OR stream_id NOT LIKE 'webhook-%') ORDER BY global_position DESC LIMIT ${TAIL}`, [orgId, options.withWebhooks === true])
@@ -77,32 +78,6 @@ export class DashboardQueries {
         webhookDeliveries: options.withWebhooks ? await this.webhooks.deliverySummary(m, orgId) : null,
       };
     });
-  }
-
-  // An error is a call the API answered 4xx/5xx, or that ended without an answer (timeout, refused address…).
-  private async invocations(m: EntityManager, orgId: string): Promise<DashboardData['invocations']> {
-    const rows = await m.query(
-      `SELECT connection, count(*)::int AS calls,
-              count(*) FILTER (WHERE error_code IS NOT NULL OR status IS NULL OR status >= 400)::int AS errors,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
-              max(at) AS last_at
-         FROM invocations
-        WHERE org_id = $1 AND at > now() - make_interval(hours => ${INVOCATION_WINDOW_HOURS})
-        GROUP BY connection
-        ORDER BY calls DESC, connection
-        LIMIT 50`,
-      [orgId],
-    );
-    return rows.map((r: Record<string, never>) => ({
-      connection: r.connection,
-      calls: r.calls,
-      errors: r.errors,
-      errorRate: r.calls === 0 ? 0 : r.errors / r.calls,
-      p50Ms: Math.round(Number(r.p50)),
-      p95Ms: Math.round(Number(r.p95)),
-      lastAt: iso(r.last_at),
-    }));
   }
 }
 

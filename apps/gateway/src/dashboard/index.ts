@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { ConnectionQueries } from '@plugboard/connections';
+import { InvocationQueries } from '@plugboard/invocations';
 import { EgressPolicy } from '@plugboard/outbound';
 import { RefreshQueries } from '@plugboard/refresh';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
@@ -15,6 +16,7 @@ export { DashboardRoutes } from './dashboard.routes';
 export const dashboardProviders: Provider[] = [
   ConnectionQueries,
   RefreshQueries,
+  InvocationQueries,
   WebhookQueries,
   DashboardQueries,
   { provide: CONSOLE_SESSIONS, useFactory: (config: PlatformConfig) => ConsoleSessions.fromConfig(config), inject: [PLATFORM_CONFIG] },

@@ -9,7 +9,7 @@ import { ConnectionHealthMonitor } from './connection-health.monitor';
 
 const at = '2026-11-23T10:00:00.000Z';
 
-/** The invoke proxy's table as far as the monitor reads it (its migration belongs to apps/invoke-proxy). */
+/** The invocations module's table as far as the monitor reads it (its migration belongs to libs/invocations). */
 const INVOCATIONS = `CREATE TABLE invocations (id bigserial PRIMARY KEY, entry text, org_id text NOT NULL, user_id text NOT NULL, connection text NOT NULL,
   method text NOT NULL, host text, path text, status integer, error_code text, latency_ms integer NOT NULL, at timestamptz NOT NULL DEFAULT now())`;
 const insert = `INSERT INTO invocations (org_id, user_id, connection, method, host, path, status, error_code, latency_ms) VALUES ($1, 'alice', $2, 'GET', 'api.example.com', '/me', $3, $4, 1)`;

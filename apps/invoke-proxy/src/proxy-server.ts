@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { INestMicroservice } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { answerClientError, assignRequestId, drainable, refuseBadRequestTarget, type PlatformConfig } from '@plugboard/runtime';
-import { ProxyHandler } from './proxy.handler';
+import { ProxyHandler } from '@plugboard/invocations';
 
 /**
  * In distributed mode the invoke proxy serves /v1/proxy on its own HTTP port: the gateway forwards there

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'invocations',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
