@@ -24,7 +24,7 @@ const STREAMED = 'streamed' as const;
 
 /**
  * `ANY /v1/proxy/{linkName}/<path>`: forwards a request to the connection's API with its credentials added,
- * streaming both ways. A plain Node listener, mounted by the gateway (embedded) or served by this app (distributed).
+ * streaming both ways. A plain Node listener, mounted by the gateway (embedded) or served by the invoke-proxy app (distributed).
  * It checks the path and the caller's API key, then hands the call to the call pipeline with a streaming transport.
  */
 @Injectable()
