@@ -5,7 +5,7 @@ import { LinkNameSchema, OrgIdSchema, Subjects, UserIdSchema, type RefreshCreden
 import { ContractPipe } from '@plugboard/messaging';
 import { Refresher } from '../refresh/refresher';
 
-/** RefreshCredentialRequest as this app accepts it (the contract library declares the type only). */
+/** RefreshCredentialRequest as this module accepts it (the contract library declares the type only). */
 export const RefreshCredentialRequestSchema = z.strictObject({
   orgId: OrgIdSchema,
   linkName: LinkNameSchema,

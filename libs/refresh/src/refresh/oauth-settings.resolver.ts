@@ -64,7 +64,7 @@ export class OAuthSettingsResolver {
     };
   }
 
-  /** Plain http only when every http URL is on a host the operator explicitly allowed, as the connection app does. */
+  /** Plain http only when every http URL is on a host the operator explicitly allowed, as the authorize flow does. */
   private insecureAllowed(...urls: string[]): boolean {
     const plain = urls.filter((url) => url.startsWith('http:'));
     return plain.length > 0 && plain.every((url) => URL.canParse(url) && this.egress.allows(new URL(url).hostname));

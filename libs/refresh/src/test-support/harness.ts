@@ -58,7 +58,7 @@ export interface RefreshHarness {
   start(overrides?: Partial<RefreshSettings>): Promise<INestMicroservice>;
   oauthService(linkName: string, options: { tokenUrl: string; client: Pick<TestClient, 'clientId' | 'clientSecret'>; grantType?: 'authorization_code' | 'client_credentials'; refreshTokenUrl?: string }): Promise<void>;
   connection(linkName: string, service: string, options?: { useLoginUserCredentials?: boolean; scopes?: string[] }): Promise<void>;
-  /** Records an authorization as the connection app does: the credential in the vault with ConnectionAuthorized. */
+  /** Records an authorization as the connections module's authorize flow does: the credential in the vault with ConnectionAuthorized. */
   authorize(linkName: string, userId: string | null, credential: StoredCredential, options?: { authorizedAt?: Date }): Promise<string>;
   credential(ref: string): Promise<{ value: Extract<StoredCredential, { kind: 'oauth2' }>; version: number }>;
   events(type?: string, streamId?: string): Promise<EventRow[]>;
