@@ -40,7 +40,7 @@ export function webhookView(state: WebhookState): WebhookView {
 }
 
 /** The vault entry that holds the webhook's secret now, or where a first registration puts it. */
-export function secretRefFor(state: WebhookState, fresh: string): string {
+function secretRefFor(state: WebhookState, fresh: string): string {
   return state.status === 'registered' ? state.secretRef : fresh;
 }
 

@@ -46,7 +46,7 @@ interface Loading {
 }
 
 /** Decrypted credentials kept at most; the least recently used go first. */
-export const MAX_CACHED_TARGETS = 10_000;
+const MAX_CACHED_TARGETS = 10_000;
 
 /**
  * The connections module's port for calls through a connection (the invoke proxy's pipeline): `forCall` turns a link

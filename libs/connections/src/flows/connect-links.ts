@@ -6,7 +6,7 @@ import { EventStore } from '@plugboard/event-store';
 const TOKEN_PREFIX = 'cl_';
 
 /** The SHA-256 (hex) under which a connect link's token is kept. */
-export function connectLinkHash(token: string): string {
+function connectLinkHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 

@@ -66,7 +66,7 @@ export function upstreamError(error: Error, url: URL, timeoutMs: number): Domain
   return new DomainError(ErrorCodes.upstreamUnreachable, `The API at ${url.host} could not be reached (${code ?? 'connection failed'}).`);
 }
 
-export function timeoutError(timeoutMs: number): DomainError {
+function timeoutError(timeoutMs: number): DomainError {
   return new DomainError(ErrorCodes.upstreamTimeout, `The API did not answer within ${timeoutMs} ms.`);
 }
 

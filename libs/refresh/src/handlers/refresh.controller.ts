@@ -6,7 +6,7 @@ import { ContractPipe } from '@plugboard/messaging';
 import { Refresher } from '../refresh/refresher';
 
 /** RefreshCredentialRequest as this module accepts it (the contract library declares the type only). */
-export const RefreshCredentialRequestSchema = z.strictObject({
+const RefreshCredentialRequestSchema = z.strictObject({
   orgId: OrgIdSchema,
   linkName: LinkNameSchema,
   userId: UserIdSchema.nullable(),

@@ -11,7 +11,7 @@ export interface Lease {
 }
 
 /** Names this process in `refresh_leases.holder`, for whoever looks at a stuck lease. */
-export const REPLICA_ID = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+const REPLICA_ID = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
