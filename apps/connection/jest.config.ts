@@ -1,5 +1,0 @@
-export default {
-  displayName: 'connection',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-};

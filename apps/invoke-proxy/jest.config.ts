@@ -1,5 +1,0 @@
-export default {
-  displayName: 'invoke-proxy',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-};

@@ -1,5 +1,0 @@
-export default {
-  displayName: 'token-refresh',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-};
