@@ -86,7 +86,7 @@ export class EgressPolicy {
   readonly redirects = 'never' as const;
   readonly allowHosts: readonly string[];
   readonly timeouts: Readonly<EgressTimeouts>;
-  /** The connect-time lookup, for node:http callers with their own pooled agents (the invoke proxy). */
+  /** The connect-time lookup, for callers with a pool of their own (the call pipeline's undici pool, InvokeSettings). */
   readonly lookup: LookupFunction;
   private readonly allowedNames: Set<string>;
   private readonly allowedNetworks = new BlockList();
