@@ -1,6 +1,6 @@
 /**
- * `npm run migrate`: applies every app's migrations once, for deployments that migrate before the apps start
- * (the apps also migrate at start, under an advisory lock, so this is optional). Needs DATABASE_URL.
+ * `npm run migrate`: applies every app's migrations once, under an advisory lock, before the apps start (an app in
+ * distributed mode waits for the migrations it needs unless PLUGBOARD_MIGRATE_ON_START=true). Needs DATABASE_URL.
  */
 import 'reflect-metadata';
 import { runMigrations } from '@plugboard/runtime';
