@@ -7,7 +7,7 @@
  * HTTP paths are driven by wrk (Debian package `wrk`: `apt-get install -y wrk`): one connection for latency, many for
  * throughput. Then the bare proxy and `/v1/proxy` again while another process keeps one core busy.
  *   npm run bench:invoke -- --seconds 10 --connections 32
- * `--only proxy` measures only the paths whose label holds that text (direct and the bare proxy always run: the ratios
+ * `--paths proxy` measures only the paths whose label holds that text (direct and the bare proxy always run: the ratios
  * need them), e.g. to profile one path.
  * Needs the PostgreSQL and NATS of the development machines (as the tests do); builds dist/ when it is missing.
  */
@@ -101,7 +101,7 @@ async function connect(deployment: Deployment, upstreamUrl: string): Promise<voi
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, only: { type: 'string', default: '' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' }, paths: { type: 'string', default: '' } } });
   const seconds = Number(values.seconds);
   const connections = Number(values.connections);
   const [upstreamPort, barePort] = [await freePort(), await freePort()];
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       ['/v1/proxy, embedded', (c) => wrk(`${embedded.proxyUrl}/v1/proxy/bench/ping`, seconds, c, auth(embedded))],
       ['/v1/proxy, own process', (c) => wrk(`${distributed.proxyUrl}/v1/proxy/bench/ping`, seconds, c, auth(distributed))],
     ];
-    const chosen = ([label]: [string, unknown]) => label.includes(values.only);
+    const chosen = ([label]: [string, unknown]) => label.includes(values.paths);
     const measured: [string, (c: number) => Promise<Figures>][] = [
       ...proxies,
       ['POST /v1/invoke, embedded', invoke(embedded)],
