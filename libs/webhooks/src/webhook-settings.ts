@@ -25,7 +25,8 @@ export function webhookSettings(config: PlatformConfig, egress: EgressPolicy): W
     timeoutMs: egress.timeouts.webhookMs,
     pollMs: config.PLUGBOARD_WEBHOOK_POLL_MS,
     concurrency: 8,
-    claimMs: config.PLUGBOARD_WEBHOOK_TIMEOUT_MS + 5_000,
+    // Derived from the timeout the attempt really runs under (the egress policy's), so a claim always outlasts it.
+    claimMs: egress.timeouts.webhookMs + 5_000,
     egress,
   };
 }

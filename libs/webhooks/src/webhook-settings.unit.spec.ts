@@ -1,5 +1,6 @@
 import { EgressPolicy, parseRetryAfter } from '@plugboard/outbound';
-import { retryDelayMs, webhookUrlProblem } from './webhook-settings';
+import type { PlatformConfig } from '@plugboard/runtime';
+import { retryDelayMs, webhookSettings, webhookUrlProblem } from './webhook-settings';
 
 describe('webhook retry and URL rules', () => {
   const settings = { retryBaseMs: 1_000, retryMaxMs: 60_000 };
@@ -30,5 +31,13 @@ describe('webhook retry and URL rules', () => {
     expect(webhookUrlProblem('https://192.168.1.10/a', rules)).toMatch(/private/);
     expect(webhookUrlProblem('https://[fe80::1]/a', rules)).toMatch(/private/);
     expect(webhookUrlProblem('https://169.254.169.254/latest', rules)).toMatch(/private/);
+  });
+
+  it('keeps a claimed delivery longer than the attempt the egress policy times out', () => {
+    const config = { PLUGBOARD_WEBHOOK_TIMEOUT_MS: 1_000, PLUGBOARD_WEBHOOK_RETRY_BASE_MS: 1_000, PLUGBOARD_WEBHOOK_RETRY_MAX_MS: 60_000 } as PlatformConfig;
+    const egress = new EgressPolicy({ allowHosts: [], timeouts: { invokeMs: 1_000, webhookMs: 30_000, oauthMs: 1_000, verificationMs: 1_000, signInMs: 1_000 } });
+    const settings = webhookSettings(config, egress);
+    expect(settings.timeoutMs).toBe(30_000);
+    expect(settings.claimMs).toBeGreaterThan(settings.timeoutMs);
   });
 });
