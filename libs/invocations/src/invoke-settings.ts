@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Agent, buildConnector } from 'undici';
+import type { Agent } from 'undici';
 import { PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { EgressPolicy } from '@plugboard/outbound';
 import { DestinationPolicy } from './safety/destination';
@@ -18,7 +18,7 @@ export class InvokeSettings implements OnModuleDestroy {
   readonly retry: RetrySettings;
   /**
    * The pooled keep-alive connections to the APIs (undici: a call costs less CPU than with node:http's client). Its
-   * sockets connect through the egress policy's `lookup`, which refuses private addresses.
+   * sockets check their address as they connect, under the egress policy (private addresses refused).
    */
   readonly dispatcher: Agent;
 
@@ -27,7 +27,7 @@ export class InvokeSettings implements OnModuleDestroy {
     this.destinations = new DestinationPolicy(this.egress);
     this.timeoutMs = this.egress.timeouts.invokeMs;
     this.maxStreamBytes = config.PLUGBOARD_PROXY_MAX_BYTES;
-    this.dispatcher = new Agent({ connect: buildConnector({ lookup: egress.lookup, timeout: this.timeoutMs }), headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+    this.dispatcher = egress.poolFor(this.timeoutMs);
     this.retry = { retries: config.PLUGBOARD_INVOKE_RETRIES, baseDelayMs: config.PLUGBOARD_INVOKE_RETRY_BASE_MS, maxDelayMs: config.PLUGBOARD_INVOKE_RETRY_MAX_MS };
   }
 

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import type { LookupAddress } from 'node:dns';
+import { request as undiciRequest } from 'undici';
 import { getAccessToken, getRequestToken, OAuth1Error } from '@plugboard/oauth1';
 import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { EgressPolicy, type Resolver } from './egress-policy';
@@ -95,6 +96,19 @@ describe('the egress policy', () => {
     const answer = await network.fetch(`http://127.0.0.2:${internal.port}/`);
     expect(await answer.text()).toBe('INTERNAL-ONLY-DATA');
     expect(internal.connections()).toBe(1);
+  });
+
+  it('gives pools of their own (the call pipeline\'s) the same connect-time checks: rebinding and private addresses written out', async () => {
+    const resolve = resolverOf({ 'api.rebind.test': ['127.0.0.2'] });
+    const pool = new EgressPolicy({ allowHosts: [], timeouts, resolve }).poolFor(2000);
+    const before = internal.connections();
+    try {
+      await expect(undiciRequest(`http://api.rebind.test:${internal.port}/`, { dispatcher: pool })).rejects.toMatchObject({ code: 'EPRIVATE' });
+      await expect(undiciRequest(`http://127.0.0.2:${internal.port}/`, { dispatcher: pool })).rejects.toMatchObject({ code: 'EPRIVATE' });
+      expect(internal.connections()).toBe(before);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('never follows a redirect: the 3xx is the answer', async () => {

@@ -86,8 +86,8 @@ export class EgressPolicy {
   readonly redirects = 'never' as const;
   readonly allowHosts: readonly string[];
   readonly timeouts: Readonly<EgressTimeouts>;
-  /** The connect-time lookup, for callers with a pool of their own (the call pipeline's undici pool, InvokeSettings). */
-  readonly lookup: LookupFunction;
+  /** The connect-time lookup of every agent and pool of the policy. */
+  private readonly lookup: LookupFunction;
   private readonly allowedNames: Set<string>;
   private readonly allowedNetworks = new BlockList();
   private readonly dispatcher: Agent;
@@ -103,14 +103,7 @@ export class EgressPolicy {
       if (bits !== undefined && family && /^\d+$/.test(bits)) this.allowedNetworks.addSubnet(network, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
     }
     this.lookup = this.connectLookup(settings.resolve ?? ((hostname, options, callback) => dnsLookup(hostname, options, callback)));
-    const connector = buildConnector({ lookup: this.lookup });
-    this.dispatcher = new Agent({
-      connect: (options, callback) => {
-        const refused = this.addressRefusal(options.hostname);
-        if (refused) return callback(refused, null);
-        connector(options, callback);
-      },
-    });
+    this.dispatcher = this.guardedPool();
     this.agents = { 'http:': this.guardedAgent(http.Agent), 'https:': this.guardedAgent(https.Agent) as https.Agent };
   }
 
@@ -200,6 +193,15 @@ export class EgressPolicy {
     return https_ ? this.agents['https:'] : this.agents['http:'];
   }
 
+  /**
+   * A new undici pool of keep-alive connections that check their address as they connect, as `fetch`'s do, for
+   * callers with a pool of their own (the call pipeline, InvokeSettings): `timeoutMs` bounds the connect, the
+   * headers and each silence in the body.
+   */
+  poolFor(timeoutMs: number): Agent {
+    return this.guardedPool(timeoutMs);
+  }
+
   /** Closes the kept-alive connections of `fetch`. */
   async close(): Promise<void> {
     await this.dispatcher.close();
@@ -222,6 +224,18 @@ export class EgressPolicy {
         return callback(null, usable[0].address, usable[0].family);
       });
     }) as LookupFunction;
+  }
+
+  private guardedPool(timeoutMs?: number): Agent {
+    const connector = buildConnector({ lookup: this.lookup, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
+    return new Agent({
+      connect: (options, callback) => {
+        const refused = this.addressRefusal(options.hostname);
+        if (refused) return callback(refused, null);
+        connector(options, callback);
+      },
+      ...(timeoutMs === undefined ? {} : { headersTimeout: timeoutMs, bodyTimeout: timeoutMs }),
+    });
   }
 
   private guardedAgent(Base: typeof http.Agent | typeof https.Agent, timeoutMs?: number): http.Agent {
