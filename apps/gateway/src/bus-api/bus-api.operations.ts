@@ -18,9 +18,13 @@ import type { RpcClient } from '@plugboard/messaging';
 import { publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
 import { buildSnippets } from '../http/snippets';
 
-/** What an operation is called with: the request's body, and who sent it as the Authorization header says. */
+/**
+ * What an operation is called with: its REST route's body and path parameters, and who sent it as the Authorization
+ * header says. The bus API and gRPC both call the operations with it, each from its own request shape.
+ */
 export interface BusApiCall {
-  input: Record<string, unknown>;
+  body: Record<string, unknown>;
+  param: Record<string, string>;
   actor: Actor;
   principal: Principal;
   config: PlatformConfig;
@@ -30,34 +34,17 @@ export interface BusApiCall {
 /** One operation: the least role it needs (as its REST route's) and what it asks of the apps. */
 export interface BusApiHandler {
   role: Role;
-  /** The path parameters of its REST route, taken from the body as fields (the rest of the body is the REST body). */
+  /** The path parameters of its REST route (on the bus, fields of the body; in gRPC, fields of the request). */
   params: readonly string[];
   run(call: BusApiCall): Promise<unknown>;
-}
-
-/** The body without the operation's path parameters: what REST receives as its body. */
-function bodyOf(call: BusApiCall, params: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(call.input).filter(([name]) => !params.includes(name)));
 }
 
 /**
  * An operation forwarded to one internal subject. `payload` builds the internal request from the REST body and the
  * path parameters, exactly as the REST route does (apps/gateway/src/routes/*.routes.ts).
  */
-function forward<S extends RpcSubject>(
-  subject: S,
-  role: Role,
-  params: readonly string[],
-  payload: (call: BusApiCall & { body: Record<string, unknown>; param: Record<string, string> }) => RpcContracts[S]['request'],
-): BusApiHandler {
-  return {
-    role,
-    params,
-    run: (call) => {
-      const param = Object.fromEntries(params.map((name) => [name, call.input[name] as string]));
-      return call.rpc.request(subject, payload({ ...call, body: bodyOf(call, params), param }));
-    },
-  };
+function forward<S extends RpcSubject>(subject: S, role: Role, params: readonly string[], payload: (call: BusApiCall) => RpcContracts[S]['request']): BusApiHandler {
+  return { role, params, run: (call) => call.rpc.request(subject, payload(call)) };
 }
 
 const LINK = ['linkName'] as const;
@@ -90,8 +77,8 @@ export const BusApiHandlers: Record<BusApiOperation, BusApiHandler> = {
   'connections.snippet': {
     role: 'read_only',
     params: LINK,
-    run: async ({ input, actor, config, rpc }) => {
-      const connection = await rpc.request(Subjects.connection.getConnection, { actor, linkName: input.linkName as string });
+    run: async ({ param, actor, config, rpc }) => {
+      const connection = await rpc.request(Subjects.connection.getConnection, { actor, linkName: param.linkName });
       return buildSnippets(connection, { publicUrl: publicUrlOf(config), namespace: config.PLUGBOARD_NAMESPACE, overNats: Boolean(config.NATS_URL), userId: actor.userId });
     },
   },
@@ -108,10 +95,10 @@ export const BusApiHandlers: Record<BusApiOperation, BusApiHandler> = {
 };
 
 /**
- * The path parameters a body names, checked as the gateway checks a path: present, text, and without the control
- * characters (NUL, CR, LF…) no route takes (`invalid_characters`, see requestTargetProblem).
+ * The path parameters a request names, checked as the gateway checks a path (present, text, and without the control
+ * characters — NUL, CR, LF… — no route takes: `invalid_characters`, see requestTargetProblem).
  */
-export function checkParams(input: Record<string, unknown>, params: readonly string[]): void {
+export function checkParams(input: Record<string, unknown>, params: readonly string[]): Record<string, string> {
   for (const name of params) {
     const value = input[name];
     if (typeof value !== 'string' || value === '') throw invalidField(name, 'required: the text of the path parameter of the REST route');
@@ -120,4 +107,11 @@ export function checkParams(input: Record<string, unknown>, params: readonly str
       throw new DomainError(ErrorCodes.invalidCharacters, `The request is not valid. ${name}: ${message}.`, [{ path: name, message }]);
     }
   }
+  return Object.fromEntries(params.map((name) => [name, input[name] as string]));
+}
+
+/** A bus request's body split as REST splits a request: the checked path parameters, and the rest as the body. */
+export function splitParams(input: Record<string, unknown>, params: readonly string[]): Pick<BusApiCall, 'body' | 'param'> {
+  const param = checkParams(input, params);
+  return { param, body: Object.fromEntries(Object.entries(input).filter(([name]) => !params.includes(name))) };
 }

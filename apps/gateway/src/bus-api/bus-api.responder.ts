@@ -21,7 +21,7 @@ import {
 import { natsConnectionOptions, RpcClient } from '@plugboard/messaging';
 import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
 import { IdempotentCommands, takesIdempotencyKey } from '../idempotency/idempotency.interceptor';
-import { BusApiHandlers, checkParams } from './bus-api.operations';
+import { BusApiHandlers, splitParams } from './bus-api.operations';
 
 /** The largest request body taken, as over HTTP (1 MiB). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -91,10 +91,10 @@ export class BusApiResponder implements OnApplicationBootstrap, OnApplicationShu
     const { principal, actor } = await authenticate(this.apiKeys, { authorization: header(headers, 'Authorization'), 'x-user-id': header(headers, 'X-User-Id') }, handler.role);
     const input = parseBody(message);
     if (Object.hasOwn(input, 'actor')) throw invalidField('actor', 'not taken: the actor is the Authorization header’s key (and X-User-Id for a product’s key)');
-    checkParams(input, handler.params);
+    const { body, param } = splitParams(input, handler.params);
     const requestId = header(headers, 'X-Request-Id');
     const correlationId = requestId !== undefined && CorrelationIdSchema.safeParse(requestId).success ? requestId : randomUUID();
-    const call = () => handler.run({ input, actor: { ...actor, correlationId }, principal, config: this.config, rpc: this.rpc });
+    const call = () => handler.run({ body, param, actor: { ...actor, correlationId }, principal, config: this.config, rpc: this.rpc });
     const key = header(headers, 'Idempotency-Key');
     const endpoint: Endpoint = Endpoints[BusApiOperations[operation as BusApiOperation]];
     if (key === undefined || !takesIdempotencyKey(endpoint.method)) return { result: await call(), replayed: false };

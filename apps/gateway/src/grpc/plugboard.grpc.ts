@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import { Observable, throwError, type Subscriber } from 'rxjs';
 import { ApiKeys, authenticate, type Principal } from '@plugboard/access';
 import {
-  CreateConnectLinkInputSchema,
   DomainError,
   ErrorCodes,
   GRPC_ERROR_CODE_KEY,
@@ -15,19 +14,22 @@ import {
   GRPC_STATUS,
   ListEventsInputSchema,
   parseOrThrow,
-  Subjects,
   type Actor,
   type AuthorizeResult,
+  type BusApiOperation,
   type ConnectionSnippets,
   type ConnectionView,
   type CreatedConnectLink,
   type ErrorBody,
+  type InvokeResponse,
+  type Page,
   type Role,
+  type ServiceView,
 } from '@plugboard/contracts';
 import { EventLogNotifier, EventStore } from '@plugboard/event-store';
 import { RpcClient } from '@plugboard/messaging';
-import { LOGGER, PLATFORM_CONFIG, publicUrlOf, type PlatformConfig } from '@plugboard/runtime';
-import { buildSnippets } from '../http/snippets';
+import { LOGGER, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
+import { BusApiHandlers, checkParams } from '../bus-api/bus-api.operations';
 import { placeOfEvent, toLoggedEventView } from '../routes/events.routes';
 import { fieldsOf, parseJsonField, toGrpcEvent, toGrpcPage, toGrpcService, unlessEmpty, type GrpcPage } from './grpc-messages';
 
@@ -104,70 +106,59 @@ export class PlugboardGrpc implements OnModuleDestroy {
 
   @GrpcMethod(GRPC_SERVICE, 'Invoke')
   async invoke(request: GrpcInvokeRequest, metadata: Metadata): Promise<GrpcInvokeResponse> {
-    const { actor } = await this.caller(metadata, 'member');
-    const invoke = {
+    // The bus deadline of invoke.request, as for POST /v1/invoke (rpcDeadlines).
+    const answer = await this.perform<InvokeResponse>('invoke', metadata, () => ({
       connection: request.connection ?? '',
       method: request.method ?? '',
       url: request.url ?? '',
       headers: request.headers,
       query: request.query,
       body: request.body === 'bodyJson' ? parseJsonField('body_json', request.bodyJson) : request.body === 'bodyText' ? request.bodyText : undefined,
-    };
-    // The bus deadline of invoke.request, as for POST /v1/invoke (rpcDeadlines).
-    const answer = await this.rpc.request(Subjects.invoke.request, { actor, invoke });
+    }));
     const body = typeof answer.body === 'string' ? { bodyText: answer.body } : { bodyJson: JSON.stringify(answer.body) };
     return { status: answer.status, headers: answer.headers, ...body };
   }
 
   @GrpcMethod(GRPC_SERVICE, 'ListServices')
   async listServices(request: { type?: string; authType?: string; category?: string; q?: string; limit?: number; cursor?: string }, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'read_only');
-    return toGrpcPage(await this.rpc.request(Subjects.registry.listServices, { ...fieldsOf(request), actor } as never), toGrpcService);
+    return toGrpcPage(await this.perform<Page<ServiceView>>('services.list', metadata, () => fieldsOf(request)), toGrpcService);
   }
 
   @GrpcMethod(GRPC_SERVICE, 'CreateService')
   async createService(request: { definitionJson?: string }, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'member');
-    return toGrpcService(await this.rpc.request(Subjects.registry.createService, { actor, service: parseJsonField('definition_json', request.definitionJson) as never }));
+    return toGrpcService(await this.perform<ServiceView>('services.create', metadata, () => parseJsonField('definition_json', request.definitionJson)));
   }
 
   @GrpcMethod(GRPC_SERVICE, 'GetService')
   async getService(request: LinkNameRef, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'read_only');
-    return toGrpcService(await this.rpc.request(Subjects.registry.getService, { actor, linkName: request.linkName ?? '' }));
+    return toGrpcService(await this.perform<ServiceView>('services.get', metadata, () => ({}), request));
   }
 
   @GrpcMethod(GRPC_SERVICE, 'EditService')
   async editService(request: LinkNameRef & { changesJson?: string }, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'member');
-    const changes = parseJsonField('changes_json', request.changesJson);
-    return toGrpcService(await this.rpc.request(Subjects.registry.editService, { actor, linkName: request.linkName ?? '', changes: changes as never }));
+    return toGrpcService(await this.perform<ServiceView>('services.edit', metadata, () => parseJsonField('changes_json', request.changesJson), request));
   }
 
   @GrpcMethod(GRPC_SERVICE, 'DeleteService')
   async deleteService(request: LinkNameRef, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'member');
-    await this.rpc.request(Subjects.registry.deleteService, { actor, linkName: request.linkName ?? '' });
+    await this.perform('services.delete', metadata, () => ({}), request);
     return {};
   }
 
   @GrpcMethod(GRPC_SERVICE, 'SetServiceClient')
   async setServiceClient(request: LinkNameRef & { clientId?: string; clientSecret?: string }, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'admin');
-    const client = { clientId: request.clientId ?? '', clientSecret: request.clientSecret ?? '' };
-    return toGrpcService(await this.rpc.request(Subjects.registry.setServiceClient, { actor, linkName: request.linkName ?? '', client }));
+    const client = () => ({ clientId: request.clientId ?? '', clientSecret: request.clientSecret ?? '' });
+    return toGrpcService(await this.perform<ServiceView>('services.setClient', metadata, client, request));
   }
 
   @GrpcMethod(GRPC_SERVICE, 'RemoveServiceClient')
   async removeServiceClient(request: LinkNameRef, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'admin');
-    return toGrpcService(await this.rpc.request(Subjects.registry.removeServiceClient, { actor, linkName: request.linkName ?? '' }));
+    return toGrpcService(await this.perform<ServiceView>('services.removeClient', metadata, () => ({}), request));
   }
 
   @GrpcMethod(GRPC_SERVICE, 'ListConnections')
   async listConnections(request: { view?: string; limit?: number; cursor?: string }, metadata: Metadata): Promise<GrpcPage<ConnectionView>> {
-    const { actor } = await this.caller(metadata, 'read_only');
-    return toGrpcPage(await this.rpc.request(Subjects.connection.listConnections, { ...fieldsOf(request), actor } as never), (view) => view);
+    return toGrpcPage(await this.perform<Page<ConnectionView>>('connections.list', metadata, () => fieldsOf(request)), (view) => view);
   }
 
   @GrpcMethod(GRPC_SERVICE, 'CreateConnection')
@@ -175,22 +166,23 @@ export class PlugboardGrpc implements OnModuleDestroy {
     request: { name?: string; linkName?: string; service?: string; scopes?: string[]; parameters?: Record<string, string>; useLoginUserCredentials?: boolean; internal?: boolean },
     metadata: Metadata,
   ): Promise<ConnectionView> {
-    const { actor } = await this.caller(metadata, 'member');
-    const connection = { ...fieldsOf(request), name: request.name ?? '', service: request.service ?? '', scopes: unlessEmpty(request.scopes), parameters: unlessEmpty(request.parameters) };
-    return this.rpc.request(Subjects.connection.createConnection, { actor, connection });
+    return this.perform('connections.create', metadata, () => ({
+      ...fieldsOf(request),
+      name: request.name ?? '',
+      service: request.service ?? '',
+      scopes: unlessEmpty(request.scopes),
+      parameters: unlessEmpty(request.parameters),
+    }));
   }
 
   @GrpcMethod(GRPC_SERVICE, 'GetConnection')
   async getConnection(request: LinkNameRef, metadata: Metadata): Promise<ConnectionView> {
-    const { actor } = await this.caller(metadata, 'read_only');
-    return this.rpc.request(Subjects.connection.getConnection, { actor, linkName: request.linkName ?? '' });
+    return this.perform('connections.get', metadata, () => ({}), request);
   }
 
   @GrpcMethod(GRPC_SERVICE, 'EditConnection')
   async editConnection(request: LinkNameRef & { changesJson?: string }, metadata: Metadata): Promise<ConnectionView> {
-    const { actor } = await this.caller(metadata, 'member');
-    const changes = parseJsonField('changes_json', request.changesJson);
-    return this.rpc.request(Subjects.connection.editConnection, { actor, linkName: request.linkName ?? '', changes: changes as never });
+    return this.perform('connections.edit', metadata, () => parseJsonField('changes_json', request.changesJson), request);
   }
 
   @GrpcMethod(GRPC_SERVICE, 'AuthorizeConnection')
@@ -198,44 +190,37 @@ export class PlugboardGrpc implements OnModuleDestroy {
     request: LinkNameRef & { values?: Record<string, string>; username?: string; password?: string; returnUrl?: string; region?: string },
     metadata: Metadata,
   ): Promise<AuthorizeResult> {
-    const { actor } = await this.caller(metadata, 'member');
-    const { linkName, values, ...rest } = fieldsOf(request);
     // No browser to bind an OAuth flow to: as over NATS, the authorize URL completes wherever it is opened.
-    return this.rpc.request(Subjects.connection.authorizeConnection, { actor, linkName: linkName ?? '', authorization: { ...rest, values: unlessEmpty(values) } });
+    return this.perform(
+      'connections.authorize',
+      metadata,
+      () => {
+        const { linkName: _linkName, values, ...rest } = fieldsOf(request);
+        return { ...rest, values: unlessEmpty(values) };
+      },
+      request,
+    );
   }
 
   @GrpcMethod(GRPC_SERVICE, 'RevokeConnection')
   async revokeConnection(request: LinkNameRef & { all?: boolean }, metadata: Metadata): Promise<ConnectionView> {
-    const { actor, principal } = await this.caller(metadata, 'member');
-    // Whether the caller is an admin is the gateway's to say, from the key, as for POST …/revoke.
-    return this.rpc.request(Subjects.connection.revokeConnection, { actor, linkName: request.linkName ?? '', all: request.all ?? false, byAdmin: principal.role === 'admin' });
+    return this.perform('connections.revoke', metadata, () => ({ all: request.all ?? false }), request);
   }
 
   @GrpcMethod(GRPC_SERVICE, 'DeleteConnection')
   async deleteConnection(request: LinkNameRef, metadata: Metadata): Promise<object> {
-    const { actor } = await this.caller(metadata, 'member');
-    await this.rpc.request(Subjects.connection.deleteConnection, { actor, linkName: request.linkName ?? '' });
+    await this.perform('connections.delete', metadata, () => ({}), request);
     return {};
   }
 
   @GrpcMethod(GRPC_SERVICE, 'GetConnectionSnippet')
   async getConnectionSnippet(request: LinkNameRef, metadata: Metadata): Promise<ConnectionSnippets> {
-    const { actor } = await this.caller(metadata, 'read_only');
-    const connection = await this.rpc.request(Subjects.connection.getConnection, { actor, linkName: request.linkName ?? '' });
-    return buildSnippets(connection, {
-      publicUrl: publicUrlOf(this.config),
-      namespace: this.config.PLUGBOARD_NAMESPACE,
-      overNats: Boolean(this.config.NATS_URL),
-      orgId: actor.orgId,
-      userId: actor.userId,
-    });
+    return this.perform('connections.snippet', metadata, () => ({}), request);
   }
 
   @GrpcMethod(GRPC_SERVICE, 'CreateConnectLink')
   async createConnectLink(request: { connection?: string; user?: string; returnUrl?: string; expiresIn?: number }, metadata: Metadata): Promise<CreatedConnectLink> {
-    const { actor } = await this.caller(metadata, 'member');
-    const input = parseOrThrow(CreateConnectLinkInputSchema, { ...fieldsOf(request), connection: request.connection ?? '' });
-    return this.rpc.request(Subjects.connection.createConnectLink, { actor, link: { ...input, user: input.user ?? actor.userId }, publicUrl: publicUrlOf(this.config) });
+    return this.perform('connectLinks.create', metadata, () => ({ ...fieldsOf(request), connection: request.connection ?? '' }));
   }
 
   /**
@@ -284,6 +269,18 @@ export class PlugboardGrpc implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     for (const watch of this.watches) watch.complete();
+  }
+
+  /**
+   * One of the bus API's operations (BusApiHandlers: its role, and what it asks of the apps), as its REST route does
+   * it. Who asks is known first, as the REST guard does: an unauthenticated call learns nothing of its fields' faults.
+   * `body` is the REST body the request stands for; `param` holds the path parameters, checked as a path is.
+   */
+  private async perform<T>(operation: BusApiOperation, metadata: Metadata, body: () => unknown, param: object = {}): Promise<T> {
+    const handler = BusApiHandlers[operation];
+    const { actor, principal } = await this.caller(metadata, handler.role);
+    const call = { param: checkParams(param as Record<string, unknown>, handler.params), body: body() as Record<string, unknown> };
+    return (await handler.run({ ...call, actor, principal, config: this.config, rpc: this.rpc })) as T;
   }
 
   private async caller(metadata: Metadata, needed: Role): Promise<{ actor: Actor; principal: Principal }> {
