@@ -111,4 +111,15 @@ describe('gRPC: invoke and connection lookup from another process', () => {
     expect(twoUsers).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-code': 'validation_failed' } });
     expect((await sys.call('GET', '/v1/services/deep', member)).status).toBe(404);
   });
+
+  it('refuses a link name with control characters (CR/LF, NUL) or none, as REST refuses such a path: INVALID_ARGUMENT', async () => {
+    const [crlf, nul, none] = await grpc([
+      { rpc: 'GetConnection', request: { link_name: 'local\r\nX-Injected: 1' }, metadata: as(member) },
+      { rpc: 'GetConnection', request: { link_name: 'local\u0000' }, metadata: as(member) },
+      { rpc: 'GetConnection', request: {}, metadata: as(member) },
+    ]);
+    expect(crlf).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-code': 'invalid_characters' } });
+    expect(nul).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-code': 'invalid_characters' } });
+    expect(none).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, metadata: { 'plugboard-error-code': 'validation_failed' } });
+  });
 });
