@@ -6,7 +6,7 @@ import { busApiSubject, type ConnectionSnippets, type ConnectionView } from '@pl
  * same key in its Authorization header, the inbox prefix of the `product` NATS user). Deployment addresses and credentials appear as placeholders only: any reader of a connection
  * may ask for its snippet, and NATS_URL or a NATS password would hand them the bus.
  */
-export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; overNats: boolean; /** Not shown: the key names the org. */ orgId?: string; userId: string }): ConnectionSnippets {
+export function buildSnippets(connection: ConnectionView, options: { publicUrl: string; namespace: string; overNats: boolean; userId: string }): ConnectionSnippets {
   const call = { connection: connection.linkName, method: 'GET', url: '/' };
   const curl = [
     `curl -s -X POST '${options.publicUrl}/v1/invoke' \\`,
