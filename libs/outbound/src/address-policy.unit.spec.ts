@@ -6,6 +6,15 @@ const timeouts = { invokeMs: 1000, webhookMs: 1000, oauthMs: 1000, verificationM
 const assertDestination = (url: URL, hosts: string[], allowHosts: string[]) => new EgressPolicy({ allowHosts, timeouts }).checkServiceDestination(url, hosts);
 
 describe('address policy', () => {
+  it('lets a protocol library speak plain http only when every http URL is on a host the operator allows', () => {
+    const policy = new EgressPolicy({ allowHosts: ['127.0.0.1', 'idp.test'], timeouts });
+    expect(policy.allowsPlainHttp('http://127.0.0.1:9000/token')).toBe(true);
+    expect(policy.allowsPlainHttp('http://idp.test/token', 'https://idp.example/refresh', null)).toBe(true);
+    expect(policy.allowsPlainHttp('http://127.0.0.1/token', 'http://evil.example/refresh')).toBe(false);
+    expect(policy.allowsPlainHttp('https://idp.example/token', null, undefined)).toBe(false);
+    expect(policy.allowsPlainHttp('http://10.0.0.1/token')).toBe(false);
+  });
+
   it('knows private, loopback, link-local and embedded-IPv4 addresses from public ones', () => {
     for (const address of ['10.1.2.3', '127.0.0.1', '169.254.169.254', '172.16.0.1', '192.168.1.1', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '::127.0.0.1', '::a9fe:a9fe', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1']) {
       expect({ address, private: isPrivateAddress(address) }).toEqual({ address, private: true });

@@ -128,6 +128,15 @@ export class EgressPolicy {
     return family !== 0 && this.allowedNetworks.check(bare, family === 6 ? 'ipv6' : 'ipv4');
   }
 
+  /**
+   * Whether a protocol library may speak plain http for these URLs (its "insecure localhost" switch): some URL is
+   * http, and every http one is on a host the operator allows. Absent URLs are ignored.
+   */
+  allowsPlainHttp(...urls: (string | null | undefined)[]): boolean {
+    const plain = urls.filter((url): url is string => typeof url === 'string' && url.startsWith('http:'));
+    return plain.length > 0 && plain.every((url) => URL.canParse(url) && this.allows(new URL(url).hostname));
+  }
+
   /** Why a call to `url` is refused, or null. Names are checked again, on their address, when the socket connects. */
   refusal(url: URL): EgressRefused | null {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return new EgressRefused('EINSECURE', 'Only http(s) URLs can be called.');

@@ -93,15 +93,10 @@ export class OAuthFlows {
     return `${base}${path}`;
   }
 
-  /** Plain http is accepted only for hosts the operator explicitly allowed (tests use 127.0.0.1). */
-  private insecureAllowed(url: string | null): boolean {
-    return url !== null && new URL(url).protocol === 'http:' && this.egress.allows(new URL(url).hostname);
-  }
-
   /** OAuth 2: the provider's page for an authorization code, or (client credentials) a token at once. */
   async startOAuth2(actor: Actor, connection: ConnectionView, service: ResolvedService, returnUrl: string | null, region: string | null, binding: FlowBinding | null): Promise<{ authorizeUrl: string } | { credential: StoredCredential; grant: Grant }> {
     const settings = oauth2SettingsOf(service);
-    const allowInsecureLocalhost = this.insecureAllowed(settings.tokenUrl);
+    const allowInsecureLocalhost = this.egress.allowsPlainHttp(settings.tokenUrl);
     const redirectUri = this.callbackUrl(OAUTH2_CALLBACK_PATH, region);
     if (settings.grantType === 'client_credentials') {
       const tokens = await this.guard(() =>
@@ -119,7 +114,7 @@ export class OAuthFlows {
       scopeDelimiter: settings.scopeDelimiter,
       pkce: settings.pkce,
       extraParams: settings.extraAuthorizeParams,
-      allowInsecureLocalhost: this.insecureAllowed(settings.authorizeUrl),
+      allowInsecureLocalhost: this.egress.allowsPlainHttp(settings.authorizeUrl),
     });
     await this.remember('oauth2', request.state, actor, connection.linkName, redirectUri, returnUrl, request.codeVerifier ? { codeVerifier: request.codeVerifier } : null, bound);
     return { authorizeUrl: request.url };
@@ -176,7 +171,7 @@ export class OAuthFlows {
           code,
           codeVerifier: pending?.codeVerifier ?? null,
           extraParams: settings.extraTokenParams,
-          allowInsecureLocalhost: this.insecureAllowed(settings.tokenUrl),
+          allowInsecureLocalhost: this.egress.allowsPlainHttp(settings.tokenUrl),
           fetch: this.egress.fetch,
           timeoutMs: this.egress.timeouts.oauthMs,
         });

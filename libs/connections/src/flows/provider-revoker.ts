@@ -51,7 +51,7 @@ export class ProviderRevoker implements BeforeApplicationShutdown {
     }
     const revokeUrl = settings.revokeUrl;
     if (!revokeUrl) return;
-    const allowInsecureLocalhost = revokeUrl.startsWith('http:') && this.egress.allows(new URL(revokeUrl).hostname);
+    const allowInsecureLocalhost = this.egress.allowsPlainHttp(revokeUrl);
     for (const { credentialRef, credential } of tokens) {
       if (credential.kind !== 'oauth2') continue;
       const token = credential.refreshToken ?? credential.accessToken;

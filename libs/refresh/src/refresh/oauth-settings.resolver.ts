@@ -59,14 +59,8 @@ export class OAuthSettingsResolver {
       refreshUrl,
       scopeDelimiter: o.scopeDelimiter,
       extraTokenParams: o.extraTokenParams,
-      allowInsecureLocalhost: this.insecureAllowed(o.tokenUrl, refreshUrl),
+      allowInsecureLocalhost: this.egress.allowsPlainHttp(o.tokenUrl, refreshUrl),
       fetch: this.egress.fetch,
     };
-  }
-
-  /** Plain http only when every http URL is on a host the operator explicitly allowed, as the authorize flow does. */
-  private insecureAllowed(...urls: string[]): boolean {
-    const plain = urls.filter((url) => url.startsWith('http:'));
-    return plain.length > 0 && plain.every((url) => URL.canParse(url) && this.egress.allows(new URL(url).hostname));
   }
 }
