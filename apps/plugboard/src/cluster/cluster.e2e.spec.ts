@@ -50,6 +50,8 @@ interface Outcome {
   code?: string;
   startedAt: number;
   ms: number;
+  /** Sent as `X-Request-Id`: the events a command records carry it as their `correlationId`. */
+  requestId?: string;
 }
 
 describe('cluster: every app in its own process, each killed in turn under load', () => {
@@ -73,10 +75,10 @@ describe('cluster: every app in its own process, each killed in turn under load'
     return app.process.waitForOutput(/is listening/, 120_000);
   };
 
-  async function call(method: string, path: string, body?: object, timeoutMs = COMMAND_DEADLINE_MS + HUNG_AFTER_MS) {
+  async function call(method: string, path: string, body?: object, timeoutMs = COMMAND_DEADLINE_MS + HUNG_AFTER_MS, requestId?: string) {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, 'x-user-id': 'alice', ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${key}`, 'x-user-id': 'alice', ...(body ? { 'content-type': 'application/json' } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) },
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -91,12 +93,13 @@ describe('cluster: every app in its own process, each killed in turn under load'
   }
 
   /** Runs one operation and records how it ended; a call past its deadline fails the test afterwards. */
-  async function record(op: Op, linkName: string, run: () => Promise<{ status: number; body: any }>): Promise<boolean> {
+  async function record(op: Op, linkName: string, run: (requestId: string) => Promise<{ status: number; body: any }>): Promise<boolean> {
     const started = Date.now();
+    const requestId = `${op}-${randomBytes(6).toString('hex')}`;
     try {
-      const { status, body } = await run();
+      const { status, body } = await run(requestId);
       // /v1/proxy passes the API's own answer through; a failure of ours there has our error shape too.
-      outcomes.push({ op, linkName, status, code: status >= 400 ? (body?.error?.code ?? 'unclear') : undefined, startedAt: started, ms: Date.now() - started });
+      outcomes.push({ op, linkName, status, code: status >= 400 ? (body?.error?.code ?? 'unclear') : undefined, startedAt: started, ms: Date.now() - started, requestId });
       return status < 300;
     } catch (error) {
       // The gateway down: refused at once; the gateway killed during the call: the connection closes at once.
@@ -231,7 +234,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
           if (await record('createConnection', linkName, () => call('POST', '/v1/connections', { name: linkName, linkName, service: pick(services) }))) connections.push(linkName);
         } else if (roll < 0.4 && connections.length > 0) {
           const linkName = pick(connections);
-          await record('authorize', linkName, () => call('POST', `/v1/connections/${linkName}/authorize`, { values: { 'X-Api-Key': 'k' } }));
+          await record('authorize', linkName, (id) => call('POST', `/v1/connections/${linkName}/authorize`, { values: { 'X-Api-Key': 'k' } }, undefined, id));
         } else if (roll < 0.65 && connections.length > 0) {
           const linkName = pick([...connections, ...ccConnections]);
           await record('proxy', linkName, () =>
@@ -245,7 +248,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
           await record('editService', linkName, () => call('PATCH', `/v1/services/${linkName}`, { name: fresh('Renamed') }));
         } else if (connections.length > 0) {
           const linkName = pick(connections);
-          await record('revoke', linkName, () => call('POST', `/v1/connections/${linkName}/revoke`, {}));
+          await record('revoke', linkName, (id) => call('POST', `/v1/connections/${linkName}/revoke`, {}, undefined, id));
         }
       }
     };
@@ -298,7 +301,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
       expect(stopped).toEqual(stopped.map(() => 0));
 
       // 1. Every command that got a success reply has its event in the log.
-      const events: { stream_id: string; type: string; data: any; metadata: any; recorded_at: Date }[] = await pg.query(`SELECT stream_id, type, data, metadata, recorded_at FROM events ORDER BY global_position`);
+      const events: { stream_id: string; stream_version: number; type: string; data: any; metadata: any; recorded_at: Date }[] = await pg.query(`SELECT stream_id, stream_version, type, data, metadata, recorded_at FROM events ORDER BY global_position`);
       const count = (stream: string, type: string) => events.filter((e) => e.stream_id === stream && e.type === type).length;
       const expected: Record<Exclude<Op, 'proxy' | 'invoke'>, [string, string]> = {
         createService: ['service', 'ServiceCreated'],
@@ -308,6 +311,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
         revoke: ['connection', 'ConnectionRevoked'],
       };
       const missing: string[] = [];
+      let revokesRecorded = 0;
       const acknowledged = new Map<string, number>();
       const at = (e: { recorded_at: Date }) => new Date(e.recorded_at).getTime();
       for (const o of outcomes) {
@@ -318,16 +322,25 @@ describe('cluster: every app in its own process, each killed in turn under load'
         const key = `${stream} ${type}`;
         acknowledged.set(key, (acknowledged.get(key) ?? 0) + 1);
         if (o.op === 'revoke') {
-          // Revoking what is not connected succeeds and records nothing: then the log shows it not connected when
-          // the call began; otherwise the revocation is in the log within the call.
+          // Revoking what is not connected succeeds and records nothing. So a revoke with no event of its own is lost
+          // only if the connection was certainly connected when it read the stream: an authorization whose reply came
+          // before the revoke began (committed, then), with no revocation after it that could have committed before the
+          // revoke ended (`recorded_at` is when a statement began, never after its commit).
           const own = events.filter((e) => e.stream_id === stream);
-          const within = own.some((e) => e.type === 'ConnectionRevoked' && at(e) >= o.startedAt - 50 && at(e) <= o.startedAt + o.ms + 50);
-          const before = own.filter((e) => at(e) < o.startedAt && (e.type === 'ConnectionAuthorized' || e.type === 'ConnectionRevoked')).at(-1);
-          if (!within && before?.type === 'ConnectionAuthorized') missing.push(key);
+          if (own.some((e) => e.type === 'ConnectionRevoked' && e.metadata?.correlationId === o.requestId)) {
+            revokesRecorded++;
+            continue;
+          }
+          const committedBefore = new Set(
+            outcomes.filter((a) => a.op === 'authorize' && a.linkName === o.linkName && a.status === 200 && a.startedAt + a.ms < o.startedAt).map((a) => a.requestId),
+          );
+          const authorized = own.filter((e) => e.type === 'ConnectionAuthorized' && committedBefore.has(e.metadata?.correlationId)).at(-1);
+          const revokedSince = authorized && own.some((e) => e.type === 'ConnectionRevoked' && e.stream_version > authorized.stream_version && at(e) <= o.startedAt + o.ms);
+          if (authorized && !revokedSince) missing.push(key);
         } else if (count(stream, type) < (acknowledged.get(key) ?? 0)) missing.push(key);
       }
       const acknowledgedTotal = [...acknowledged.values()].reduce((a, b) => a + b, 0);
-      log(`commands acknowledged: ${acknowledgedTotal}; each with its event in the log: ${acknowledgedTotal - missing.length}; events in the log: ${events.length}`);
+      log(`commands acknowledged: ${acknowledgedTotal}; each with its event in the log: ${acknowledgedTotal - missing.length}; events in the log: ${events.length}; revokes that recorded a revocation: ${revokesRecorded}`);
       expect(missing).toEqual([]);
       expect(acknowledgedTotal).toBeGreaterThan(20);
 
