@@ -11,6 +11,7 @@ import type {
   Page,
   ServiceView,
   SessionView,
+  SetServiceClientInput,
 } from '@plugboard/contracts';
 
 /** An error answer of the REST API: its stable code, the sentence for a person, and the fields it names. */
@@ -94,6 +95,9 @@ export const api = {
   createService: (input: CreateServiceInput) => call<ServiceView>('POST', '/v1/services', input),
   editService: (linkName: string, changes: EditServiceInput) => call<ServiceView>('PATCH', `/v1/services/${link(linkName)}`, changes),
   deleteService: (linkName: string) => call<null>('DELETE', `/v1/services/${link(linkName)}`),
+  /** An org's own OAuth app for a predefined service (admins): answers the service, its secret masked. */
+  setServiceClient: (linkName: string, client: SetServiceClientInput) => call<ServiceView>('PUT', `/v1/services/${link(linkName)}/client`, client),
+  removeServiceClient: (linkName: string) => call<ServiceView>('DELETE', `/v1/services/${link(linkName)}/client`),
 
   connections: (view: ConnectionsView) => all<ConnectionView>(`/v1/connections?view=${view}`),
   connection: (linkName: string) => call<ConnectionView>('GET', `/v1/connections/${link(linkName)}`),

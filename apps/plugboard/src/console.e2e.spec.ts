@@ -11,6 +11,8 @@ import { startUpstream, type Upstream } from './test-support/upstream';
 
 const API_KEY_VALUE = 'crm-console-key-0042';
 const BASIC_PASSWORD = 'billing-console-pw-7';
+const ORG_CLIENT_SECRET = 'org-github-console-secret-93kq';
+const DEPLOYMENT_CLIENT_SECRET = 'deployment-github-console-secret-5vbx';
 const DOCS = join(WORKSPACE_ROOT, 'docs');
 
 /*
@@ -43,7 +45,14 @@ describe('console', () => {
       },
     });
     const oidc = { authorizeUrl: as.authorizeUrl, tokenUrl: as.tokenUrl, userinfoUrl: as.userinfoUrl, clientId: as.clients.post.clientId, clientSecret: as.clients.post.clientSecret, scope: 'openid profile plugboard' };
-    sys = await startTestSystem({ PORT: String(port), PLUGBOARD_PUBLIC_URL: base, PLUGBOARD_OPERATOR_OIDC: JSON.stringify(oidc), PLUGBOARD_DASHBOARD_SESSION_SECRET: `console-session-${'s'.repeat(24)}` });
+    sys = await startTestSystem({
+      PORT: String(port),
+      PLUGBOARD_PUBLIC_URL: base,
+      PLUGBOARD_OPERATOR_OIDC: JSON.stringify(oidc),
+      PLUGBOARD_DASHBOARD_SESSION_SECRET: `console-session-${'s'.repeat(24)}`,
+      // The deployment's OAuth app for GitHub: the default an org's own replaces.
+      PLUGBOARD_PREDEFINED_CLIENTS: JSON.stringify({ github: { clientId: 'deployment-github-console', clientSecret: DEPLOYMENT_CLIENT_SECRET } }),
+    });
     // A product's key (keys made without a user act for the user X-User-Id names): it hands bob a connect link.
     product = await sys.key('acme', 'admin');
     browser = await chromium.launch({
@@ -363,6 +372,81 @@ describe('console', () => {
     await page.getByText('This link has been used already').waitFor();
     await again.close();
   }, 90_000);
+
+  it("lets an admin set and remove the org's own OAuth app of a predefined service, secret masked; members only read it", async () => {
+    const context = await newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, 'ada');
+    const section = page.getByRole('region', { name: 'OAuth Client' });
+    const clientOf = async (linkName: string) => (await sys.call('GET', `/v1/services/${linkName}`, product, undefined, 'ada')).body.client;
+
+    // No app at all: the page says it cannot be authorized yet.
+    await page.goto(`${base}/console/services/gitlab`);
+    await heading(page, 'GitLab');
+    expect(await section.locator('[data-field=client-source]').innerText()).toContain('Not configured');
+    expect(await section.locator('[data-field=client-explanation]').innerText()).toContain('cannot be authorized yet');
+
+    // The deployment's app is the default, and nothing of it is shown.
+    await page.goto(`${base}/console/services/github`);
+    await heading(page, 'GitHub');
+    expect(await section.locator('[data-field=client-source]').innerText()).toContain('Deployment default');
+    expect(await section.locator('[data-field=client-id]').count()).toBe(0);
+    expect(await section.getByRole('button', { name: 'Remove Client' }).count()).toBe(0);
+    const secretInput = section.getByLabel('Client Secret');
+    expect(await secretInput.getAttribute('type')).toBe('password');
+    expect(await secretInput.inputValue()).toBe('');
+
+    // A missing secret: the API's sentence and code, under the field it names.
+    await section.getByLabel('Client ID').fill('Iv1.console-org');
+    await section.getByRole('button', { name: 'Save Client' }).click();
+    await section.locator('.alert-error').waitFor();
+    expect(await section.locator('.alert-error').innerText()).toContain('Error code: validation_failed');
+    const secretField = section.locator('.field', { has: page.getByLabel('Client Secret') });
+    expect(await secretField.locator('.field-error').innerText()).toMatch(/empty/);
+    expect(await secretInput.getAttribute('aria-invalid')).toBe('true');
+    expect(await clientOf('github')).toMatchObject({ source: 'deployment' });
+
+    // Set: shown as the org's own, the client ID in full, the secret masked, the input emptied.
+    await secretInput.fill(ORG_CLIENT_SECRET);
+    await section.getByRole('button', { name: 'Save Client' }).click();
+    await section.locator('[data-field=client-source]', { hasText: 'Your organization’s' }).waitFor();
+    expect(await section.locator('[data-field=client-id]').innerText()).toBe('Iv1.console-org');
+    expect(await section.locator('[data-field=client-secret]').innerText()).toContain('********');
+    expect(await secretInput.inputValue()).toBe('');
+    expect(await clientOf('github')).toMatchObject({ source: 'organization', clientId: 'Iv1.console-org', clientSecret: '********' });
+    await page.screenshot({ path: join(DOCS, 'console-service-client.png'), fullPage: true });
+    // Read again from the server: the same, and the secret is in no page.
+    await page.reload();
+    await section.locator('[data-field=client-id]', { hasText: 'Iv1.console-org' }).waitFor();
+    expect(await secretInput.inputValue()).toBe('');
+    for (const secret of [ORG_CLIENT_SECRET, DEPLOYMENT_CLIENT_SECRET]) expect(await page.content()).not.toContain(secret);
+
+    // A member sees which app is used, and no control to change it.
+    const bobContext = await newContext({ viewport: { width: 1280, height: 900 } });
+    const bob = await signIn(bobContext, 'bob');
+    await bob.goto(`${base}/console/services/github`);
+    await heading(bob, 'GitHub');
+    const bobSection = bob.getByRole('region', { name: 'OAuth Client' });
+    expect(await bobSection.locator('[data-field=client-id]').innerText()).toBe('Iv1.console-org');
+    expect(await bobSection.locator('[data-field=client-secret]').innerText()).toContain('********');
+    expect(await bobSection.locator('input, select, textarea, button').count()).toBe(0);
+    expect(await bob.getByLabel('Client Secret').count()).toBe(0);
+    expect(await bob.getByRole('button', { name: /Save Client|Remove Client/ }).count()).toBe(0);
+    expect(await bob.content()).not.toContain(ORG_CLIENT_SECRET);
+    await bobContext.close();
+
+    // Remove, in the pop-up that asks again (Cancel first changes nothing): back to the deployment's default.
+    await section.getByRole('button', { name: 'Remove Client' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await clientOf('github')).toMatchObject({ source: 'organization' });
+    await section.getByRole('button', { name: 'Remove Client' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, Remove' }).click();
+    await section.locator('[data-field=client-source]', { hasText: 'Deployment default' }).waitFor();
+    expect(await section.locator('[data-field=client-id]').count()).toBe(0);
+    expect(await section.getByRole('button', { name: 'Remove Client' }).count()).toBe(0);
+    expect(await clientOf('github')).toEqual({ source: 'deployment', clientId: null, clientSecret: null, updatedAt: null });
+    expect(await page.content()).not.toContain(ORG_CLIENT_SECRET);
+    await context.close();
+  }, 60_000);
 
   it('works at 360 px wide and from the keyboard', async () => {
     const context = await newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

@@ -5,13 +5,17 @@ import { CredentialsForm, returnHere } from '../credentials';
 import { proposeLinkName, linkNameProblem } from '../link-name';
 import type { Session } from '../main';
 import { navigate } from '../router';
+import { ServiceClientSection } from './service-client';
 import { AUTH_TYPE_LABELS, Checkbox, Confirm, CopyButton, ErrorMessage, Link, Loading, TextField, useLoad } from '../ui';
 
 const PARAM_TYPES: Record<string, string> = { query: 'Query string', form: 'Form Data', header: 'Header' };
 
-/** A service's page: what it is, its callback URLs (OAuth), Edit and Delete for its owner, and "Connection Details". */
+/**
+ * A service's page: what it is, its callback URLs (OAuth), Edit and Delete for its owner, "Connection Details", and for a
+ * predefined OAuth service the OAuth client it uses (set and removed by admins).
+ */
 export function ServicePage(props: { linkName: string; session: Session }) {
-  const { data: service, error } = useLoad(() => api.service(props.linkName), [props.linkName]);
+  const { data: service, error, set } = useLoad(() => api.service(props.linkName), [props.linkName]);
   if (error) {
     return (
       <>
@@ -41,6 +45,7 @@ export function ServicePage(props: { linkName: string; session: Session }) {
         </section>
         {props.session.role !== 'read_only' && <NewConnectionForm service={service} />}
       </div>
+      <ServiceClientSection service={service} session={props.session} onChange={set} />
     </>
   );
 }
