@@ -67,14 +67,23 @@ function toRecorded(row: EventRow): RecordedEvent {
 /** The PostgreSQL event log: append with optimistic concurrency, read a stream, read the whole log gap-safely. */
 export class EventStore {
   private readonly batcher: AppendBatcher;
+  private readonly pool: { query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> };
 
   constructor(
     readonly dataSource: DataSource,
     private readonly notifier?: EventLogNotifier,
   ) {
     // Appends outside a caller's transaction go straight to the pg pool under TypeORM, as a prepared statement.
-    const pool = (dataSource.driver as PostgresDriver).master as { query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: AppendedRow[] }> };
-    this.batcher = new AppendBatcher((text, values, name) => pool.query({ name, text, values }).then((r) => r.rows));
+    this.pool = (dataSource.driver as PostgresDriver).master;
+    this.batcher = new AppendBatcher((text, values, name) => this.prepared<AppendedRow>(name ?? 'plugboard_append', text, values));
+  }
+
+  /**
+   * A read on the hot path, straight on the pg pool as a named prepared statement: planned once per connection, and
+   * without TypeORM's query runner around it (the change feed's read before every proxied call).
+   */
+  async prepared<Row>(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    return (await this.pool.query({ name, text, values })).rows as Row[];
   }
 
   /**

@@ -56,14 +56,14 @@ export class ChangeFeed {
   }
 
   private async read(): Promise<void> {
-    const db = this.store.dataSource;
     // Every transaction below the oldest one open has ended: starting there misses none that commits later.
-    this.position ??= { transactionId: (await db.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`))[0].xmin, position: 0 };
+    this.position ??= { transactionId: (await this.store.prepared<{ xmin: string }>('plugboard_xmin', `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`, []))[0].xmin, position: 0 };
     let after = this.position;
     let settledUpTo = this.position;
     let blocked = false;
     for (;;) {
-      const rows: Row[] = await db.query(
+      const rows = await this.store.prepared<Row>(
+        'plugboard_change_feed',
         `SELECT category, data->>'orgId' AS org_id, data->>'linkName' AS link_name, transaction_id::text AS transaction_id, global_position,
                 transaction_id < pg_snapshot_xmin(pg_current_snapshot()) AS settled
            FROM events
