@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Upstream } from './upstream';
+import type { Seen, Upstream } from './upstream';
 
 /**
  * The two ways a product calls an API through a connection; `call` names the call in the API's log (query `call`).
@@ -23,9 +23,9 @@ export async function endOf(response: Response): Promise<string> {
 
 export interface RaceRound {
   linkName: string;
-  /** The API key the connection was authorized with: the credential that must stop. */
+  /** The credential that must stop: the API key the connection was authorized with (sent as X-Api-Key), or its OAuth 2 access token (sent as a bearer token). */
   secret: string;
-  /** Revokes, deletes or edits the service; resolves when Plugboard has acknowledged it. */
+  /** Revokes, deletes or edits the service, or makes a check fail; resolves when Plugboard has acknowledged it (or shows it to the org). */
   stop(): Promise<void>;
 }
 
@@ -66,16 +66,24 @@ export async function raceStop(client: RaceClient, upstream: Upstream, round: Ra
   await new Promise((resolve) => setTimeout(resolve, stopAfterMs));
   // `afterServed`: also wait until the API has seen the credential (bounded), so that on a loaded machine the stop
   // still lands once the caches hold it, which is the race this round is for.
-  for (const deadline = performance.now() + 15_000; afterServed && performance.now() < deadline && !upstream.seen.some((s) => s.headers['x-api-key'] === round.secret); ) {
+  const carries = (s: Seen) => s.headers['x-api-key'] === round.secret || s.headers.authorization === `Bearer ${round.secret}` || s.query.access_token === round.secret;
+  for (const deadline = performance.now() + 15_000; afterServed && performance.now() < deadline && !upstream.seen.some(carries); ) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  await round.stop();
+  try {
+    await round.stop();
+  } catch (error) {
+    // No acknowledgement: the users stop, and the round fails with the stop's error.
+    stopAt = performance.now();
+    await running;
+    throw error;
+  }
   ackAt = performance.now();
   stopAt = ackAt + afterAckMs;
   await running;
   await Promise.all(ids.map(async (user) => Promise.all([one('invoke', user, -1), one('proxy', user, -2)])));
 
-  const carried = upstream.seen.filter((s) => s.headers['x-api-key'] === round.secret && s.query.call?.startsWith(`${round.linkName}.`));
+  const carried = upstream.seen.filter((s) => carries(s) && s.query.call?.startsWith(`${round.linkName}.`));
   const afterAck = (call: string) => (started.get(call) ?? 0) > ackAt;
   return {
     servedBeforeAck: carried.filter((s) => !afterAck(s.query.call)).length,

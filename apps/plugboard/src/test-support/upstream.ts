@@ -18,6 +18,8 @@ export interface Upstream {
   seen: Seen[];
   /** Access tokens (header or query) it answers 401 to, as an API does once a token expired. */
   rejectedTokens: Set<string>;
+  /** API keys (X-Api-Key) `/verify` answers 401 to, as a service's verification call does once the key was revoked; other paths still take them. */
+  refusedAtVerify: Set<string>;
   /** Resolves when /upload has received its first bytes. */
   uploadStarted(): Promise<void>;
   /** Lets /drip send the rest of its answer. */
@@ -27,12 +29,13 @@ export interface Upstream {
 
 /**
  * A local API that records exactly what it received, and can misbehave on request:
- * `/slow` never answers, `/redirect` points at the metadata address, `/unauthorized` is always 401,
+ * `/slow` never answers, `/verify` refuses the keys in `refusedAtVerify`, `/redirect` points at the metadata address, `/unauthorized` is always 401,
  * `/flaky?id=&fail=n&status=&retryAfter=` is busy n times, `/upload` hashes a streamed body, `/download?bytes=n` streams n bytes, `/drip` sends half its answer and waits.
  */
 export async function startUpstream(): Promise<Upstream> {
   const seen: Seen[] = [];
   const rejectedTokens = new Set<string>();
+  const refusedAtVerify = new Set<string>();
   const failures = new Map<string, number>();
   let uploadStarted: () => void = () => undefined;
   const uploadStart = new Promise<void>((resolve) => (uploadStarted = resolve));
@@ -96,6 +99,10 @@ export async function startUpstream(): Promise<Upstream> {
         return;
       }
       const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('access_token');
+      if (url.pathname === '/verify' && refusedAtVerify.has(String(req.headers['x-api-key']))) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_key"}');
+        return;
+      }
       if (url.pathname === '/unauthorized' || (token && rejectedTokens.has(token))) {
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
         return;
@@ -110,6 +117,7 @@ export async function startUpstream(): Promise<Upstream> {
     base: `http://127.0.0.1:${port}`,
     seen,
     rejectedTokens,
+    refusedAtVerify,
     uploadStarted: () => uploadStart,
     releaseDrip: () => releaseDrip(),
     close: async () => {
