@@ -1,6 +1,6 @@
 /**
  * Start to healthy, and memory at rest, of each app as production runs it (the compiled JavaScript of `npm run build`,
- * `node dist/apps/<app>/src/main.js`), with the same app run from its TypeScript sources through ts-node
+ * `node <the flags of npm run start:<app>> dist/apps/<app>/src/main.js`), with the same app run from its TypeScript sources through ts-node
  * (`tools/run.js`, as `npm start` does) measured in the same run as the peer.
  *   npm run bench:startup -- --runs 3 --rest 5
  * Start to healthy: from the spawn to the first 200 on /health/ready (HEALTH_PORT), on a database already migrated (a
@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@plugboard/runtime';
 import { createTestDatabase, TEST_NATS_URL, testMasterKey, testNamespace, WORKSPACE_ROOT } from '@plugboard/testing';
+import { PRODUCTION_NODE_ARGS } from '../support/plugboard';
 
 const APPS = ['gateway', 'service-registry', 'connection', 'token-refresh', 'invoke-proxy', 'plugboard'];
 const EMBEDDED = 'plugboard';
@@ -52,7 +53,7 @@ async function healthy(url: string, exited: () => boolean): Promise<void> {
 async function start(app: string, compiled: boolean, env: Record<string, string>, restSeconds: number): Promise<Start> {
   const [port, healthPort] = [await freePort(), await freePort()];
   const home = mkdtempSync(path.join(tmpdir(), 'plugboard-startup-'));
-  const entry = compiled ? [path.join(WORKSPACE_ROOT, `dist/apps/${app}/src/main.js`)] : [path.join(WORKSPACE_ROOT, 'tools/run.js'), `apps/${app}/src/main.ts`];
+  const entry = compiled ? [...PRODUCTION_NODE_ARGS, path.join(WORKSPACE_ROOT, `dist/apps/${app}/src/main.js`)] : [path.join(WORKSPACE_ROOT, 'tools/run.js'), `apps/${app}/src/main.ts`];
   const embedded = app === EMBEDDED;
   const appEnv = { ...env, PORT: String(port), HEALTH_PORT: String(healthPort), PLUGBOARD_PUBLIC_URL: `http://127.0.0.1:${port}`, PLUGBOARD_HOME: home };
   if (embedded) delete (appEnv as Record<string, string>).NATS_URL;

@@ -33,8 +33,16 @@ export function ensureBuilt(): void {
   if (!existsSync(path.join(WORKSPACE_ROOT, 'dist/apps/gateway/src/main.js'))) execFileSync(process.execPath, [path.join(WORKSPACE_ROOT, 'tools/build.js')], { stdio: 'inherit' });
 }
 
-/** Node's own flags for the apps' processes: PLUGBOARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
-const NODE_ARGS = (process.env.PLUGBOARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/**
+ * Node's flags for the compiled apps as production starts them: those `npm run start:gateway` passes (the image's
+ * NODE_OPTIONS holds the same; deployment.unit.spec.ts checks that they agree).
+ */
+export const PRODUCTION_NODE_ARGS: string[] = (/^node((?: --\S+)*) dist\//.exec(JSON.parse(readFileSync(path.join(WORKSPACE_ROOT, 'package.json'), 'utf8')).scripts['start:gateway'])?.[1] ?? '')
+  .split(' ')
+  .filter(Boolean);
+
+/** Node's own flags added for the apps' processes: PLUGBOARD_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them. */
+const NODE_ARGS = [...PRODUCTION_NODE_ARGS, ...(process.env.PLUGBOARD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 
 function compiled(entry: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [...NODE_ARGS, path.join(WORKSPACE_ROOT, 'dist', entry)], { cwd: WORKSPACE_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -226,6 +226,19 @@ describe('deploy/kubernetes', () => {
   };
   const portOf = (app: string, name: unknown) => containerOf(app).ports?.find((p) => p.name === name)?.containerPort;
 
+  it('gives Node the flags npm run start:<app> passes, in the image and in every Deployment (NODE_OPTIONS)', () => {
+    const scripts: Record<string, string> = JSON.parse(file('package.json')).scripts;
+    const flagsOf = (command: string) => present(/^node((?: --\S+)*) dist\/apps\/[\w-]+\/src\/main\.js$/.exec(command), command)[1].split(' ').filter(Boolean);
+    const flags = flagsOf(scripts['start:gateway']);
+    expect(flags).toContain('--max-semi-space-size=4');
+    const image = present(/^ENV .*\bNODE_OPTIONS=(\S+)/m.exec(file('Dockerfile')), "the image's NODE_OPTIONS")[1].split(' ');
+    for (const flag of flags) expect(image).toContain(flag);
+    for (const app of APPS) {
+      expect(flagsOf(scripts[`start:${app}`])).toEqual(flags);
+      for (const flag of flags) expect((envOf(app).NODE_OPTIONS ?? '').split(' ')).toContain(flag);
+    }
+  });
+
   it('lists every manifest in its kustomization, and every object is valid against the Kubernetes API schema', () => {
     expect([...kustomization.resources].sort()).toEqual(manifests.sort());
     const models: Record<string, new (data: any) => { validate(): void }> = {
