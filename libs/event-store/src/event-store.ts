@@ -101,7 +101,8 @@ export class EventStore {
       throw error;
     }
     if (rows.length === 0) throw new WrongExpectedVersionError(streamId, request.expected, await this.streamVersion(streamId, options.manager));
-    if (!options.manager) this.notifier?.poke();
+    // The stream's category as the log's generated column has it (split_part(stream_id, '-', 1)).
+    if (!options.manager) this.notifier?.poke([streamId.split('-', 1)[0]]);
     const last = rows[rows.length - 1];
     return { nextExpectedVersion: last.stream_version, logPosition: { transactionId: last.transaction_id, position: Number(last.global_position) } };
   }

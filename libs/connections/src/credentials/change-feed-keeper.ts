@@ -23,7 +23,7 @@ export class ChangeFeedKeeper implements OnApplicationBootstrap, BeforeApplicati
 
   async onApplicationBootstrap(): Promise<void> {
     await this.credentials.changes.sync();
-    this.unsubscribe = this.notifier.onAppend(() => this.loop.wake());
+    this.unsubscribe = this.notifier.onAppend((categories) => (!categories || categories.includes('connection') || categories.includes('service')) && this.loop.wake());
     this.loop.start();
   }
 

@@ -52,6 +52,11 @@ export class CatchUpSubscription {
    * the real one (only a rebuild moves a checkpoint back, and it then catches up past it itself).
    */
   private memory: LogPosition = START;
+  /**
+   * The checkpoint row as this process last read or wrote it. Behind `memory` only when the events in between were
+   * all of types the handler does not take: moving past those needs no transaction (see processBatch).
+   */
+  private persisted: LogPosition = START;
 
   constructor(
     private readonly store: EventStore,
@@ -69,9 +74,12 @@ export class CatchUpSubscription {
     else {
       await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
       this.memory = await readCheckpoint(this.store.dataSource.manager, this.name);
+      this.persisted = this.memory;
     }
     this.running = true;
-    this.unsubscribe = this.notifier?.onAppend(() => this.wake());
+    const category = this.handler.category;
+    this.unsubscribe = this.notifier?.onAppend((categories) => (!category || !categories || categories.includes(category)) && this.wake());
+    runningHere.add(checkpointKey(this.store, this.name));
     this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
     this.timer.unref();
     this.loop = this.run();
@@ -80,14 +88,16 @@ export class CatchUpSubscription {
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
+    runningHere.delete(checkpointKey(this.store, this.name));
     clearInterval(this.timer);
     this.wake();
     await this.loop;
+    await this.persistCheckpoint().catch(() => undefined);
   }
 
   /** Processes what is visible and free to process right now, without waiting for anything. */
   async poll(): Promise<void> {
-    while (await this.processBatch()) {
+    while (await this.processBatch({ eager: true })) {
       /* until a batch comes back short */
     }
   }
@@ -101,7 +111,7 @@ export class CatchUpSubscription {
     if (!head) return;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const more = await this.processBatch();
+      const more = await this.processBatch({ eager: true });
       const checkpoint = await readCheckpoint(this.store.dataSource.manager, this.name);
       if (compareLogPositions(checkpoint, head) >= 0) return;
       if (Date.now() > deadline) throw new Error(`subscription ${this.name} did not reach the head of the log within ${timeoutMs} ms`);
@@ -136,55 +146,84 @@ export class CatchUpSubscription {
 
   /**
    * One batch in one transaction. True when there may be more to read right away. The batch is read first, outside
-   * the transaction, after the checkpoint as last seen here: when nothing is there (a wake-up for another category,
-   * or for events already applied) that one query is all it costs. Under the lock, when the checkpoint is still where
-   * it was seen, that read is the batch; otherwise another replica moved it, and the batch is read again after it.
+   * the transaction, after the position last reached here: when nothing is there (a wake-up for events already
+   * applied) that one query is all it costs; when none of it is of a type the handler takes, the live loop moves past
+   * it in memory only, and the checkpoint row follows at the next batch or quiet wake-up (replaying such events would
+   * do nothing, so a crash in between loses nothing). Under the lock, when the checkpoint is still where it was seen,
+   * that read is the batch; otherwise another replica moved it, and the batch is read again after it. `eager` (stop,
+   * catch-up, poll) always brings the checkpoint row up to date.
    */
-  private async processBatch(): Promise<boolean> {
+  private async processBatch({ eager = false } = {}): Promise<boolean> {
     if (this.options.ephemeral) return this.processEphemeralBatch();
     const batchSize = this.options.batchSize ?? 200;
-    const seen = this.memory;
-    const ahead = await this.store.readAll({ after: seen, limit: batchSize, category: this.handler.category });
+    const ahead = await this.store.readAll({ after: this.memory, limit: batchSize, category: this.handler.category });
+    const takes = (e: RecordedEvent) => !this.handler.eventTypes || this.handler.eventTypes.includes(e.type);
+    if (!eager && ahead.events.length > 0 && !ahead.events.some(takes)) {
+      const last = ahead.events[ahead.events.length - 1];
+      this.memory = { transactionId: last.transactionId, position: last.position };
+      this.options.onBatch?.(ahead.events, this.name);
+      return this.nextRead(ahead.heldBack, ahead.events.length === batchSize);
+    }
+    if (ahead.events.length === 0) {
+      await this.persistCheckpoint();
+      return this.nextRead(ahead.heldBack, false);
+    }
     let heldBack = ahead.heldBack;
     let more = false;
     let handled = false;
     let batch: RecordedEvent[] = [];
-    if (ahead.events.length > 0) {
-      await this.store.dataSource.transaction(async (manager) => {
-        // Another replica is applying a batch of this subscription: let it, and look again when woken.
-        const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
-        if (!locked) {
-          heldBack = true;
-          return;
-        }
-        const checkpoint = await readCheckpoint(manager, this.name);
-        const read = compareLogPositions(checkpoint, seen) === 0 ? ahead : await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
-        this.memory = checkpoint;
-        heldBack = read.heldBack;
-        if (read.events.length === 0) return;
-        batch = read.events;
-        const wanted = this.handler.eventTypes ? read.events.filter((e) => this.handler.eventTypes?.includes(e.type)) : read.events;
-        if (wanted.length > 0) {
-          await this.handler.handle(wanted, manager);
-          handled = true;
-        }
-        const last = read.events[read.events.length - 1];
-        await manager.query(
-          `INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ($1, $2::xid8, $3)
-           ON CONFLICT (name) DO UPDATE SET transaction_id = $2::xid8, position = $3, updated_at = now()`,
-          [this.name, last.transactionId, last.position],
-        );
-        more = read.events.length === batchSize;
-      });
-    }
+    await this.store.dataSource.transaction(async (manager) => {
+      // Another replica is applying a batch of this subscription: let it, and look again when woken.
+      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
+      if (!locked) {
+        heldBack = true;
+        return;
+      }
+      const checkpoint = await readCheckpoint(manager, this.name);
+      // Still ours: what lies between it and `memory` was skipped as nothing for this handler.
+      const ours = compareLogPositions(checkpoint, this.persisted) === 0;
+      const read = ours ? ahead : await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
+      if (!ours) this.memory = this.persisted = checkpoint;
+      heldBack = read.heldBack;
+      if (read.events.length === 0) return;
+      batch = read.events;
+      const wanted = read.events.filter(takes);
+      if (wanted.length > 0) {
+        await this.handler.handle(wanted, manager);
+        handled = true;
+      }
+      const last = read.events[read.events.length - 1];
+      await writeCheckpoint(manager, this.name, last);
+      more = read.events.length === batchSize;
+    });
     if (batch.length > 0) {
       const last = batch[batch.length - 1];
-      this.memory = { transactionId: last.transactionId, position: last.position };
-      checkpointMoved.emit(checkpointKey(this.store, this.name), last);
+      this.memory = this.persisted = { transactionId: last.transactionId, position: last.position };
+      const key = checkpointKey(this.store, this.name);
+      committedHere.set(key, this.memory);
+      checkpointMoved.emit(key, last);
       this.options.onBatch?.(batch, this.name);
     }
     if (handled && this.handler.appends) this.notifier?.poke();
-    // Events committed behind an older, still-open transaction: look again shortly rather than at the next poll.
+    return this.nextRead(heldBack, more);
+  }
+
+  /** Writes the checkpoint row up to `memory` when events skipped as nothing for this handler left it behind. */
+  private async persistCheckpoint(): Promise<void> {
+    const target = this.memory;
+    if (this.options.ephemeral || compareLogPositions(target, this.persisted) <= 0) return;
+    const written = await this.store.dataSource.transaction(async (manager) => {
+      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
+      // Another replica at work, or it moved the checkpoint: what it writes supersedes this.
+      if (!locked || compareLogPositions(await readCheckpoint(manager, this.name), this.persisted) !== 0) return false;
+      await writeCheckpoint(manager, this.name, target);
+      return true;
+    });
+    if (written && compareLogPositions(target, this.persisted) > 0) this.persisted = target;
+  }
+
+  /** `more` passed on; events committed behind an older, still-open transaction: look again shortly rather than at the next poll. */
+  private nextRead(heldBack: boolean, more: boolean): boolean {
     if (heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();
     return more;
   }
@@ -198,10 +237,16 @@ export class CatchUpSubscription {
       this.memory = read.events[read.events.length - 1];
       this.options.onBatch?.(read.events, this.name);
     }
-    const more = read.events.length === batchSize;
-    if (read.heldBack && !more && this.running) setTimeout(() => this.wake(), 5).unref();
-    return more;
+    return this.nextRead(read.heldBack, read.events.length === batchSize);
   }
+}
+
+async function writeCheckpoint(manager: EntityManager, name: string, at: LogPosition): Promise<void> {
+  await manager.query(
+    `INSERT INTO subscription_checkpoints (name, transaction_id, position) VALUES ($1, $2::xid8, $3)
+     ON CONFLICT (name) DO UPDATE SET transaction_id = $2::xid8, position = $3, updated_at = now()`,
+    [name, at.transactionId, at.position],
+  );
 }
 
 export async function readCheckpoint(manager: EntityManager, name: string): Promise<LogPosition> {
@@ -219,6 +264,9 @@ function delay(ms: number): Promise<void> {
  * two databases in one process (tests) never answer each other's waits.
  */
 const checkpointMoved = new EventEmitter().setMaxListeners(0);
+/** Per subscription key: the last checkpoint this process committed, and whether the subscription runs here. */
+const committedHere = new Map<string, LogPosition>();
+const runningHere = new Set<string>();
 
 function checkpointKey(store: EventStore, subscription: string): string {
   const options = store.dataSource.options as { url?: string; host?: string; port?: number; database?: string };
@@ -227,9 +275,10 @@ function checkpointKey(store: EventStore, subscription: string): string {
 
 /**
  * Waits until a subscription has passed `position`, so a command's caller can read its own write from a read
- * model. It reads the checkpoint table, so it works whichever replica runs the subscription: at once when this
- * process's subscription moves, otherwise by polling with backoff. After `timeoutMs` it gives up quietly (the read
- * model is then merely behind, not wrong).
+ * model. Answered at once when this process's subscription commits past it (or already has); otherwise by reading
+ * the checkpoint table with backoff, so it works whichever replica runs the subscription (when the subscription runs
+ * here too, the first read waits a little, since this process usually answers first). After `timeoutMs` it gives up
+ * quietly (the read model is then merely behind, not wrong).
  */
 export async function waitForCheckpoint(store: EventStore, subscription: string, position: LogPosition, timeoutMs = 3000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -243,23 +292,27 @@ export async function waitForCheckpoint(store: EventStore, subscription: string,
   const key = checkpointKey(store, subscription);
   checkpointMoved.on(key, listener);
   try {
-    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+    const here = committedHere.get(key);
+    if (here && compareLogPositions(here, position) >= 0) return true;
+    for (let wait = runningHere.has(key) ? 25 : 0; ; wait = Math.min(Math.max(wait * 2, 2), 50)) {
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          timer.unref();
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      if (passed) return true;
       const [row] = await store.dataSource.query(
         `SELECT (transaction_id, position) >= ($2::xid8, $3::bigint) AS passed FROM subscription_checkpoints WHERE name = $1`,
         [subscription, position.transactionId, position.position],
       );
       if (row?.passed || passed) return true;
       if (Date.now() > deadline) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        timer.unref();
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-      if (passed) return true;
     }
   } finally {
     checkpointMoved.off(key, listener);

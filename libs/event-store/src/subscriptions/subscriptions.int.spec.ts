@@ -6,7 +6,7 @@ import { eventually, runEntry } from '@plugboard/testing';
 import { EventLogNotifier } from '../notifier';
 import { compareLogPositions } from '../position';
 import { storeFixture, type StoreFixture } from '../test-support/event-store.fixture';
-import { CatchUpSubscription, waitForCheckpoint, type SubscriptionHandler } from './catch-up';
+import { CatchUpSubscription, readCheckpoint, waitForCheckpoint, type SubscriptionHandler } from './catch-up';
 import { rebuildProjection, type Projection } from './projection';
 
 function recorder(name: string, options: Partial<SubscriptionHandler> = {}) {
@@ -189,5 +189,27 @@ describe('catch-up subscriptions (PostgreSQL)', () => {
       expect({ total, distinct }).toEqual({ total: 300, distinct: 300 });
     }, 20_000);
     await Promise.all(replicas.map((r) => r.stop()));
+  });
+  it('takes each event of its types once, passing the others by, and has its checkpoint at the head of the log once stopped', async () => {
+    const { seen, handler } = recorder('typed', { eventTypes: ['Wanted'] });
+    const passed: RecordedEvent[] = [];
+    const start = () => new CatchUpSubscription(f.store, handler, f.notifier, { onBatch: (events) => passed.push(...events) });
+    const subscription = start();
+    await subscription.start();
+    for (let i = 0; i < 40; i++) {
+      await f.store.append(`typed-${i}`, 0, [{ type: i % 10 === 9 ? 'Wanted' : 'Other', data: { i } }]);
+      await f.store.append(`elsewhere-${i}`, 0, [{ type: 'Unrelated', data: { i } }]);
+    }
+    await eventually(() => expect(passed).toHaveLength(80));
+    await subscription.stop();
+    expect(seen.map((e) => (e.data as { i: number }).i)).toEqual([9, 19, 29, 39]);
+    expect(await readCheckpoint(f.store.dataSource.manager, 'typed')).toEqual(await f.store.head());
+
+    // Started again, it has nothing left to take.
+    const again = start();
+    await again.start();
+    await f.store.append('typed-last', 0, [{ type: 'Wanted', data: { i: 40 } }]);
+    await eventually(() => expect(seen.map((e) => (e.data as { i: number }).i)).toEqual([9, 19, 29, 39, 40]));
+    await again.stop();
   });
 });
