@@ -268,6 +268,11 @@ const checkpointMoved = new EventEmitter().setMaxListeners(0);
 const committedHere = new Map<string, LogPosition>();
 const runningHere = new Set<string>();
 
+/** A rebuild moves the checkpoint back to 0: what this process committed before no longer answers a wait. */
+export function forgetCommittedCheckpoint(store: EventStore, subscription: string): void {
+  committedHere.delete(checkpointKey(store, subscription));
+}
+
 function checkpointKey(store: EventStore, subscription: string): string {
   const options = store.dataSource.options as { url?: string; host?: string; port?: number; database?: string };
   return `${options.url ?? `${options.host}:${options.port}/${options.database}`} ${subscription}`;

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@plugboard/contracts';
 import type { EventStore } from '../event-store';
-import { CatchUpSubscription, type SubscriptionHandler } from './catch-up';
+import { CatchUpSubscription, forgetCommittedCheckpoint, type SubscriptionHandler } from './catch-up';
 
 /** A read model built from the log: one `apply` per event it declares, inside the subscription's transaction. */
 export interface Projection {
@@ -40,6 +40,7 @@ export async function rebuildProjection(store: EventStore, projection: Projectio
       [handler.name],
     );
   });
+  forgetCommittedCheckpoint(store, handler.name);
   await new CatchUpSubscription(store, handler).catchUp();
 }
 
