@@ -3,7 +3,8 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { PLUGBOARD_PROTO_PATH, Subjects } from '@plugboard/contracts';
+import { PLUGBOARD_PROTO_PATH, Subjects, type StoredCredential } from '@plugboard/contracts';
+import { OAuth1Provider } from '@plugboard/oauth1/testing';
 import { authorizeBrowserlessly, startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { freePort } from '@plugboard/runtime';
 import { WORKSPACE_ROOT } from '@plugboard/testing';
@@ -403,6 +404,119 @@ describe('people', () => {
       await expect(sys.rpc.request(Subjects.connection.authorizeConnection, { actor: { orgId: 'acme', userId: 'ivan' }, linkName: 'team_drive', authorization: {} })).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringContaining('connect link') });
     }, 60_000);
 
+    it('OAuth 1.0a: a second user completes the link through the provider’s page, in the link’s browser; the token is theirs alone, signs their calls, and the link works once', async () => {
+      // A provider that verifies every signature (RFC 5849) and serves the API too (/api/echo answers with the token it verified).
+      const consumerSecret = 'people-consumer-secret-e2e';
+      const provider = new OAuth1Provider({ consumers: [{ key: 'people-consumer', secret: consumerSecret }] });
+      const oauth1Base = (await provider.start()).baseUrl;
+      // Every answer body the test sees, and where every redirect sent it: none may hold a secret.
+      const seen: string[] = [];
+      const keep = <T extends Answer>(answer: T): T => {
+        seen.push(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body), answer.headers.get('location') ?? '');
+        return answer;
+      };
+      const call: typeof http = async (...args) => keep(await http(...args));
+      try {
+        expect((await call('POST', '/v1/services', { key: alice, body: {
+          name: 'Team Wiki',
+          linkName: 'team_wiki_api',
+          authType: 'oauth1',
+          baseUrl: oauth1Base,
+          oauth1: { consumerKey: 'people-consumer', consumerSecret, requestTokenUrl: `${oauth1Base}/oauth/request_token`, authorizeUrl: `${oauth1Base}/oauth/authorize`, accessTokenUrl: `${oauth1Base}/oauth/access_token`, paramType: 'header' },
+        } })).status).toBe(201);
+        expect((await call('POST', '/v1/connections', { key: alice, body: { name: 'Team Wiki', linkName: 'team_wiki', service: 'team_wiki_api', useLoginUserCredentials: true } })).status).toBe(201);
+
+        const created = await call('POST', '/v1/connect-links', { key: product, body: { connection: 'team_wiki', user: 'lena' } });
+        expect(created.status).toBe(201);
+        const token = linkToken(created.body.url);
+        tokens.push(token);
+
+        // Lena opens the link: the console's page, which reads the link and offers Connect.
+        const opened = await fetch(created.body.url, { redirect: 'manual' });
+        seen.push(await opened.text());
+        expect(opened.status).toBe(200);
+        expect(opened.headers.get('content-type')).toMatch(/^text\/html/);
+        expect((await call('GET', `/v1/connect-links/${token}`)).body).toMatchObject({
+          status: 'active',
+          user: 'lena',
+          connection: { name: 'Team Wiki', linkName: 'team_wiki' },
+          service: { name: 'Team Wiki', linkName: 'team_wiki_api', authType: 'oauth1' },
+          scopes: [],
+          parameters: [],
+        });
+        // Connect: Plugboard gets a request token (signed with the consumer secret) and sends her to the provider's page.
+        const started = await call('POST', `/v1/connect-links/${token}/authorize`, { body: {} });
+        expect(started.status).toBe(200);
+        expect(started.body.authorizeUrl).toMatch(new RegExp(`^${oauth1Base}/oauth/authorize\\?oauth_token=rt-`));
+        const binding = started.headers.getSetCookie().find((c) => c.startsWith('plugboard_browser='));
+        expect(binding).toMatch(/HttpOnly/);
+        const browser = (binding as string).split(';')[0];
+        const [pending] = await sys.sql(`SELECT secret_ref FROM oauth_authorizations WHERE protocol = 'oauth1' AND org_id = 'acme' AND user_id = 'lena' AND link_name = 'team_wiki'`);
+        const requestToken = (await sys.vaultEntry<{ token: string; tokenSecret: string }>(pending.secret_ref, 'acme')) as { token: string; tokenSecret: string };
+        expect(started.body.authorizeUrl).toContain(`oauth_token=${requestToken.token}`);
+
+        // The provider's page: she approves, and it sends her back to Plugboard's callback with the verifier.
+        const approved = await fetch(`${started.body.authorizeUrl}&approve=1`, { redirect: 'manual' });
+        seen.push(await approved.text());
+        expect(approved.status).toBe(302);
+        const callback = (approved.headers.get('location') as string).replace(/^http:\/\/[^/]+/, '');
+        expect(callback).toMatch(/^\/v1\/oauth1\/callback\?oauth_token=rt-[0-9a-f]+&oauth_verifier=/);
+        // In another browser, or with none, the callback completes nothing.
+        for (const cookie of [undefined, 'plugboard_browser=another-browser-another-browser-another-bro']) {
+          const elsewhere = await call('GET', callback, { cookie });
+          expect({ cookie, status: elsewhere.status }).toEqual({ cookie, status: 400 });
+        }
+        expect((await call('GET', '/v1/connections/team_wiki', { key: product, user: 'lena' })).body.status).toBe('pending');
+        // In hers, it does: Plugboard exchanges the verifier for lena's token.
+        const page = await call('GET', callback, { cookie: browser });
+        expect({ status: page.status, body: page.body }).toEqual({ status: 200, body: expect.stringContaining('Connected') });
+
+        // Connected for lena, and for her only.
+        expect((await call('GET', '/v1/connections/team_wiki', { key: product, user: 'lena' })).body.status).toBe('connected');
+        expect(await sys.sql(`SELECT user_key, status FROM connection_credentials WHERE org_id = 'acme' AND link_name = 'team_wiki'`)).toEqual([{ user_key: 'lena', status: 'connected' }]);
+        const [row] = await sys.sql(`SELECT credential_ref FROM connection_credentials WHERE org_id = 'acme' AND link_name = 'team_wiki' AND user_key = 'lena'`);
+        const lenas = (await sys.vaultEntry<StoredCredential>(row.credential_ref, 'acme')) as StoredCredential & { token: string; tokenSecret: string };
+        expect(lenas).toMatchObject({ kind: 'oauth1', token: expect.stringMatching(/^at-/), tokenSecret: expect.any(String) });
+        tokens.push(lenas.tokenSecret);
+        const other = await call('POST', '/v1/invoke', { key: product, user: 'mike', body: { connection: 'team_wiki', method: 'GET', url: '/api/echo' } });
+        expect(other.status).toBe(409);
+        expect(other.body.error.code).toBe('user_not_authorized');
+        expect((await call('GET', '/v1/proxy/team_wiki/api/echo', { key: alice })).body.error.code).toBe('user_not_authorized');
+
+        // Her calls reach the API signed with her token: the provider checks the signature with its own secret for that token.
+        const proxied = await call('GET', '/v1/proxy/team_wiki/api/echo?page=2', { key: product, user: 'lena' });
+        expect(proxied.status).toBe(200);
+        expect(proxied.body).toEqual({ ok: true, method: 'GET', path: '/api/echo', query: { page: '2' }, form: {}, oauth: { consumer_key: 'people-consumer', token: lenas.token } });
+        const invoked = await call('POST', '/v1/invoke', { key: product, user: 'lena', body: { connection: 'team_wiki', method: 'POST', url: '/api/echo', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'note=hello' } });
+        expect(invoked.status).toBe(200);
+        expect(invoked.body.status).toBe(200);
+        expect(invoked.body.body).toMatchObject({ ok: true, method: 'POST', form: { note: 'hello' }, oauth: { token: lenas.token } });
+        const echoes = provider.requests.filter((r) => r.path === '/api/echo');
+        expect(echoes.map((r) => ({ status: r.status, signed: /^OAuth .*oauth_signature="/.test(String(r.headers.authorization)), token: String(r.headers.authorization).includes(`oauth_token="${lenas.token}"`) }))).toEqual([
+          { status: 200, signed: true, token: true },
+          { status: 200, signed: true, token: true },
+        ]);
+
+        // The link works once: replayed, neither the link nor the callback does anything, in her browser or another.
+        const replay = await call('POST', `/v1/connect-links/${token}/authorize`, { body: {}, cookie: browser });
+        expect(replay.status).toBe(410);
+        expect(replay.body.error.code).toBe('connect_link_used');
+        expect((await call('POST', `/v1/connect-links/${token}/authorize`, { body: {} })).body.error.code).toBe('connect_link_used');
+        expect((await call('GET', `/v1/connect-links/${token}`)).body.status).toBe('used');
+        expect((await call('GET', callback, { cookie: browser })).status).toBe(400);
+        const [still] = await sys.sql(`SELECT credential_ref FROM connection_credentials WHERE org_id = 'acme' AND link_name = 'team_wiki' AND user_key = 'lena'`);
+        expect(await sys.vaultEntry<StoredCredential>(still.credential_ref, 'acme')).toEqual(lenas);
+        // Every request Plugboard signed (request token, access token, API calls) held; the provider refused none.
+        expect(provider.requests.filter((r) => r.status >= 400)).toEqual([]);
+        expect(provider.requests.map((r) => r.path)).toEqual(['/oauth/request_token', '/oauth/authorize', '/oauth/access_token', '/api/echo', '/api/echo']);
+
+        // No answer the test saw holds a secret: the consumer's, the request token's or lena's token secret.
+        for (const secret of [consumerSecret, requestToken.tokenSecret, lenas.tokenSecret]) expect(seen.filter((body) => body.includes(secret))).toEqual([]);
+      } finally {
+        await provider.stop();
+      }
+    }, 60_000);
+
     it('answers 409 user_not_authorized, with a connect link for a product’s key (REST, proxy, gRPC), and the link works', async () => {
       const person = await http('POST', '/v1/invoke', { key: await sys.key('acme', 'member', 'judy'), body: { connection: 'team_crm', method: 'GET', url: '/me' } });
       expect(person.status).toBe(409);
@@ -430,7 +544,7 @@ describe('people', () => {
 
   it('writes no token, link or credential to the logs', () => {
     const logs = sys.logs();
-    for (const secret of [...tokens, 'erin-personal-key-2', 'judy-key-3', 'alice-personal-key-1']) expect(logs).not.toContain(secret);
+    for (const secret of [...tokens, 'people-consumer-secret-e2e', 'erin-personal-key-2', 'judy-key-3', 'alice-personal-key-1']) expect(logs).not.toContain(secret);
     expect(logs).toContain('/v1/connect-links/:token/authorize');
   });
 });
