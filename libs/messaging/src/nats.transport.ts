@@ -31,6 +31,19 @@ export class NamespacedNatsServer extends ServerNats {
     super({ ...RECONNECT_FOREVER, ...options });
   }
 
+  /**
+   * Says it is listening only once NATS has its subscriptions (a flush round trip): until then a request meant for
+   * this replica finds no responder, e.g. when it replaces one that is closing.
+   */
+  override start(callback: (error?: unknown) => void): void {
+    const connection = this.unwrap<NatsConnection>();
+    this.bindEvents(connection);
+    connection.flush().then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
+  }
+
   override addHandler(pattern: unknown, callback: Callback, isEventHandler?: boolean, extras?: Extras): void {
     super.addHandler(`${this.namespace}.${String(pattern)}`, callback, isEventHandler, extras);
   }
