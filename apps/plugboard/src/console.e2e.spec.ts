@@ -4,7 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { CONNECTION_DEGRADED_AFTER } from '@plugboard/contracts';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { freePort } from '@plugboard/runtime';
-import { eventually, WORKSPACE_ROOT } from '@plugboard/testing';
+import { eventually, runEntry, WORKSPACE_ROOT } from '@plugboard/testing';
 import { CHROMIUM } from './test-support/test-tools';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
 import { startUpstream, type Upstream } from './test-support/upstream';
@@ -14,6 +14,8 @@ const BASIC_PASSWORD = 'billing-console-pw-7';
 const ORG_CLIENT_SECRET = 'org-github-console-secret-93kq';
 const DEPLOYMENT_CLIENT_SECRET = 'deployment-github-console-secret-5vbx';
 const DOCS = join(WORKSPACE_ROOT, 'docs');
+/** The gateway's console session cookie (cookie-session adds its signature as `<name>.sig`). */
+const SESSION_COOKIE = 'plugboard_session';
 
 /*
  * The console as a person uses it, in Debian's Chromium (playwright-core): sign in through the org's identity
@@ -134,6 +136,83 @@ describe('console', () => {
     await tab.screenshot({ path: join(DOCS, 'console-sign-in.png') });
     await context.close();
   }, 60_000);
+
+  it('signs a browser in once with the one-time link `npm run keys -- sign-in-link` prints, and refuses the same link again', async () => {
+    // The link as the product makes it: `npm run keys -- sign-in-link` on this system's database (npm start prints one made the same way).
+    const cli = runEntry('apps/plugboard/src/keys.cli.ts', { DATABASE_URL: sys.db.url, PLUGBOARD_PUBLIC_URL: base, LOG_LEVEL: 'warn' }, ['sign-in-link']);
+    expect(await cli.exited).toBe(0);
+    const link = cli.output().match(new RegExp(`${base.replace(/[.:/]/g, '\\$&')}/console/sign-in\\?token=st_[A-Za-z0-9_-]{43}`))?.[0] ?? '';
+    expect(link).not.toBe('');
+    const token = new URL(link).searchParams.get('token') as string;
+    const signedIn = async (context: BrowserContext) => (await (await context.request.get(`${base}/v1/session`)).json()).signedIn;
+
+    // A link preview or a prefetch only loads the page: that does not use the link up.
+    const preview = await newContext();
+    const peek = await preview.newPage();
+    await peek.goto(link);
+    await heading(peek, 'Sign in to Plugboard');
+    await preview.close();
+
+    // Opened in a browser: a page that says what the link does, and the token is gone from the address bar before any click.
+    const context = await newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(link);
+    await heading(page, 'Sign in to Plugboard');
+    await page.getByRole('heading', { name: 'Your sign-in link' }).waitFor();
+    await page.waitForURL(`${base}/console/sign-in`);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+
+    // Signed in, in the console, as the link's person: admin of org default.
+    await heading(page, 'My Connections');
+    expect(new URL(page.url()).pathname).toBe('/console');
+    const who = await page.locator('header .who-name').innerText();
+    expect(who).toContain('admin');
+    expect(who).toContain('default');
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Ops dashboard' }).count()).toBe(1);
+    expect(await signedIn(context)).toBe(true);
+    expect(await (await context.request.get(`${base}/v1/session`)).json()).toMatchObject({ signedIn: true, orgId: 'default', userId: 'admin', role: 'admin', via: 'session' });
+    // The session is a cookie no script can read, and it is not the token.
+    const cookies = await context.cookies(base);
+    const session = cookies.find((cookie) => cookie.name === SESSION_COOKIE);
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    for (const cookie of cookies.filter((c) => c.name.startsWith(SESSION_COOKIE))) {
+      expect(cookie.httpOnly).toBe(true);
+      expect(cookie.value).not.toContain(token);
+    }
+    expect(await page.evaluate<string>('document.cookie')).not.toContain(SESSION_COOKIE);
+    // Nothing keeps the token: not the address bar, not the page, not the history (the link's entry was replaced, so
+    // Back goes to where the tab was before the link).
+    expect(page.url()).not.toContain(token);
+    expect(await page.content()).not.toContain(token);
+    await page.goBack();
+    expect(page.url()).not.toContain('/console/sign-in');
+    // Forward again, a new load of the page: the session stays.
+    await page.goForward();
+    await heading(page, 'My Connections');
+    expect(page.url()).not.toContain(token);
+    await context.close();
+
+    // The same link again, in another browser: refused on a page that says why, and that browser is not signed in.
+    const replay = await newContext({ viewport: { width: 1280, height: 900 } });
+    const again = await replay.newPage();
+    const response = await again.goto(link);
+    expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+    await heading(again, 'Sign in to Plugboard');
+    await again.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const refusal = again.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toContain('This sign-in link is unknown, used or expired');
+    expect(await refusal.innerText()).toContain('Error code: sign_in_link_invalid');
+    expect((await again.locator('body').innerText()).trim()).not.toMatch(/^[{[]/);
+    await heading(again, 'Sign in to Plugboard');
+    expect(await again.getByRole('heading', { name: 'My Connections' }).count()).toBe(0);
+    expect((await replay.cookies(base)).filter((cookie) => cookie.name.startsWith(SESSION_COOKIE))).toEqual([]);
+    expect(await signedIn(replay)).toBe(false);
+    await again.goto(`${base}/console`);
+    await heading(again, 'Sign in to Plugboard');
+    await replay.close();
+  }, 90_000);
 
   it('lets a person create a custom service of each auth type, with errors next to the fields they name', async () => {
     const context = await newContext({ viewport: { width: 1280, height: 900 } });
