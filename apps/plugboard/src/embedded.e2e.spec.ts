@@ -21,9 +21,13 @@ describe('embedded mode (npm start)', () => {
   const home = mkdtempSync(path.join(tmpdir(), 'plugboard-embedded-'));
   let port: number;
   let running: RunningProcess | undefined;
+  /** The key file as a script finds it the moment /health first answers 200. */
+  let keyWhenHealthy = '';
 
   async function start(): Promise<RunningProcess> {
     running = runEntry('apps/plugboard/src/main.ts', { PLUGBOARD_HOME: home, PORT: String(port), DATABASE_URL: undefined, NATS_URL: undefined, PLUGBOARD_MASTER_KEY: undefined, LOG_LEVEL: 'warn' });
+    await eventually(async () => expect((await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status).toBe(200), 120_000, 20);
+    keyWhenHealthy = existsSync(path.join(home, 'api-key')) ? readFileSync(path.join(home, 'api-key'), 'utf8').trim() : '';
     await running.waitForOutput(/Admin API key for org "default"[^\n]*\n\s+pb_\S+/, 120_000);
     return running;
   }
@@ -58,6 +62,8 @@ describe('embedded mode (npm start)', () => {
     const first = await start();
     const [printed] = first.output().match(/pb_[A-Za-z0-9_-]{43}/) ?? [];
     expect(readFileSync(path.join(home, 'api-key'), 'utf8').trim()).toBe(printed);
+    // A script that waits for /health and then reads the key (as the README's curl line does) finds it.
+    expect(keyWhenHealthy).toBe(printed);
     expect(first.output()).toMatch(/generated one/);
     expect(existsSync(path.join(home, 'master-key'))).toBe(true);
     expect(existsSync(path.join(home, 'postgres', 'PG_VERSION'))).toBe(true);

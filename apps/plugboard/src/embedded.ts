@@ -20,9 +20,13 @@ export interface Closable {
   close(): Promise<void>;
 }
 
-/** Starts every app in this process, the four microservices first so the gateway finds them. */
-export async function startAllApps(config: PlatformConfig, logger: Logger): Promise<{ gatewayUrl: string; close(): Promise<void> }> {
+/** Migrates the database for every app (before startAllApps, as `npm run migrate` does before a distributed rollout). */
+export async function migrateAll(config: PlatformConfig): Promise<void> {
   await runMigrations(config.DATABASE_URL, allMigrations);
+}
+
+/** Starts every app in this process on a migrated database, the four microservices first so the gateway finds them. */
+export async function startAllApps(config: PlatformConfig, logger: Logger): Promise<{ gatewayUrl: string; close(): Promise<void> }> {
   const apps: Closable[] = [];
   const child = (name: string) => logger.child({ app: name });
   apps.push(await startMicroservice(ServiceRegistryModule.register({ config, logger: child(SERVICE_REGISTRY) }), SERVICE_REGISTRY, config, child(SERVICE_REGISTRY)));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { ConfigError, createLogger, publicUrlOf } from '@plugboard/runtime';
 import { MasterKeyMismatchError } from '@plugboard/vault';
-import { embeddedConfig, ensureAdminKey, masterKey, startAllApps } from './embedded';
+import { embeddedConfig, ensureAdminKey, masterKey, migrateAll, startAllApps } from './embedded';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 /**
@@ -21,8 +21,10 @@ async function main(): Promise<void> {
     postgres = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(home, logger);
     const databaseUrl = postgres?.url ?? (process.env.DATABASE_URL as string);
     config = embeddedConfig(process.env, databaseUrl, masterKey(home, process.env, logger));
-    system = await startAllApps(config, logger);
+    await migrateAll(config);
+    // The key file is there before anything answers: a script that waits for /health reads it at once.
     admin = await ensureAdminKey(config, home);
+    system = await startAllApps(config, logger);
   } catch (error) {
     // Left running, our PostgreSQL would hold the data folder after this process is gone.
     await system?.close().catch((closeError: unknown) => logger.warn({ err: closeError }, 'could not stop the apps'));

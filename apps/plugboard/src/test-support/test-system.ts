@@ -6,7 +6,7 @@ import { createClientTransport, RpcClient } from '@plugboard/messaging';
 import { createLogger, dataSourceOptions, freePort, loadConfig } from '@plugboard/runtime';
 import { createTestDatabase, TEST_NATS_URL, testMasterKey, testNamespace, type TestDatabase } from '@plugboard/testing';
 import { Keyring, Vault } from '@plugboard/vault';
-import { startAllApps } from '../embedded';
+import { migrateAll, startAllApps } from '../embedded';
 
 export interface Reply {
   status: number;
@@ -64,6 +64,7 @@ export async function startTestSystem(env: NodeJS.ProcessEnv | ((port: number) =
   // Every line the apps log, at debug level, so tests can check that no secret is ever written.
   const logLines: string[] = [];
   const logger = createLogger('test', 'debug', { write: (line: string) => logLines.push(line) });
+  await migrateAll(config);
   let system = await startAllApps(config, logger);
   const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 2 })).initialize();
   const bus = createClientTransport({ natsUrl: TEST_NATS_URL, namespace: config.PLUGBOARD_NAMESPACE, appName: 'test-product' });
