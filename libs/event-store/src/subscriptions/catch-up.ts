@@ -183,7 +183,11 @@ export class CatchUpSubscription {
       // Still ours: what lies between it and `memory` was skipped as nothing for this handler.
       const ours = compareLogPositions(checkpoint, this.persisted) === 0;
       const read = ours ? ahead : await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
-      if (!ours) this.memory = this.persisted = checkpoint;
+      if (!ours) {
+        this.memory = this.persisted = checkpoint;
+        // Another replica applied up to there: a command here waiting to read its own write may go on.
+        checkpointMoved.emit(checkpointKey(this.store, this.name), checkpoint);
+      }
       heldBack = read.heldBack;
       if (read.events.length === 0) return;
       batch = read.events;
@@ -282,7 +286,7 @@ function checkpointKey(store: EventStore, subscription: string): string {
  * Waits until a subscription has passed `position`, so a command's caller can read its own write from a read
  * model. Answered at once when this process's subscription commits past it (or already has); otherwise by reading
  * the checkpoint table with backoff, so it works whichever replica runs the subscription (when the subscription runs
- * here too, the first read waits a little, since this process usually answers first). After `timeoutMs` it gives up
+ * here too, the first read waits 5 ms, since this process usually answers first, or hears that another replica did). After `timeoutMs` it gives up
  * quietly (the read model is then merely behind, not wrong).
  */
 export async function waitForCheckpoint(store: EventStore, subscription: string, position: LogPosition, timeoutMs = 3000): Promise<boolean> {
@@ -299,7 +303,7 @@ export async function waitForCheckpoint(store: EventStore, subscription: string,
   try {
     const here = committedHere.get(key);
     if (here && compareLogPositions(here, position) >= 0) return true;
-    for (let wait = runningHere.has(key) ? 25 : 0; ; wait = Math.min(Math.max(wait * 2, 2), 50)) {
+    for (let wait = runningHere.has(key) ? 5 : 0; ; wait = Math.min(Math.max(wait * 2, 2), 50)) {
       if (wait > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
