@@ -16,8 +16,8 @@ export interface AppendedRow {
   transaction_id: string;
 }
 
-/** Runs SQL with parameters: a pg pool, a pg client, or a TypeORM manager inside a transaction. */
-export type Queryable = (sql: string, values: unknown[], name?: string) => Promise<AppendedRow[]>;
+/** Runs SQL with parameters as the named prepared statement `name`. */
+export type Queryable = (sql: string, values: unknown[], name: string) => Promise<AppendedRow[]>;
 
 // Appends to several streams in one statement. Each stream's version is checked against what its caller expected;
 // a stream that fails the check inserts nothing (its caller gets a conflict) while the others commit. A writer that

@@ -75,12 +75,12 @@ export class EventStore {
   ) {
     // Appends outside a caller's transaction go straight to the pg pool under TypeORM, as a prepared statement.
     this.pool = (dataSource.driver as PostgresDriver).master;
-    this.batcher = new AppendBatcher((text, values, name) => this.prepared<AppendedRow>(name ?? 'plugboard_append', text, values));
+    this.batcher = new AppendBatcher((text, values, name) => this.prepared<AppendedRow>(name, text, values));
   }
 
   /**
-   * A read on the hot path, straight on the pg pool as a named prepared statement: planned once per connection, and
-   * without TypeORM's query runner around it (the change feed's read before every proxied call).
+   * A statement on a hot path, straight on the pg pool as a named prepared statement: planned once per connection,
+   * and without TypeORM's query runner around it (appends, and the change feed's read before every proxied call).
    */
   async prepared<Row>(name: string, text: string, values: unknown[]): Promise<Row[]> {
     return (await this.pool.query({ name, text, values })).rows as Row[];

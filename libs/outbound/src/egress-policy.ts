@@ -103,7 +103,7 @@ export class EgressPolicy {
       if (bits !== undefined && family && /^\d+$/.test(bits)) this.allowedNetworks.addSubnet(network, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
     }
     this.lookup = this.connectLookup(settings.resolve ?? ((hostname, options, callback) => dnsLookup(hostname, options, callback)));
-    this.dispatcher = this.guardedPool();
+    this.dispatcher = this.poolFor();
     this.agents = { 'http:': this.guardedAgent(http.Agent), 'https:': this.guardedAgent(https.Agent) as https.Agent };
   }
 
@@ -203,12 +203,20 @@ export class EgressPolicy {
   }
 
   /**
-   * A new undici pool of keep-alive connections that check their address as they connect, as `fetch`'s do, for
-   * callers with a pool of their own (the call pipeline, InvokeSettings): `timeoutMs` bounds the connect, the
+   * A new undici pool of keep-alive connections that check their address as they connect: `fetch`'s own, and one for
+   * each caller with a pool of its own (the call pipeline, InvokeSettings), whose `timeoutMs` bounds the connect, the
    * headers and each silence in the body.
    */
-  poolFor(timeoutMs: number): Agent {
-    return this.guardedPool(timeoutMs);
+  poolFor(timeoutMs?: number): Agent {
+    const connector = buildConnector({ lookup: this.lookup, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
+    return new Agent({
+      connect: (options, callback) => {
+        const refused = this.addressRefusal(options.hostname);
+        if (refused) return callback(refused, null);
+        connector(options, callback);
+      },
+      ...(timeoutMs === undefined ? {} : { headersTimeout: timeoutMs, bodyTimeout: timeoutMs }),
+    });
   }
 
   /** Closes the kept-alive connections of `fetch`. */
@@ -233,18 +241,6 @@ export class EgressPolicy {
         return callback(null, usable[0].address, usable[0].family);
       });
     }) as LookupFunction;
-  }
-
-  private guardedPool(timeoutMs?: number): Agent {
-    const connector = buildConnector({ lookup: this.lookup, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
-    return new Agent({
-      connect: (options, callback) => {
-        const refused = this.addressRefusal(options.hostname);
-        if (refused) return callback(refused, null);
-        connector(options, callback);
-      },
-      ...(timeoutMs === undefined ? {} : { headersTimeout: timeoutMs, bodyTimeout: timeoutMs }),
-    });
   }
 
   private guardedAgent(Base: typeof http.Agent | typeof https.Agent, timeoutMs?: number): http.Agent {
