@@ -156,6 +156,9 @@ export class CatchUpSubscription {
   private async processBatch({ eager = false } = {}): Promise<boolean> {
     if (this.options.ephemeral) return this.processEphemeralBatch();
     const batchSize = this.options.batchSize ?? 200;
+    // Where this read starts, and the checkpoint row as known then: a batch applied meanwhile (a catch-up beside the
+    // live loop) moves the row, and this read is then stale.
+    const from = this.persisted;
     const ahead = await this.store.readAll({ after: this.memory, limit: batchSize, category: this.handler.category });
     const takes = (e: RecordedEvent) => !this.handler.eventTypes || this.handler.eventTypes.includes(e.type);
     if (!eager && ahead.events.length > 0 && !ahead.events.some(takes)) {
@@ -180,8 +183,8 @@ export class CatchUpSubscription {
         return;
       }
       const checkpoint = await readCheckpoint(manager, this.name);
-      // Still ours: what lies between it and `memory` was skipped as nothing for this handler.
-      const ours = compareLogPositions(checkpoint, this.persisted) === 0;
+      // Still as it was when `ahead` was read: what lies between it and `ahead` was skipped as nothing for this handler.
+      const ours = compareLogPositions(checkpoint, from) === 0;
       const read = ours ? ahead : await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
       if (!ours) {
         this.memory = this.persisted = checkpoint;
@@ -202,9 +205,12 @@ export class CatchUpSubscription {
     });
     if (batch.length > 0) {
       const last = batch[batch.length - 1];
-      this.memory = this.persisted = { transactionId: last.transactionId, position: last.position };
+      const committed = { transactionId: last.transactionId, position: last.position };
+      // Forward only: a batch applied beside this one may already have moved them further.
+      if (compareLogPositions(committed, this.persisted) > 0) this.persisted = committed;
+      if (compareLogPositions(committed, this.memory) > 0) this.memory = committed;
       const key = checkpointKey(this.store, this.name);
-      committedHere.set(key, this.memory);
+      committedHere.set(key, this.persisted);
       checkpointMoved.emit(key, last);
       this.options.onBatch?.(batch, this.name);
     }
@@ -215,11 +221,12 @@ export class CatchUpSubscription {
   /** Writes the checkpoint row up to `memory` when events skipped as nothing for this handler left it behind. */
   private async persistCheckpoint(): Promise<void> {
     const target = this.memory;
-    if (this.options.ephemeral || compareLogPositions(target, this.persisted) <= 0) return;
+    const from = this.persisted;
+    if (this.options.ephemeral || compareLogPositions(target, from) <= 0) return;
     const written = await this.store.dataSource.transaction(async (manager) => {
       const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
       // Another replica at work, or it moved the checkpoint: what it writes supersedes this.
-      if (!locked || compareLogPositions(await readCheckpoint(manager, this.name), this.persisted) !== 0) return false;
+      if (!locked || compareLogPositions(await readCheckpoint(manager, this.name), from) !== 0) return false;
       await writeCheckpoint(manager, this.name, target);
       return true;
     });
