@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { connectionsEntities, connectionsMigrations } from '@plugboard/connections';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { RefreshModule, refreshMigrations, RefreshScheduleProjection, VerifyScheduleProjection } from '@plugboard/refresh';
@@ -6,7 +7,8 @@ import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProv
 import { vaultMigrations } from '@plugboard/vault';
 
 export const TOKEN_REFRESH = 'token-refresh';
-export const tokenRefreshMigrations = [...eventStoreMigrations, ...vaultMigrations, ...refreshMigrations];
+/** With the connections' tables: its refresh and verification results are connection commands, which write their read model inline. */
+export const tokenRefreshMigrations = [...eventStoreMigrations, ...vaultMigrations, ...connectionsMigrations, ...refreshMigrations];
 
 /** The token-refresh app: it wires the refresh module to NATS and runs its two schedule projections. */
 @Module({})
@@ -14,7 +16,7 @@ export class TokenRefreshModule {
   static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>): DynamicModule {
     return {
       module: TokenRefreshModule,
-      imports: [PlatformModule.forRoot({ ...platform, appName: TOKEN_REFRESH }), RefreshModule.register()],
+      imports: [PlatformModule.forRoot({ ...platform, appName: TOKEN_REFRESH, entities: connectionsEntities }), RefreshModule.register()],
       controllers: [healthController(Subjects.tokenRefresh.health, TOKEN_REFRESH)],
       providers: [subscriptionsProvider(RefreshScheduleProjection, VerifyScheduleProjection), SubscriptionRunner],
     };

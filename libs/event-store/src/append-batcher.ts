@@ -14,6 +14,8 @@ export interface AppendedRow {
   stream_version: number;
   global_position: string;
   transaction_id: string;
+  event_id: string;
+  recorded_at: Date;
 }
 
 /** Runs SQL with parameters as the named prepared statement `name`. */
@@ -37,7 +39,7 @@ export const APPEND_SQL = `
   SELECT i.event_id, i.stream_id, a.version + i.seq, i.type, i.data, i.metadata
   FROM input i JOIN accepted a USING (stream_id)
   ORDER BY i.ord
-  RETURNING stream_id, stream_version, global_position, transaction_id::text AS transaction_id`;
+  RETURNING stream_id, stream_version, global_position, transaction_id::text AS transaction_id, event_id, recorded_at`;
 
 /** The statement's parameters for a set of appends, one row per event. */
 export function appendParameters(requests: AppendRequest[]): unknown[] {

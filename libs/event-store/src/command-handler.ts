@@ -3,6 +3,7 @@ import { WrongExpectedVersionError } from './errors';
 import type { EventStore } from './event-store';
 import type { EntityManager } from 'typeorm';
 import type { LogPosition } from './position';
+import type { Projection } from './subscriptions/projection';
 
 export interface HandleCommandOptions<E extends Event, S> {
   metadata?: EventMetadata;
@@ -20,6 +21,8 @@ export interface HandleCommandOptions<E extends Event, S> {
   alsoWrite?: (manager: EntityManager, events: E[], state: S) => Promise<void>;
   /** How often to decide again when another writer got there first. */
   retries?: number;
+  /** A projection applied to the appended events in the command's transaction (see Projection.inline). */
+  inline?: Projection;
 }
 
 export interface CommandResult<E extends Event, S> {
@@ -41,7 +44,7 @@ export async function handleCommand<C, E extends Event, S>(
   command: C,
   options: HandleCommandOptions<E, S> = {},
 ): Promise<CommandResult<E, S>> {
-  const { manager, precondition, alsoWrite, metadata } = options;
+  const { manager, precondition, alsoWrite, metadata, inline } = options;
   const decideAndAppend = async (transaction?: EntityManager): Promise<CommandResult<E, S>> => {
     if (transaction && precondition) await precondition(transaction);
     const { state, version } = await store.aggregateStream(streamId, decider, transaction);
@@ -50,11 +53,12 @@ export async function handleCommand<C, E extends Event, S>(
     const next = events.reduce(decider.evolve, state);
     const appended = await store.append(streamId, version, events, { metadata, manager: transaction });
     if (transaction && alsoWrite) await alsoWrite(transaction, events, next);
+    if (transaction && inline) for (const event of appended.recorded) if (inline.handles.includes(event.type)) await inline.apply(event, transaction);
     return { events, state: next, version: appended.nextExpectedVersion, logPosition: appended.logPosition };
   };
   if (manager) return decideAndAppend(manager);
   // Without anything to commit alongside, the append goes through the store's batcher.
-  const ownTransaction = precondition !== undefined || alsoWrite !== undefined;
+  const ownTransaction = precondition !== undefined || alsoWrite !== undefined || inline !== undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       return ownTransaction ? await store.transaction(decideAndAppend) : await decideAndAppend();
@@ -70,7 +74,10 @@ export interface CommandHandler<C, E extends Event, S> {
   handle(store: EventStore, command: C, options?: HandleCommandOptions<E, S>): Promise<CommandResult<E, S>>;
 }
 
-/** Binds `handleCommand` to a decider and the rule that names a command's stream, so no call site repeats them. */
-export function commandHandlerFor<C, E extends Event, S>(decider: Decider<C, E, S>, streamIdOf: (command: C) => string): CommandHandler<C, E, S> {
-  return { handle: (store, command, options) => handleCommand(store, streamIdOf(command), decider, command, options) };
+/**
+ * Binds `handleCommand` to a decider and the rule that names a command's stream, so no call site repeats them; with
+ * `inline`, every command also writes that projection's read model in its own transaction.
+ */
+export function commandHandlerFor<C, E extends Event, S>(decider: Decider<C, E, S>, streamIdOf: (command: C) => string, bound: { inline?: Projection } = {}): CommandHandler<C, E, S> {
+  return { handle: (store, command, options) => handleCommand(store, streamIdOf(command), decider, command, { ...options, ...bound }) };
 }

@@ -19,6 +19,8 @@ export interface AppendResult {
   nextExpectedVersion: number;
   /** Where the last appended event sits in the log, to wait for a projection to pass it. */
   logPosition: LogPosition;
+  /** The events as the log now holds them (an inline projection applies these in the same transaction). */
+  recorded: RecordedEvent[];
 }
 
 export interface ReadAllOptions {
@@ -29,6 +31,11 @@ export interface ReadAllOptions {
   /** Only events whose metadata names this org (every command records its actor's org there). */
   orgId?: string;
   manager?: EntityManager;
+  /**
+   * false: every committed event, also those behind an older transaction still open. Only for a reader that knows
+   * nothing of what it reads can still be in flight (an inline projection's rebuild, holding its lock).
+   */
+  settled?: boolean;
 }
 
 interface EventRow {
@@ -104,7 +111,19 @@ export class EventStore {
     // The stream's category as the log's generated column has it (split_part(stream_id, '-', 1)).
     if (!options.manager) this.notifier?.poke([streamId.split('-', 1)[0]]);
     const last = rows[rows.length - 1];
-    return { nextExpectedVersion: last.stream_version, logPosition: { transactionId: last.transaction_id, position: Number(last.global_position) } };
+    const recorded = rows.map((row, i): RecordedEvent => ({
+      id: row.event_id,
+      streamId,
+      streamVersion: row.stream_version,
+      position: Number(row.global_position),
+      transactionId: row.transaction_id,
+      type: events[i].type,
+      // As a read of the log would give it back (JSON: no undefined, no class instances).
+      data: JSON.parse(JSON.stringify(events[i].data)),
+      metadata: request.metadata,
+      recordedAt: row.recorded_at.toISOString(),
+    }));
+    return { nextExpectedVersion: last.stream_version, logPosition: { transactionId: last.transaction_id, position: Number(last.global_position) }, recorded };
   }
 
   /** Runs `work` in one transaction and wakes subscribers once it has committed. */
@@ -169,6 +188,14 @@ export class EventStore {
     if (options.category) filters += ` AND category = $${params.push(options.category)}`;
     if (options.orgId) filters += ` AND metadata->>'orgId' = $${params.push(options.orgId)}`;
     const runner = options.manager ?? this.dataSource.manager;
+    if (options.settled === false) {
+      const rows: EventRow[] = await runner.query(
+        `SELECT ${COLUMNS} FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint) ${filters}
+          ORDER BY events.transaction_id, events.global_position LIMIT $${params.length + 1}`,
+        [...params, limit],
+      );
+      return { events: rows.map(toRecorded), heldBack: false };
+    }
     // One statement, one snapshot: the visible batch and whether anything lies beyond the horizon. Without events the
     // batch's LEFT JOIN still gives the one row that carries held_back.
     const rows: (Partial<EventRow> & { held_back: boolean })[] = await runner.query(

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent } from '@plugboard/contracts';
+import { connectionStreamId, serviceStreamId, type ServiceEvent } from '@plugboard/contracts';
 import { eventually } from '@plugboard/testing';
 import { RefreshMetrics } from './refresh/refresh-metrics';
 import { createHarness, ORG, OWNER, type RefreshHarness } from './test-support/harness';
@@ -50,24 +50,8 @@ describe('scheduled verification', () => {
       },
     };
     await h.store.append(serviceStreamId(ORG, 'keyed_api'), 0, [service]);
-    for (const [linkName, useLoginUserCredentials] of [['keyed', false], ['shared', true]] as const) {
-      const created: ConnectionEvent = {
-        type: 'ConnectionCreated',
-        data: {
-          orgId: ORG,
-          linkName,
-          name: linkName,
-          service: { linkName: 'keyed_api', type: 'custom', authType: 'api_key' },
-          scopes: [],
-          parameters: {},
-          useLoginUserCredentials,
-          internal: false,
-          owner: OWNER,
-          createdAt: new Date().toISOString(),
-        },
-      };
-      await h.store.append(connectionStreamId(ORG, linkName), 0, [created]);
-    }
+    await h.connection('keyed', 'keyed_api', { authType: 'api_key', scopes: [] });
+    await h.connection('shared', 'keyed_api', { authType: 'api_key', scopes: [], useLoginUserCredentials: true });
     for (const key of [KEY, ALICE_KEY, BOB_KEY]) accepted.add(key);
     refs.keyed = await h.authorize('keyed', null, { kind: 'api_key', values: { 'x-api-key': KEY } });
     refs.alice = await h.authorize('shared', 'alice', { kind: 'api_key', values: { 'x-api-key': ALICE_KEY } });

@@ -28,7 +28,7 @@ export class CredentialRecorder {
 
   async record(actor: Actor, linkName: string, credential: StoredCredential, grant: Grant = { scopes: null, expiresAt: null }): Promise<ConnectionView> {
     const credentialRef = randomUUID();
-    const result = await connectionCommands.handle(
+    await connectionCommands.handle(
       this.store,
       {
         type: 'AuthorizeConnection',
@@ -44,6 +44,6 @@ export class CredentialRecorder {
         },
       },
     );
-    return this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
+    return this.reader.get(actor.orgId, linkName, actor.userId);
   }
 }

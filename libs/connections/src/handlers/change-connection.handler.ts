@@ -38,12 +38,12 @@ export class ChangeConnectionHandler {
     const { actor, linkName, changes } = request;
     const current = await this.reader.get(actor.orgId, linkName, actor.userId);
     const serviceScopes = changes.scopes ? (await this.services.facts(actor, current.service)).scopes : [];
-    const result = await connectionCommands.handle(
+    await connectionCommands.handle(
       this.store,
       { type: 'EditConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, changes, serviceScopes, now: new Date().toISOString() } },
       { metadata: actorMetadata(actor) },
     );
-    return this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
+    return this.reader.get(actor.orgId, linkName, actor.userId);
   }
 
   /**
@@ -74,7 +74,7 @@ export class ChangeConnectionHandler {
       }
       this.provider.revokeLater(actor.orgId, linkName, serviceRef(result.state), retired);
     }
-    return this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
+    return this.reader.get(actor.orgId, linkName, actor.userId);
   }
 
   /**
@@ -89,7 +89,7 @@ export class ChangeConnectionHandler {
     const { state: before } = await this.store.aggregateStream(streamId, connectionDecider);
     const oauth2 = before.status === 'active' && before.connection.service.authType === 'oauth2';
     let retired: RetiredCredential[] = [];
-    const result = await connectionCommands.handle(
+    await connectionCommands.handle(
       this.store,
       { type: 'DeleteConnection', data: { orgId: actor.orgId, userId: actor.userId, linkName, now: new Date().toISOString() } },
       {
@@ -109,7 +109,6 @@ export class ChangeConnectionHandler {
       },
     );
     if (before.status === 'active') this.provider.revokeLater(actor.orgId, linkName, serviceRef(before), retired);
-    await this.reader.settle(result.logPosition);
     return { deleted: true };
   }
 }

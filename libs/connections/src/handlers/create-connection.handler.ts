@@ -34,12 +34,12 @@ export class CreateConnectionHandler {
     // A given link name is taken or refused as it is; a derived one moves on to the next number when it is taken.
     for (const linkName of given ? [given] : linkNameCandidates(input.name)) {
       try {
-        const result = await connectionCommands.handle(
+        await connectionCommands.handle(
           this.store,
           { type: 'CreateConnection', data: { orgId: actor.orgId, owner: actor.userId, input: { ...input, linkName }, service, now: new Date().toISOString() } },
           { metadata: actorMetadata(actor) },
         );
-        return await this.reader.afterWrite(result.logPosition, actor.orgId, linkName, actor.userId);
+        return await this.reader.get(actor.orgId, linkName, actor.userId);
       } catch (error) {
         if (given || !(error instanceof DomainError) || error.code !== ErrorCodes.linkNameTaken) throw error;
       }

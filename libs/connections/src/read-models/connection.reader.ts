@@ -3,10 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type ConnectionCallError, type ConnectionView, type ListConnectionsRequest, type Page } from '@plugboard/contracts';
 import { OWN_CREDENTIAL } from '@plugboard/connection-domain';
-import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
 import { ConnectionRecord, CredentialRecord } from './connection.record';
-
-const PROJECTION = 'projection:connections';
 
 /** What the health monitor keeps of a connection's calls (connection_health). */
 interface Health {
@@ -48,7 +45,6 @@ export class ConnectionReader {
   constructor(
     @InjectRepository(ConnectionRecord) private readonly connections: Repository<ConnectionRecord>,
     @InjectRepository(CredentialRecord) private readonly credentials: Repository<CredentialRecord>,
-    private readonly store: EventStore,
   ) {}
 
   async get(orgId: string, linkName: string, userId: string): Promise<ConnectionView> {
@@ -59,16 +55,6 @@ export class ConnectionReader {
     return toView(record, credential, health.get(linkName));
   }
 
-  /** Reads a connection right after a command changed it, once the read model has passed the command's event. */
-  async afterWrite(position: LogPosition | null, orgId: string, linkName: string, userId: string): Promise<ConnectionView> {
-    if (position) await waitForCheckpoint(this.store, PROJECTION, position);
-    return this.get(orgId, linkName, userId);
-  }
-
-  /** Waits for the read model to pass a position (after a delete, nothing is left to read). */
-  async settle(position: LogPosition | null): Promise<void> {
-    if (position) await waitForCheckpoint(this.store, PROJECTION, position);
-  }
 
   /** own: mine (not internal); shared: others', authorized with my credentials; internal: made by products. */
   async list(request: ListConnectionsRequest & { limit: number; view: 'own' | 'shared' | 'internal' }): Promise<Page<ConnectionView>> {

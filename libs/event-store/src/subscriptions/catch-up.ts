@@ -37,7 +37,7 @@ export interface SubscriptionOptions {
 
 /**
  * A catch-up subscription: reads the log from its checkpoint in gap-safe order, hands batches to its handler, and
- * then waits for the notifier. Replicas of the same subscription take turns through an advisory lock, so a batch
+ * then waits for the notifier. Replicas of the same subscription take turns through a lock on its checkpoint row, so a batch
  * is never applied by two processes.
  */
 export class CatchUpSubscription {
@@ -57,6 +57,7 @@ export class CatchUpSubscription {
    * all of types the handler does not take: moving past those needs no transaction (see processBatch).
    */
   private persisted: LogPosition = START;
+  private hasRow = false;
 
   constructor(
     private readonly store: EventStore,
@@ -72,7 +73,7 @@ export class CatchUpSubscription {
   async start(): Promise<void> {
     if (this.options.ephemeral) this.memory = (await this.store.head(this.handler.category)) ?? START;
     else {
-      await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
+      await this.ensureCheckpointRow();
       this.memory = await readCheckpoint(this.store.dataSource.manager, this.name);
       this.persisted = this.memory;
     }
@@ -97,6 +98,7 @@ export class CatchUpSubscription {
 
   /** Processes what is visible and free to process right now, without waiting for anything. */
   async poll(): Promise<void> {
+    await this.ensureCheckpointRow();
     while (await this.processBatch({ eager: true })) {
       /* until a batch comes back short */
     }
@@ -109,6 +111,7 @@ export class CatchUpSubscription {
   async catchUp(timeoutMs = 30_000): Promise<void> {
     const head = await this.store.head(this.handler.category);
     if (!head) return;
+    await this.ensureCheckpointRow();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const more = await this.processBatch({ eager: true });
@@ -117,6 +120,13 @@ export class CatchUpSubscription {
       if (Date.now() > deadline) throw new Error(`subscription ${this.name} did not reach the head of the log within ${timeoutMs} ms`);
       if (!more) await delay(10);
     }
+  }
+
+  /** The row its batches lock (lockCheckpoint), written once per process. */
+  private async ensureCheckpointRow(): Promise<void> {
+    if (this.options.ephemeral || this.hasRow) return;
+    await this.store.dataSource.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
+    this.hasRow = true;
   }
 
   private wake(): void {
@@ -176,13 +186,12 @@ export class CatchUpSubscription {
     let handled = false;
     let batch: RecordedEvent[] = [];
     await this.store.dataSource.transaction(async (manager) => {
+      const checkpoint = await lockCheckpoint(manager, this.name);
       // Another replica is applying a batch of this subscription: let it, and look again when woken.
-      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
-      if (!locked) {
+      if (!checkpoint) {
         heldBack = true;
         return;
       }
-      const checkpoint = await readCheckpoint(manager, this.name);
       // Still as it was when `ahead` was read: what lies between it and `ahead` was skipped as nothing for this handler.
       const ours = compareLogPositions(checkpoint, from) === 0;
       const read = ours ? ahead : await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
@@ -224,9 +233,9 @@ export class CatchUpSubscription {
     const from = this.persisted;
     if (this.options.ephemeral || compareLogPositions(target, from) <= 0) return;
     const written = await this.store.dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`subscription:${this.name}`]);
+      const checkpoint = await lockCheckpoint(manager, this.name);
       // Another replica at work, or it moved the checkpoint: what it writes supersedes this.
-      if (!locked || compareLogPositions(await readCheckpoint(manager, this.name), from) !== 0) return false;
+      if (!checkpoint || compareLogPositions(checkpoint, from) !== 0) return false;
       await writeCheckpoint(manager, this.name, target);
       return true;
     });
@@ -258,6 +267,16 @@ async function writeCheckpoint(manager: EntityManager, name: string, at: LogPosi
      ON CONFLICT (name) DO UPDATE SET transaction_id = $2::xid8, position = $3, updated_at = now()`,
     [name, at.transactionId, at.position],
   );
+}
+
+/**
+ * The subscription's lock and its checkpoint in one statement: the row, locked for this transaction, as the last
+ * batch committed it (a row lock returns the newest version, even one committed after this statement began); null
+ * while another replica's batch (or a rebuild) holds it (ensureCheckpointRow made sure the row exists).
+ */
+async function lockCheckpoint(manager: EntityManager, name: string): Promise<LogPosition | null> {
+  const [row] = await manager.query(`SELECT transaction_id::text AS transaction_id, position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE SKIP LOCKED`, [name]);
+  return row ? { transactionId: row.transaction_id, position: Number(row.position) } : null;
 }
 
 export async function readCheckpoint(manager: EntityManager, name: string): Promise<LogPosition> {

@@ -1,15 +1,25 @@
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@plugboard/contracts';
 import type { EventStore } from '../event-store';
+import type { LogPosition } from '../position';
 import { CatchUpSubscription, forgetCommittedCheckpoint, type SubscriptionHandler } from './catch-up';
 
-/** A read model built from the log: one `apply` per event it declares, inside the subscription's transaction. */
+/**
+ * A read model built from the log: one `apply` per event it declares, inside the subscription's transaction, or,
+ * inline, inside the transaction of the command that appends the event.
+ */
 export interface Projection {
   name: string;
   category?: string;
   handles: readonly string[];
   /** The tables it owns; a rebuild empties them. */
   tables: readonly string[];
+  /**
+   * Applied by the commands of its category in their own transaction (`commandHandlerFor(…, { inline })`), not by a
+   * subscription: the read model is current when the command's transaction commits. Only for a projection of one
+   * category whose every append goes through that command handler.
+   */
+  inline?: boolean;
   apply(event: RecordedEvent, manager: EntityManager): Promise<void>;
 }
 
@@ -26,22 +36,41 @@ export function projectionHandler(projection: Projection): SubscriptionHandler {
 
 /**
  * Empties a projection's tables and replays the log from position 0 into them. It waits for a live replica's
- * batch to finish first, so the two never interleave.
+ * batch (inline: for the commands writing its tables) to finish first, so the two never interleave.
  */
 export async function rebuildProjection(store: EventStore, projection: Projection): Promise<void> {
+  if (projection.inline) return rebuildInline(store, projection);
   const handler = projectionHandler(projection);
   await store.dataSource.transaction(async (manager) => {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`subscription:${handler.name}`]);
-    // One statement, so that tables referencing each other can be emptied together.
-    if (projection.tables.length > 0) await manager.query(`TRUNCATE TABLE ${projection.tables.map(quoteIdent).join(', ')}`);
+    // The checkpoint row is the subscription's lock: this waits for a live batch to commit, and holds off the next.
     await manager.query(
       `INSERT INTO subscription_checkpoints (name) VALUES ($1)
        ON CONFLICT (name) DO UPDATE SET transaction_id = '0', position = 0, updated_at = now()`,
       [handler.name],
     );
+    // One statement, so that tables referencing each other can be emptied together.
+    if (projection.tables.length > 0) await manager.query(`TRUNCATE TABLE ${projection.tables.map(quoteIdent).join(', ')}`);
   });
   forgetCommittedCheckpoint(store, handler.name);
   await new CatchUpSubscription(store, handler).catchUp();
+}
+
+/**
+ * An inline projection, rebuilt in one transaction that holds its tables (TRUNCATE locks them exclusively) until it
+ * commits: it waits for the commands that wrote to them, and those that come later wait for it and then apply their
+ * events on top of the rebuilt rows, events a replay did not see, having been uncommitted. So every event is
+ * applied once, whenever a command commits.
+ */
+async function rebuildInline(store: EventStore, projection: Projection): Promise<void> {
+  await store.dataSource.transaction(async (manager) => {
+    if (projection.tables.length > 0) await manager.query(`TRUNCATE TABLE ${projection.tables.map(quoteIdent).join(', ')}`);
+    for (let after: LogPosition | undefined; ; ) {
+      const { events } = await store.readAll({ after, limit: 500, category: projection.category, manager, settled: false });
+      for (const event of events) if (projection.handles.includes(event.type)) await projection.apply(event, manager);
+      if (events.length < 500) return;
+      after = events[events.length - 1];
+    }
+  });
 }
 
 function quoteIdent(name: string): string {

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent, type StoredCredential } from '@plugboard/contracts';
-import { connectionCommands } from '@plugboard/connections';
+import { connectionCommands, ConnectionListProjection, connectionsEntities, connectionsMigrations } from '@plugboard/connections';
 import { EventStore, eventStoreMigrations } from '@plugboard/event-store';
 import { createClientTransport, RpcClient, type BusClient } from '@plugboard/messaging';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, parseAuthorizationResponse, type TokenSet } from '@plugboard/oauth2';
@@ -18,8 +18,8 @@ import { RefreshScheduleProjection } from '../projections/refresh-schedule.proje
 import type { RefreshSettings } from '../refresh/refresh-settings';
 import { RefreshModule, refreshMigrations } from '../refresh.module';
 
-/** The tables the module stands on: the event log, the vault and its own. */
-export const testMigrations = [...eventStoreMigrations, ...vaultMigrations, ...refreshMigrations];
+/** The tables the module stands on: the event log, the vault, the connections' (written by connection commands) and its own. */
+export const testMigrations = [...eventStoreMigrations, ...vaultMigrations, ...connectionsMigrations, ...refreshMigrations];
 const APP_NAME = 'token-refresh';
 
 @Module({})
@@ -27,11 +27,13 @@ class RefreshTestApp {
   static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>, overrides: Partial<RefreshSettings>): DynamicModule {
     return {
       module: RefreshTestApp,
-      imports: [PlatformModule.forRoot({ ...platform, appName: APP_NAME }), RefreshModule.register(overrides)],
+      imports: [PlatformModule.forRoot({ ...platform, appName: APP_NAME, entities: connectionsEntities }), RefreshModule.register(overrides)],
       providers: [subscriptionsProvider(RefreshScheduleProjection, VerifyScheduleProjection), SubscriptionRunner],
     };
   }
 }
+
+const connectionsReadModel = new ConnectionListProjection();
 
 export const ORG = 'acme';
 export const OWNER = 'alice';
@@ -57,7 +59,7 @@ export interface RefreshHarness {
   logs(): string;
   start(overrides?: Partial<RefreshSettings>): Promise<INestMicroservice>;
   oauthService(linkName: string, options: { tokenUrl: string; client: Pick<TestClient, 'clientId' | 'clientSecret'>; grantType?: 'authorization_code' | 'client_credentials'; refreshTokenUrl?: string }): Promise<void>;
-  connection(linkName: string, service: string, options?: { useLoginUserCredentials?: boolean; scopes?: string[] }): Promise<void>;
+  connection(linkName: string, service: string, options?: { useLoginUserCredentials?: boolean; scopes?: string[]; authType?: 'oauth2' | 'api_key' }): Promise<void>;
   /** Records an authorization as the connections module's authorize flow does: the credential in the vault with ConnectionAuthorized. */
   authorize(linkName: string, userId: string | null, credential: StoredCredential, options?: { authorizedAt?: Date }): Promise<string>;
   credential(ref: string): Promise<{ value: Extract<StoredCredential, { kind: 'oauth2' }>; version: number }>;
@@ -80,7 +82,7 @@ export async function createHarness(): Promise<RefreshHarness> {
     DATABASE_POOL_SIZE: '6',
   };
   const config = loadConfig(env);
-  const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
+  const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4, entities: connectionsEntities })).initialize();
   const store = new EventStore(dataSource);
   const vault = new Vault(Keyring.parse(masterKey));
   const lines: string[] = [];
@@ -144,7 +146,7 @@ export async function createHarness(): Promise<RefreshHarness> {
           orgId: ORG,
           linkName,
           name: linkName,
-          service: { linkName: service, type: 'custom', authType: 'oauth2' },
+          service: { linkName: service, type: 'custom', authType: options.authType ?? 'oauth2' },
           scopes: options.scopes ?? ['api:read'],
           parameters: {},
           useLoginUserCredentials: options.useLoginUserCredentials ?? false,
@@ -153,7 +155,11 @@ export async function createHarness(): Promise<RefreshHarness> {
           createdAt: at(),
         },
       };
-      await store.append(connectionStreamId(ORG, linkName), 0, [created]);
+      // As connectionCommands would: the connections' read model written with the event (the credentials rows need it).
+      await store.transaction(async (manager) => {
+        const { recorded } = await store.append(connectionStreamId(ORG, linkName), 0, [created], { manager });
+        for (const event of recorded) await connectionsReadModel.apply(event, manager);
+      });
     },
     async authorize(linkName, userId, credential, options = {}) {
       const credentialRef = randomUUID();
