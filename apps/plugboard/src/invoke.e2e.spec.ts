@@ -357,7 +357,7 @@ describe('invoke through a connection', () => {
     expect(value('plugboard_http_request_duration_seconds_count{method="POST",route="/v1/invoke",status="200"}')).toBeGreaterThan(5);
     expect(value('plugboard_nats_request_duration_seconds_count{subject="invoke.request",outcome="ok"}')).toBeGreaterThan(5);
     expect(value('plugboard_refresh_total{outcome="refreshed"}')).toBeGreaterThanOrEqual(1);
-    expect(text).toMatch(/^plugboard_projection_lag_seconds\{subscription="projection:services"\} \S+$/m);
+    expect(text).toMatch(/^plugboard_projection_lag_seconds\{subscription="projection:service-connection-counts"\} \S+$/m);
     expect(text).not.toContain(alice);
   });
 

@@ -1,4 +1,5 @@
 import { Subjects } from '@plugboard/contracts';
+import { eventually } from '@plugboard/testing';
 import { startTestSystem, type TestSystem } from './test-support/test-system';
 
 const apiKeyService = {
@@ -229,12 +230,14 @@ describe('services through the gateway', () => {
     });
 
     it('refuses while the service has connections', async () => {
-      // Connections arrive with the connections issue; until then the count is set the way its projection will set it.
-      await sys.sql(`UPDATE services SET connection_count = 1 WHERE org_id = 'acme' AND link_name = 'acme_legacy'`);
+      expect((await sys.call('POST', '/v1/connections', alice, { name: 'Legacy', linkName: 'legacy_link', service: 'acme_legacy' })).status).toBe(201);
+      // The count follows the connection streams (a log subscription): the refusal comes once it has counted this one.
+      await eventually(async () => expect((await sys.call('GET', '/v1/services/acme_legacy', alice)).body.connectionCount).toBe(1));
       const refused = await sys.call('DELETE', '/v1/services/acme_legacy', alice);
       expect(refused).toEqual({ status: 409, body: { error: { code: 'service_in_use', message: 'This service still has 1 connection. Delete them first.' } } });
       expect((await sys.call('GET', '/v1/services/acme_legacy', alice)).status).toBe(200);
-      await sys.sql(`UPDATE services SET connection_count = 0 WHERE org_id = 'acme' AND link_name = 'acme_legacy'`);
+      expect((await sys.call('DELETE', '/v1/connections/legacy_link', alice)).status).toBe(204);
+      await eventually(async () => expect((await sys.call('GET', '/v1/services/acme_legacy', alice)).body.connectionCount).toBe(0));
     });
 
     it('deletes, erases the secret, and frees the link name', async () => {

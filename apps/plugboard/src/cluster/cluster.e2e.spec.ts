@@ -7,7 +7,7 @@ import { rpcDeadlines } from '@plugboard/messaging';
 import { startAuthorizationServer, type TestAuthorizationServer } from '@plugboard/oauth2/testing';
 import { OAUTH_TIMEOUT_MS, VERIFICATION_TIMEOUT_MS } from '@plugboard/outbound';
 import { dataSourceOptions, freePort } from '@plugboard/runtime';
-import { ServiceListProjection, ServiceRecord } from '@plugboard/registry';
+import { ServiceConnectionCountProjection, ServiceListProjection, ServiceRecord } from '@plugboard/registry';
 import { createTestDatabase, eventually, runEntry, TEST_NATS_URL, testMasterKey, testNamespace, type RunningProcess, type TestDatabase } from '@plugboard/testing';
 import { endOf, raceStop, type RaceClient } from '../test-support/revocation-race';
 import { startUpstream, type Upstream } from '../test-support/upstream';
@@ -280,8 +280,8 @@ describe('cluster: every app in its own process, each killed in turn under load'
     const pg = await new DataSource(dataSourceOptions({ url: db.url, entities: [ServiceRecord, ConnectionRecord, CredentialRecord] })).initialize();
     try {
       // The subscriptions checked below, and the category each reads (its checkpoint moves within it only). The
-      // connections' read model has none: its commands write it (inline), and the rebuild below checks it.
-      const subscriptions: [string, string | null][] = [['projection:services', null], ['saga:revoke-on-service-edit', 'service']];
+      // services' and connections' read models have none: their commands write them (inline); the rebuild below checks them.
+      const subscriptions: [string, string | null][] = [['projection:service-connection-counts', 'connection'], ['saga:revoke-on-service-edit', 'service']];
       const lagging = async () => {
         const behind: string[] = [];
         for (const [name, category] of subscriptions) {
@@ -347,7 +347,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
       // 2. No event applied twice: the live read models equal the ones rebuilt from position 0, and every projection's
       // checkpoint is at the head of what it reads.
       const store = new EventStore(pg);
-      const projections: Projection[] = [new ServiceListProjection(), new ConnectionListProjection()];
+      const projections: Projection[] = [new ServiceListProjection(), new ServiceConnectionCountProjection(), new ConnectionListProjection()];
       const snapshot = async () => {
         const tables: Record<string, string[]> = {};
         for (const table of projections.flatMap((p) => p.tables)) tables[table] = (await pg.query(`SELECT row_to_json(t)::text AS row FROM ${table} t`)).map((r: { row: string }) => r.row).sort();
@@ -360,7 +360,7 @@ describe('cluster: every app in its own process, each killed in turn under load'
       log(`read models (live = rebuilt from position 0): ${rows.join(', ')}; equal: ${JSON.stringify(live) === JSON.stringify(rebuilt)}`);
       expect(rebuilt).toEqual(live);
       const connectionCounts: { link_name: string; connection_count: number; created: number; deleted: number }[] = await pg.query(
-        `SELECT s.link_name, s.connection_count,
+        `SELECT s.link_name, coalesce((SELECT c.connection_count FROM service_connection_counts c WHERE c.org_id = s.org_id AND c.link_name = s.link_name), 0) AS connection_count,
                 (SELECT count(*)::int FROM events e WHERE e.type = 'ConnectionCreated' AND e.data->'service'->>'linkName' = s.link_name) AS created,
                 (SELECT count(*)::int FROM events e WHERE e.type = 'ConnectionDeleted' AND e.data->>'service' = s.link_name) AS deleted
            FROM services s WHERE s.org_id = $1`,

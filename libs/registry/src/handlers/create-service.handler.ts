@@ -29,7 +29,7 @@ export class CreateServiceHandler {
     const { actor, service: input } = request;
     const secret = input.authType === 'oauth2' ? input.oauth2.clientSecret : input.authType === 'oauth1' ? input.oauth1.consumerSecret : null;
     const secretRef = secret ? randomUUID() : null;
-    const result = await serviceCommands.handle(
+    await serviceCommands.handle(
       this.store,
       {
         type: 'CreateService',
@@ -40,6 +40,6 @@ export class CreateServiceHandler {
         alsoWrite: secret && secretRef ? (manager) => this.vault.put(manager, { id: secretRef, orgId: actor.orgId, purpose: `service.${input.linkName}.secret`, value: secret }) : undefined,
       },
     );
-    return this.reader.afterWrite(result.logPosition, actor.orgId, input.linkName);
+    return this.reader.get(actor.orgId, input.linkName);
   }
 }

@@ -10,7 +10,7 @@ import {
   serviceStreamId,
   type DeleteServiceRequest,
 } from '@plugboard/contracts';
-import { EventStore, waitForCheckpoint } from '@plugboard/event-store';
+import { EventStore } from '@plugboard/event-store';
 import { ContractPipe } from '@plugboard/messaging';
 import { serviceDecider } from '@plugboard/registry-domain';
 import { Vault } from '@plugboard/vault';
@@ -34,12 +34,11 @@ export class DeleteServiceHandler {
       throw new DomainError(ErrorCodes.serviceReadOnly, `"${linkName}" is a predefined service: it cannot be deleted.`);
     }
     const secretRef = state.status === 'active' ? (state.service.oauth2?.clientSecretRef ?? state.service.oauth1?.consumerSecretRef ?? null) : null;
-    const result = await serviceCommands.handle(
+    await serviceCommands.handle(
       this.store,
       { type: 'DeleteService', data: { orgId: actor.orgId, userId: actor.userId, linkName, connectionCount: await this.reader.connectionCount(actor.orgId, linkName), now: new Date().toISOString() } },
       { metadata: actorMetadata(actor), alsoWrite: secretRef ? (manager) => this.vault.erase(manager, secretRef, actor.orgId) : undefined },
     );
-    if (result.logPosition) await waitForCheckpoint(this.store, 'projection:services', result.logPosition);
     return { deleted: true };
   }
 }

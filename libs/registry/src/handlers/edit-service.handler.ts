@@ -52,7 +52,7 @@ export class EditServiceHandler {
         secretRef = randomUUID();
       }
     }
-    const result = await serviceCommands.handle(
+    await serviceCommands.handle(
       this.store,
       { type: 'EditService', data: { orgId: actor.orgId, userId: actor.userId, linkName, changes, secretRef, now: new Date().toISOString() } },
       {
@@ -66,6 +66,6 @@ export class EditServiceHandler {
             : undefined,
       },
     );
-    return this.reader.afterWrite(result.logPosition, actor.orgId, linkName);
+    return this.reader.get(actor.orgId, linkName);
   }
 }

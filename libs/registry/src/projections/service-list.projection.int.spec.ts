@@ -1,11 +1,12 @@
 import { DataSource } from 'typeorm';
-import { serviceStreamId, type ServiceCreated } from '@plugboard/contracts';
+import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceCreated } from '@plugboard/contracts';
 import { CatchUpSubscription, EventStore, eventStoreMigrations, projectionHandler, rebuildProjection } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
 import { createTestDatabase, type TestDatabase } from '@plugboard/testing';
 import { ServiceRecord } from '../read-models/service.record';
 import { toServiceView } from '../read-models/service.view';
 import { registryMigrations } from '../registry.module';
+import { ServiceConnectionCountProjection } from './service-connection-count.projection';
 import { ServiceListProjection } from './service-list.projection';
 
 function created(orgId: string, linkName: string, extra: Partial<ServiceCreated['data']> = {}): ServiceCreated {
@@ -70,6 +71,24 @@ describe('services projection (PostgreSQL)', () => {
     const repo = dataSource.getRepository(ServiceRecord);
     expect(await repo.findOneByOrFail({ orgId: 'acme', linkName: 'crm' })).toMatchObject({ name: 'CRM EU', allowedHosts: ['eu.crm.example'], baseUrl: 'https://crm.example', revision: 2 });
     expect(await repo.findOneBy({ orgId: 'globex', linkName: 'crm' })).toBeNull();
+  });
+
+  it('counts the connections of each custom service, with the row, from their creation and deletion', async () => {
+    const counts = new ServiceConnectionCountProjection();
+    const connection = (linkName: string, service: { linkName: string; type: 'custom' | 'predefined' }): ConnectionEvent => ({
+      type: 'ConnectionCreated',
+      data: { orgId: 'acme', linkName, name: linkName, service: { ...service, authType: 'basic' }, scopes: [], parameters: {}, useLoginUserCredentials: false, internal: false, owner: 'alice', createdAt: '2026-11-24T10:00:00.000Z' },
+    });
+    await store.append(connectionStreamId('acme', 'c1'), 0, [connection('c1', { linkName: 'crm', type: 'custom' })]);
+    await store.append(connectionStreamId('acme', 'c2'), 0, [connection('c2', { linkName: 'crm', type: 'custom' })]);
+    await store.append(connectionStreamId('acme', 'c3'), 0, [connection('c3', { linkName: 'crm', type: 'predefined' })]);
+    await store.append(connectionStreamId('acme', 'c1'), 1, [{ type: 'ConnectionDeleted', data: { orgId: 'acme', linkName: 'c1', service: 'crm', credentialRefs: [], deletedBy: 'alice', deletedAt: '2026-11-24T11:00:00.000Z' } }]);
+    await new CatchUpSubscription(store, projectionHandler(counts)).catchUp();
+    const repo = dataSource.getRepository(ServiceRecord);
+    expect((await repo.findOneByOrFail({ orgId: 'acme', linkName: 'crm' })).connectionCount).toBe(1);
+    expect((await repo.findOneByOrFail({ orgId: 'acme', linkName: 'oauth' })).connectionCount).toBe(0);
+    await rebuildProjection(store, counts);
+    expect((await repo.findOneByOrFail({ orgId: 'acme', linkName: 'crm' })).connectionCount).toBe(1);
   });
 
   it('rebuilds from position 0 into the same rows', async () => {

@@ -1,21 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { assertNever, type ConnectionEvent, type RecordedEvent, type ServiceEvent } from '@plugboard/contracts';
+import { assertNever, type RecordedEvent, type ServiceEvent } from '@plugboard/contracts';
 import type { Projection } from '@plugboard/event-store';
 import { applyServiceEdit } from '@plugboard/registry-domain';
 import { ServiceRecord } from '../read-models/service.record';
 import { toDefinition, toRecordFields } from '../read-models/service.view';
 
-type Handled = ServiceEvent | Extract<ConnectionEvent, { type: 'ConnectionCreated' | 'ConnectionDeleted' }>;
+type Handled = ServiceEvent;
 
 /**
- * Builds the `services` read model from `service-*` streams, and keeps each custom service's connection count from
- * the connections' creation and deletion (so deleting a service in use is refused).
+ * Builds the `services` read model from the custom services' streams, inline: `serviceCommands` applies it in each
+ * command's transaction. (Connection counts: ServiceConnectionCountProjection.)
  */
 @Injectable()
 export class ServiceListProjection implements Projection {
   readonly name = 'services';
-  readonly handles: Handled['type'][] = ['ServiceCreated', 'ServiceEdited', 'ServiceDeleted', 'ConnectionCreated', 'ConnectionDeleted'];
+  readonly category = 'service';
+  readonly inline = true;
+  readonly handles: Handled['type'][] = ['ServiceCreated', 'ServiceEdited', 'ServiceDeleted'];
   readonly tables = ['services'];
 
   async apply(recorded: RecordedEvent, manager: EntityManager): Promise<void> {
@@ -24,7 +26,7 @@ export class ServiceListProjection implements Projection {
     switch (event.type) {
       case 'ServiceCreated': {
         const at = new Date(event.data.createdAt);
-        await repository.upsert({ ...toRecordFields(event.data), connectionCount: 0, revision: recorded.streamVersion, createdAt: at, updatedAt: at }, ['orgId', 'linkName']);
+        await repository.upsert({ ...toRecordFields(event.data), revision: recorded.streamVersion, createdAt: at, updatedAt: at }, ['orgId', 'linkName']);
         return;
       }
       case 'ServiceEdited': {
@@ -39,12 +41,6 @@ export class ServiceListProjection implements Projection {
       }
       case 'ServiceDeleted':
         await repository.delete({ orgId: event.data.orgId, linkName: event.data.linkName });
-        return;
-      case 'ConnectionCreated':
-        if (event.data.service.type === 'custom') await repository.increment({ orgId: event.data.orgId, linkName: event.data.service.linkName }, 'connectionCount', 1);
-        return;
-      case 'ConnectionDeleted':
-        await repository.decrement({ orgId: event.data.orgId, linkName: event.data.service }, 'connectionCount', 1);
         return;
       default:
         return assertNever(event);

@@ -4,11 +4,8 @@ import { Brackets, type Repository } from 'typeorm';
 import { findCatalogEntry, loadCatalog } from '@plugboard/catalog';
 import { decodeLinkNameCursor, DomainError, encodeLinkNameCursor, ErrorCodes, type CallbackUrl, type ListServicesRequest, type Page, type ServiceView } from '@plugboard/contracts';
 import { callbackUrlsOf, PLATFORM_CONFIG, type PlatformConfig } from '@plugboard/runtime';
-import { EventStore, waitForCheckpoint, type LogPosition } from '@plugboard/event-store';
 import { ServiceRecord } from './service.record';
 import { toPredefinedView, toServiceView } from './service.view';
-
-const PROJECTION = 'projection:services';
 
 /** Reads of services: the org's custom ones from the read model, the predefined ones from the catalog. */
 @Injectable()
@@ -17,7 +14,6 @@ export class ServiceReader {
 
   constructor(
     @InjectRepository(ServiceRecord) private readonly services: Repository<ServiceRecord>,
-    private readonly store: EventStore,
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
     this.callbacks = { oauth1: callbackUrlsOf(config, 'oauth1'), oauth2: callbackUrlsOf(config, 'oauth2') };
@@ -34,16 +30,8 @@ export class ServiceReader {
 
   /** The connection count of a custom service, as the read model knows it. */
   async connectionCount(orgId: string, linkName: string): Promise<number> {
-    return (await this.services.findOneBy({ orgId, linkName }))?.connectionCount ?? 0;
-  }
-
-  /**
-   * Reads a service right after a command changed it: waits (briefly) for the read model to pass the command's
-   * event, so the caller reads its own write.
-   */
-  async afterWrite(position: LogPosition | null, orgId: string, linkName: string): Promise<ServiceView> {
-    if (position) await waitForCheckpoint(this.store, PROJECTION, position);
-    return this.get(orgId, linkName);
+    const [row] = await this.services.manager.query(`SELECT connection_count FROM service_connection_counts WHERE org_id = $1 AND link_name = $2`, [orgId, linkName]);
+    return row?.connection_count ?? 0;
   }
 
   /** Predefined and custom services merged in link-name order, filtered, one page at a time. */

@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, VirtualColumn } from 'typeorm';
 import type { ServiceCreated } from '@plugboard/contracts';
 
 type ServiceData = ServiceCreated['data'];
@@ -31,7 +31,11 @@ export class ServiceRecord {
   @Column({ type: 'text' })
   owner!: string;
 
-  @Column({ name: 'connection_count', type: 'integer', default: 0 })
+  /** From `service_connection_counts` (ServiceConnectionCountProjection), read with the row. */
+  @VirtualColumn({
+    type: 'integer',
+    query: (alias) => `SELECT coalesce((SELECT c.connection_count FROM service_connection_counts c WHERE c.org_id = ${alias}.org_id AND c.link_name = ${alias}.link_name), 0)`,
+  })
   connectionCount!: number;
 
   /** Stream version of the last event applied: lets a projection tell an old event from a new one. */
