@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@plugboard/contracts';
 import type { EventStore } from '../event-store';
@@ -80,7 +79,6 @@ export class CatchUpSubscription {
     this.running = true;
     const category = this.handler.category;
     this.unsubscribe = this.notifier?.onAppend((categories) => (!category || !categories || categories.includes(category)) && this.wake());
-    runningHere.add(checkpointKey(this.store, this.name));
     this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs ?? 1000);
     this.timer.unref();
     this.loop = this.run();
@@ -89,7 +87,6 @@ export class CatchUpSubscription {
   async stop(): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
-    runningHere.delete(checkpointKey(this.store, this.name));
     clearInterval(this.timer);
     this.wake();
     await this.loop;
@@ -195,11 +192,7 @@ export class CatchUpSubscription {
       // Still as it was when `ahead` was read: what lies between it and `ahead` was skipped as nothing for this handler.
       const ours = compareLogPositions(checkpoint, from) === 0;
       const read = ours ? ahead : await this.store.readAll({ after: checkpoint, limit: batchSize, category: this.handler.category, manager });
-      if (!ours) {
-        this.memory = this.persisted = checkpoint;
-        // Another replica applied up to there: a command here waiting to read its own write may go on.
-        checkpointMoved.emit(checkpointKey(this.store, this.name), checkpoint);
-      }
+      if (!ours) this.memory = this.persisted = checkpoint;
       heldBack = read.heldBack;
       if (read.events.length === 0) return;
       batch = read.events;
@@ -218,9 +211,6 @@ export class CatchUpSubscription {
       // Forward only: a batch applied beside this one may already have moved them further.
       if (compareLogPositions(committed, this.persisted) > 0) this.persisted = committed;
       if (compareLogPositions(committed, this.memory) > 0) this.memory = committed;
-      const key = checkpointKey(this.store, this.name);
-      committedHere.set(key, this.persisted);
-      checkpointMoved.emit(key, last);
       this.options.onBatch?.(batch, this.name);
     }
     if (handled && this.handler.appends) this.notifier?.poke();
@@ -286,70 +276,4 @@ export async function readCheckpoint(manager: EntityManager, name: string): Prom
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/**
- * Says, within this process, that a subscription committed its checkpoint at a position: a command waiting to read
- * its own write is answered at once, without reading the checkpoint table. Keyed by database as well as by name, so
- * two databases in one process (tests) never answer each other's waits.
- */
-const checkpointMoved = new EventEmitter().setMaxListeners(0);
-/** Per subscription key: the last checkpoint this process committed, and whether the subscription runs here. */
-const committedHere = new Map<string, LogPosition>();
-const runningHere = new Set<string>();
-
-/** A rebuild moves the checkpoint back to 0: what this process committed before no longer answers a wait. */
-export function forgetCommittedCheckpoint(store: EventStore, subscription: string): void {
-  committedHere.delete(checkpointKey(store, subscription));
-}
-
-function checkpointKey(store: EventStore, subscription: string): string {
-  const options = store.dataSource.options as { url?: string; host?: string; port?: number; database?: string };
-  return `${options.url ?? `${options.host}:${options.port}/${options.database}`} ${subscription}`;
-}
-
-/**
- * Waits until a subscription has passed `position`, so a command's caller can read its own write from a read
- * model. Answered at once when this process's subscription commits past it (or already has); otherwise by reading
- * the checkpoint table with backoff, so it works whichever replica runs the subscription (when the subscription runs
- * here too, the first read waits 5 ms, since this process usually answers first, or hears that another replica did). After `timeoutMs` it gives up
- * quietly (the read model is then merely behind, not wrong).
- */
-export async function waitForCheckpoint(store: EventStore, subscription: string, position: LogPosition, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  let passed = false;
-  let wake: (() => void) | undefined;
-  const listener = (committed: LogPosition) => {
-    if (compareLogPositions(committed, position) < 0) return;
-    passed = true;
-    wake?.();
-  };
-  const key = checkpointKey(store, subscription);
-  checkpointMoved.on(key, listener);
-  try {
-    const here = committedHere.get(key);
-    if (here && compareLogPositions(here, position) >= 0) return true;
-    for (let wait = runningHere.has(key) ? 5 : 0; ; wait = Math.min(Math.max(wait * 2, 2), 50)) {
-      if (wait > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          timer.unref();
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
-      if (passed) return true;
-      const [row] = await store.dataSource.query(
-        `SELECT (transaction_id, position) >= ($2::xid8, $3::bigint) AS passed FROM subscription_checkpoints WHERE name = $1`,
-        [subscription, position.transactionId, position.position],
-      );
-      if (row?.passed || passed) return true;
-      if (Date.now() > deadline) return false;
-    }
-  } finally {
-    checkpointMoved.off(key, listener);
-  }
 }

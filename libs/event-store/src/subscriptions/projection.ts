@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@plugboard/contracts';
 import type { EventStore } from '../event-store';
 import type { LogPosition } from '../position';
-import { CatchUpSubscription, forgetCommittedCheckpoint, type SubscriptionHandler } from './catch-up';
+import { CatchUpSubscription, type SubscriptionHandler } from './catch-up';
 
 /**
  * A read model built from the log: one `apply` per event it declares, inside the subscription's transaction, or,
@@ -51,7 +51,6 @@ export async function rebuildProjection(store: EventStore, projection: Projectio
     // One statement, so that tables referencing each other can be emptied together.
     if (projection.tables.length > 0) await manager.query(`TRUNCATE TABLE ${projection.tables.map(quoteIdent).join(', ')}`);
   });
-  forgetCommittedCheckpoint(store, handler.name);
   await new CatchUpSubscription(store, handler).catchUp();
 }
 
