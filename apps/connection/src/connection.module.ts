@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConnectionsModule, connectionsEntities, connectionsMigrations, RevokeOnServiceEditSaga } from '@plugboard/connections';
+import { ConnectionListProjection, ConnectionsModule, connectionsEntities, connectionsMigrations, RevokeOnServiceEditSaga } from '@plugboard/connections';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { healthController, PlatformModule, SubscriptionRunner, subscriptionsProvider, VaultModule, type PlatformOptions } from '@plugboard/runtime';
@@ -18,7 +18,7 @@ export class ConnectionModule {
       module: ConnectionModule,
       imports: [PlatformModule.forRoot({ ...platform, appName: CONNECTION, entities: connectionsEntities }), VaultModule, ConnectionsModule, WebhooksModule],
       controllers: [healthController(Subjects.connection.health, CONNECTION)],
-      providers: [subscriptionsProvider(RevokeOnServiceEditSaga, WebhookOutbox), SubscriptionRunner],
+      providers: [subscriptionsProvider(ConnectionListProjection, RevokeOnServiceEditSaga, WebhookOutbox), SubscriptionRunner],
     };
   }
 }

@@ -1,18 +1,17 @@
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap, type Provider, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CatchUpSubscription, EventLogNotifier, EventStore, projectionHandler, type Projection, type SubscriptionHandler, type SubscriptionOptions } from '@plugboard/event-store';
+import { CatchUpSubscription, EventLogNotifier, EventStore, projectionHandler, takeOverFromSubscription, type Projection, type SubscriptionHandler, type SubscriptionOptions } from '@plugboard/event-store';
 import { projectionEvents, projectionLag } from '@plugboard/metrics';
 import { LOGGER } from './platform.module';
 
 export const SUBSCRIPTIONS = Symbol('SUBSCRIPTIONS');
 
-/** Declares an app's projections and other log subscribers; the SubscriptionRunner starts them. */
+/**
+ * Declares an app's projections and other log subscribers; the SubscriptionRunner starts them. An inline projection
+ * (written by its commands) has no subscription: the runner takes it over from the one an earlier version ran.
+ */
 export function subscriptionsProvider(...sources: Type<Projection | SubscriptionHandler>[]): Provider {
-  return {
-    provide: SUBSCRIPTIONS,
-    useFactory: (...instances: (Projection | SubscriptionHandler)[]) => instances.map((i) => ('apply' in i ? projectionHandler(i) : i)),
-    inject: sources,
-  };
+  return { provide: SUBSCRIPTIONS, useFactory: (...instances: (Projection | SubscriptionHandler)[]) => instances, inject: sources };
 }
 
 /** Runs the app's subscriptions from bootstrap to shutdown. */
@@ -24,11 +23,15 @@ export class SubscriptionRunner implements OnApplicationBootstrap, BeforeApplica
     private readonly store: EventStore,
     private readonly notifier: EventLogNotifier,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Optional() @Inject(SUBSCRIPTIONS) private readonly handlers: SubscriptionHandler[] = [],
+    @Optional() @Inject(SUBSCRIPTIONS) private readonly declared: (Projection | SubscriptionHandler)[] = [],
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const handler of this.handlers) await this.add(handler);
+    for (const one of this.declared) {
+      if (!('apply' in one)) await this.add(one);
+      else if (one.inline) await takeOverFromSubscription(this.store, one);
+      else await this.add(projectionHandler(one));
+    }
   }
 
   /** Starts one more subscription (used for subscribers created at run time, such as the event publisher). */

@@ -1,7 +1,8 @@
 import type { Decider, Event } from '@plugboard/contracts';
 import { commandHandlerFor } from '../command-handler';
 import { storeFixture, type StoreFixture } from '../test-support/event-store.fixture';
-import { rebuildProjection, type Projection } from './projection';
+import { CatchUpSubscription } from './catch-up';
+import { projectionHandler, rebuildProjection, takeOverFromSubscription, type Projection } from './projection';
 
 type Counted = Event & { type: 'Counted'; data: { stream: string; by: number } };
 interface Count {
@@ -32,6 +33,22 @@ const totals: Projection = {
 };
 
 const counts = commandHandlerFor(counter, (command: Count) => `total-${command.stream}`, { inline: totals });
+
+/** Per stream: its last count and version, set from each event (as the connections and services read models are). */
+const latest: Projection = {
+  name: 'latest',
+  category: 'total',
+  handles: ['Counted'],
+  tables: ['latest_counts'],
+  inline: true,
+  async apply(event, manager) {
+    await manager.query(
+      `INSERT INTO latest_counts (stream_id, last, version) VALUES ($1, $2, $3) ON CONFLICT (stream_id) DO UPDATE SET last = $2, version = $3`,
+      [event.streamId, (event.data as Counted['data']).by, event.streamVersion],
+    );
+  },
+};
+const latestCounts = commandHandlerFor(counter, (command: Count) => `total-${command.stream}`, { inline: latest });
 
 describe('inline projections (PostgreSQL)', () => {
   let f: StoreFixture;
@@ -76,4 +93,36 @@ describe('inline projections (PostgreSQL)', () => {
     await rebuildProjection(f.store, totals);
     expect(await f.dataSource.query(`SELECT stream_id, total, events FROM inline_totals ORDER BY stream_id`)).toEqual(rows);
   }, 60_000);
+
+  it('takes a read model over from the subscription that built it: what it had not applied yet, once, then retires it', async () => {
+    await f.dataSource.query(`CREATE TABLE latest_counts (stream_id text PRIMARY KEY, last int NOT NULL, version int NOT NULL)`);
+    // An earlier version: a subscription built the read model, and stopped behind the log.
+    for (let i = 1; i <= 3; i++) await f.store.append('total-a', i - 1, [{ type: 'Counted', data: { stream: 'a', by: i } }]);
+    await new CatchUpSubscription(f.store, projectionHandler(latest)).catchUp();
+    await f.store.append('total-a', 3, [{ type: 'Counted', data: { stream: 'a', by: 4 } }]);
+    await f.store.append('total-b', 0, [{ type: 'Counted', data: { stream: 'b', by: 1 } }]);
+    // This version's commands already wrote some inline before the take-over.
+    await latestCounts.handle(f.store, { stream: 'c', by: 7 });
+    await latestCounts.handle(f.store, { stream: 'a', by: 5 });
+    const rows = () => f.dataSource.query(`SELECT stream_id, last, version FROM latest_counts ORDER BY stream_id`);
+    expect(await rows()).toEqual([
+      { stream_id: 'total-a', last: 5, version: 5 },
+      { stream_id: 'total-c', last: 7, version: 1 },
+    ]);
+
+    await takeOverFromSubscription(f.store, latest);
+    const expected = [
+      { stream_id: 'total-a', last: 5, version: 5 },
+      { stream_id: 'total-b', last: 1, version: 1 },
+      { stream_id: 'total-c', last: 7, version: 1 },
+    ];
+    expect(await rows()).toEqual(expected);
+    expect(await f.dataSource.query(`SELECT name FROM subscription_checkpoints WHERE name = 'projection:latest'`)).toEqual([]);
+    // Taken over once: a second start changes nothing, and the rebuilt read model is the same.
+    await f.store.append('total-b', 1, [{ type: 'Counted', data: { stream: 'b', by: 2 } }]);
+    await takeOverFromSubscription(f.store, latest);
+    expect(await rows()).toEqual(expected);
+    await rebuildProjection(f.store, latest);
+    expect(await rows()).toEqual([expected[0], { stream_id: 'total-b', last: 2, version: 2 }, expected[2]]);
+  });
 });

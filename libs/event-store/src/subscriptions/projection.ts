@@ -72,6 +72,29 @@ async function rebuildInline(store: EventStore, projection: Projection): Promise
   });
 }
 
+/**
+ * Where a projection that a subscription used to build is now written inline: applies what that subscription had not
+ * applied yet (after its checkpoint, in log order, with the tables held so that commands wait) and retires its
+ * checkpoint. Replaying events a command already applied inline is harmless here: the projection's writes set
+ * values from the event, so applying the suffix in log order ends where the log does. Nothing to do on a database
+ * that never had the subscription, or where it was taken over already.
+ */
+export async function takeOverFromSubscription(store: EventStore, projection: Projection): Promise<void> {
+  const name = projectionHandler(projection).name;
+  await store.dataSource.transaction(async (manager) => {
+    const [row] = await manager.query(`SELECT transaction_id::text AS transaction_id, position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE`, [name]);
+    if (!row) return;
+    if (projection.tables.length > 0) await manager.query(`LOCK TABLE ${projection.tables.map(quoteIdent).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+    for (let after: LogPosition = { transactionId: row.transaction_id, position: Number(row.position) }; ; ) {
+      const { events } = await store.readAll({ after, limit: 500, category: projection.category, manager, settled: false });
+      for (const event of events) if (projection.handles.includes(event.type)) await projection.apply(event, manager);
+      if (events.length < 500) break;
+      after = events[events.length - 1];
+    }
+    await manager.query(`DELETE FROM subscription_checkpoints WHERE name = $1`, [name]);
+  });
+}
+
 function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a table name: ${name}`);
   return `"${name}"`;
