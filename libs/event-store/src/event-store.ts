@@ -17,7 +17,7 @@ export interface AppendOptions {
 
 export interface AppendResult {
   nextExpectedVersion: number;
-  /** Where the last appended event sits in the log, to wait for a projection to pass it. */
+  /** Where the last appended event sits in the log. */
   logPosition: LogPosition;
   /** The events as the log now holds them (an inline projection applies these in the same transaction). */
   recorded: RecordedEvent[];
@@ -33,7 +33,7 @@ export interface ReadAllOptions {
   manager?: EntityManager;
   /**
    * false: every committed event, also those behind an older transaction still open. Only for a reader that knows
-   * nothing of what it reads can still be in flight (an inline projection's rebuild, holding its lock).
+   * nothing of what it reads can still be in flight (an inline projection's rebuild or take-over, holding its tables).
    */
   settled?: boolean;
 }

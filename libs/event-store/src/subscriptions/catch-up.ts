@@ -36,8 +36,8 @@ export interface SubscriptionOptions {
 
 /**
  * A catch-up subscription: reads the log from its checkpoint in gap-safe order, hands batches to its handler, and
- * then waits for the notifier. Replicas of the same subscription take turns through a lock on its checkpoint row, so a batch
- * is never applied by two processes.
+ * then waits for the notifier. Replicas of the same subscription take turns through a lock on its checkpoint row, so
+ * a batch is never applied by two processes.
  */
 export class CatchUpSubscription {
   private running = false;
