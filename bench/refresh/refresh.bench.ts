@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
+import { ConnectionListProjection } from '@plugboard/connections';
 import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent, type StoredCredential } from '@plugboard/contracts';
 import { EventStore } from '@plugboard/event-store';
 import { dataSourceOptions, runMigrations } from '@plugboard/runtime';
@@ -22,6 +23,7 @@ import { createTestDatabase, runEntry, TEST_NATS_URL, testMasterKey, testNamespa
 import { Keyring, Vault } from '@plugboard/vault';
 
 const ORG = 'bench';
+const connectionsReadModel = new ConnectionListProjection();
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -160,7 +162,9 @@ async function main(): Promise<void> {
             },
           ];
           await vault.put(manager, { id: ref, orgId: ORG, purpose: `connection.${linkName}.credential`, value: credential });
-          await store.append(connectionStreamId(ORG, linkName), 0, events, { manager });
+          // With the connections read model, as connectionCommands would write it.
+          const { recorded } = await store.append(connectionStreamId(ORG, linkName), 0, events, { manager });
+          for (const event of recorded) await connectionsReadModel.apply(event, manager);
         }
       });
     // Four transactions at a time (the pool's size).

@@ -61,12 +61,28 @@ export async function handleCommand<C, E extends Event, S>(
   const ownTransaction = precondition !== undefined || alsoWrite !== undefined || inline !== undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      return ownTransaction ? await store.transaction(decideAndAppend) : await decideAndAppend();
+      return ownTransaction ? await store.transaction(decideAndAppend, [categoryOf(streamId)]) : await decideAndAppend();
     } catch (error) {
-      if (error instanceof WrongExpectedVersionError && attempt < (options.retries ?? 3)) continue;
+      const retryable = error instanceof WrongExpectedVersionError || (ownTransaction && isTransientConflict(error));
+      if (retryable && attempt < (options.retries ?? 3)) continue;
       throw error;
     }
   }
+}
+
+/** A stream's category, as the log's generated column has it (split_part(stream_id, '-', 1)). */
+function categoryOf(streamId: string): string {
+  return streamId.split('-', 1)[0];
+}
+
+/**
+ * PostgreSQL gave up on the transaction, not on the command: a deadlock (40P01, say a delete's read model writes
+ * against the health monitor's append to the same stream) or a serialization failure (40001). Deciding again is safe.
+ */
+function isTransientConflict(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  const code = e?.code ?? e?.driverError?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** A decider's command handler, bound once: each command names its own stream. */

@@ -110,6 +110,8 @@ export class EventStore {
     if (rows.length === 0) throw new WrongExpectedVersionError(streamId, request.expected, await this.streamVersion(streamId, options.manager));
     // The stream's category as the log's generated column has it (split_part(stream_id, '-', 1)).
     if (!options.manager) this.notifier?.poke([streamId.split('-', 1)[0]]);
+    // In stream order, as `events` is (RETURNING promises no order).
+    rows.sort((a, b) => a.stream_version - b.stream_version);
     const last = rows[rows.length - 1];
     const recorded = rows.map((row, i): RecordedEvent => ({
       id: row.event_id,
@@ -126,10 +128,10 @@ export class EventStore {
     return { nextExpectedVersion: last.stream_version, logPosition: { transactionId: last.transaction_id, position: Number(last.global_position) }, recorded };
   }
 
-  /** Runs `work` in one transaction and wakes subscribers once it has committed. */
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /** Runs `work` in one transaction and wakes subscribers (of `categories`, when the caller knows them) once it has committed. */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>, categories?: readonly string[]): Promise<T> {
     const result = await this.dataSource.transaction(work);
-    this.notifier?.poke();
+    this.notifier?.poke(categories);
     return result;
   }
 

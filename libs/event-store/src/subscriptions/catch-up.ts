@@ -184,8 +184,10 @@ export class CatchUpSubscription {
     let batch: RecordedEvent[] = [];
     await this.store.dataSource.transaction(async (manager) => {
       const checkpoint = await lockCheckpoint(manager, this.name);
-      // Another replica is applying a batch of this subscription: let it, and look again when woken.
+      // Another replica is applying a batch of this subscription: let it, and look again when woken. (Or the row is
+      // gone, deleted by hand: written again for the next try, from position 0.)
       if (!checkpoint) {
+        await manager.query(`INSERT INTO subscription_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [this.name]);
         heldBack = true;
         return;
       }

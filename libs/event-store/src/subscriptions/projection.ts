@@ -60,37 +60,30 @@ export async function rebuildProjection(store: EventStore, projection: Projectio
  * events on top of the rebuilt rows, events a replay did not see, having been uncommitted. So every event is
  * applied once, whenever a command commits.
  */
-async function rebuildInline(store: EventStore, projection: Projection): Promise<void> {
-  await store.dataSource.transaction(async (manager) => {
-    if (projection.tables.length > 0) await manager.query(`TRUNCATE TABLE ${projection.tables.map(quoteIdent).join(', ')}`);
-    for (let after: LogPosition | undefined; ; ) {
-      const { events } = await store.readAll({ after, limit: 500, category: projection.category, manager, settled: false });
-      for (const event of events) if (projection.handles.includes(event.type)) await projection.apply(event, manager);
-      if (events.length < 500) return;
-      after = events[events.length - 1];
-    }
-  });
+async function rebuildInline(store: EventStore, projection: Projection, manager?: EntityManager): Promise<void> {
+  if (!manager) return store.dataSource.transaction((transaction) => rebuildInline(store, projection, transaction));
+  if (projection.tables.length > 0) await manager.query(`TRUNCATE TABLE ${projection.tables.map(quoteIdent).join(', ')}`);
+  for (let after: LogPosition | undefined; ; ) {
+    const { events } = await store.readAll({ after, limit: 500, category: projection.category, manager, settled: false });
+    for (const event of events) if (projection.handles.includes(event.type)) await projection.apply(event, manager);
+    if (events.length < 500) return;
+    after = events[events.length - 1];
+  }
 }
 
 /**
- * Where a projection that a subscription used to build is now written inline: applies what that subscription had not
- * applied yet (after its checkpoint, in log order, with the tables held so that commands wait) and retires its
- * checkpoint. Replaying events a command already applied inline is harmless here: the projection's writes set
- * values from the event, so applying the suffix in log order ends where the log does. Nothing to do on a database
- * that never had the subscription, or where it was taken over already.
+ * Where a projection that a subscription used to build is now written inline: as the app starts, the read model is
+ * rebuilt (commands wait meanwhile) and that subscription's checkpoint retired, in one transaction. A rebuild rather
+ * than the events after its checkpoint: commands of this version may already have applied some of those inline, and
+ * applying an older event after a newer one is not always harmless. Nothing to do on a database that never had the
+ * subscription, or where it was taken over already.
  */
 export async function takeOverFromSubscription(store: EventStore, projection: Projection): Promise<void> {
   const name = projectionHandler(projection).name;
   await store.dataSource.transaction(async (manager) => {
-    const [row] = await manager.query(`SELECT transaction_id::text AS transaction_id, position FROM subscription_checkpoints WHERE name = $1 FOR UPDATE`, [name]);
+    const [row] = await manager.query(`SELECT 1 FROM subscription_checkpoints WHERE name = $1 FOR UPDATE`, [name]);
     if (!row) return;
-    if (projection.tables.length > 0) await manager.query(`LOCK TABLE ${projection.tables.map(quoteIdent).join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
-    for (let after: LogPosition = { transactionId: row.transaction_id, position: Number(row.position) }; ; ) {
-      const { events } = await store.readAll({ after, limit: 500, category: projection.category, manager, settled: false });
-      for (const event of events) if (projection.handles.includes(event.type)) await projection.apply(event, manager);
-      if (events.length < 500) break;
-      after = events[events.length - 1];
-    }
+    await rebuildInline(store, projection, manager);
     await manager.query(`DELETE FROM subscription_checkpoints WHERE name = $1`, [name]);
   });
 }
