@@ -28,10 +28,19 @@ export class ServiceReader {
     throw new DomainError(ErrorCodes.serviceNotFound, `No service with link name "${linkName}" exists in this organization.`);
   }
 
-  /** The connection count of a custom service, as the read model knows it. */
+  /**
+   * How many connections a custom service has, from the log itself, for the decision to delete it: the read model's
+   * count follows a subscription, and may not have seen a connection deleted a moment ago.
+   */
   async connectionCount(orgId: string, linkName: string): Promise<number> {
-    const [row] = await this.services.manager.query(`SELECT connection_count FROM service_connection_counts WHERE org_id = $1 AND link_name = $2`, [orgId, linkName]);
-    return row?.connection_count ?? 0;
+    const [row] = await this.services.manager.query(
+      `SELECT (count(*) FILTER (WHERE type = 'ConnectionCreated' AND data->'service'->>'linkName' = $2 AND data->'service'->>'type' = 'custom')
+             - count(*) FILTER (WHERE type = 'ConnectionDeleted' AND data->>'service' = $2))::int AS connections
+         FROM events
+        WHERE metadata->>'orgId' = $1 AND data->>'orgId' = $1 AND category = 'connection' AND type IN ('ConnectionCreated', 'ConnectionDeleted')`,
+      [orgId, linkName],
+    );
+    return Math.max(row?.connections ?? 0, 0);
   }
 
   /** Predefined and custom services merged in link-name order, filtered, one page at a time. */
