@@ -163,8 +163,7 @@ async function main(): Promise<void> {
           ];
           await vault.put(manager, { id: ref, orgId: ORG, purpose: `connection.${linkName}.credential`, value: credential });
           // With the connections read model, as connectionCommands would write it.
-          const { recorded } = await store.append(connectionStreamId(ORG, linkName), 0, events, { manager });
-          for (const event of recorded) await connectionsReadModel.apply(event, manager);
+          await store.append(connectionStreamId(ORG, linkName), 0, events, { manager, inline: connectionsReadModel });
         }
       });
     // Four transactions at a time (the pool's size).

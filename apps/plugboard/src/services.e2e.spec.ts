@@ -241,6 +241,9 @@ describe('services through the gateway', () => {
     });
 
     it('deletes, erases the secret, and frees the link name', async () => {
+      // Another org's connections to its own service of the same link name do not count against this one.
+      expect((await sys.call('POST', '/v1/services', globex, { ...basicService, linkName: 'acme_machine' })).status).toBe(201);
+      expect((await sys.call('POST', '/v1/connections', globex, { name: 'Theirs', linkName: 'theirs', service: 'acme_machine' })).status).toBe(201);
       expect((await sys.call('DELETE', '/v1/services/acme_machine', alice)).status).toBe(204);
       expect((await sys.call('GET', '/v1/services/acme_machine', alice)).body.error.code).toBe('service_not_found');
       expect(await sys.sql(`SELECT id FROM vault_entries WHERE purpose = 'service.acme_machine.secret'`)).toEqual([]);

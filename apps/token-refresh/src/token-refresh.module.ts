@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { connectionsEntities, connectionsMigrations } from '@plugboard/connections';
+import { connectionsMigrations } from '@plugboard/connections';
 import { Subjects } from '@plugboard/contracts';
 import { eventStoreMigrations } from '@plugboard/event-store';
 import { RefreshModule, refreshMigrations, RefreshScheduleProjection, VerifyScheduleProjection } from '@plugboard/refresh';
@@ -16,7 +16,7 @@ export class TokenRefreshModule {
   static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>): DynamicModule {
     return {
       module: TokenRefreshModule,
-      imports: [PlatformModule.forRoot({ ...platform, appName: TOKEN_REFRESH, entities: connectionsEntities }), RefreshModule.register()],
+      imports: [PlatformModule.forRoot({ ...platform, appName: TOKEN_REFRESH }), RefreshModule.register()],
       controllers: [healthController(Subjects.tokenRefresh.health, TOKEN_REFRESH)],
       providers: [subscriptionsProvider(RefreshScheduleProjection, VerifyScheduleProjection), SubscriptionRunner],
     };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Event, EventMetadata } from '@plugboard/contracts';
+import { postgresErrorCode } from './errors';
 
 /** What an append asks for; `expected` is -1 for "any version". */
 export interface AppendRequest {
@@ -66,8 +67,7 @@ interface Pending {
 
 /** A unique-key violation, from pg directly or wrapped by TypeORM: another writer took the same stream version. */
 export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return e?.code === '23505' || e?.driverError?.code === '23505';
+  return postgresErrorCode(error) === '23505';
 }
 
 /**

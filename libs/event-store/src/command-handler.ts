@@ -1,5 +1,5 @@
 import type { Decider, Event, EventMetadata } from '@plugboard/contracts';
-import { WrongExpectedVersionError } from './errors';
+import { postgresErrorCode, WrongExpectedVersionError } from './errors';
 import type { EventStore } from './event-store';
 import type { EntityManager } from 'typeorm';
 import type { LogPosition } from './position';
@@ -51,9 +51,8 @@ export async function handleCommand<C, E extends Event, S>(
     const events = decider.decide(command, state);
     if (events.length === 0) return { events, state, version, logPosition: null };
     const next = events.reduce(decider.evolve, state);
-    const appended = await store.append(streamId, version, events, { metadata, manager: transaction });
+    const appended = await store.append(streamId, version, events, { metadata, manager: transaction, inline });
     if (transaction && alsoWrite) await alsoWrite(transaction, events, next);
-    if (transaction && inline) for (const event of appended.recorded) if (inline.handles.includes(event.type)) await inline.apply(event, transaction);
     return { events, state: next, version: appended.nextExpectedVersion, logPosition: appended.logPosition };
   };
   if (manager) return decideAndAppend(manager);
@@ -80,8 +79,7 @@ function categoryOf(streamId: string): string {
  * against the health monitor's append to the same stream) or a serialization failure (40001). Deciding again is safe.
  */
 function isTransientConflict(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  const code = e?.code ?? e?.driverError?.code;
+  const code = postgresErrorCode(error);
   return code === '40P01' || code === '40001';
 }
 

@@ -10,3 +10,9 @@ export class WrongExpectedVersionError extends DomainError {
     super(ErrorCodes.concurrencyConflict, `The record was changed by someone else at the same time (expected version ${expected}${actual === null ? '' : `, found ${actual}`}). Read it again and retry.`);
   }
 }
+
+/** The SQLSTATE of a PostgreSQL error, from pg directly or wrapped by TypeORM. */
+export function postgresErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; driverError?: { code?: string } } | undefined;
+  return e?.code ?? e?.driverError?.code;
+}

@@ -5,6 +5,7 @@ import type { Decider, Event, EventMetadata, RecordedEvent } from '@plugboard/co
 import { WrongExpectedVersionError } from './errors';
 import type { EventLogNotifier } from './notifier';
 import type { LogPosition } from './position';
+import type { Projection } from './subscriptions/projection';
 
 /** `'any'` appends whatever the stream's version; a number is the version the caller last saw (0: no stream). */
 export type ExpectedVersion = number | 'any';
@@ -13,13 +14,15 @@ export interface AppendOptions {
   metadata?: EventMetadata;
   /** Append inside the caller's transaction (e.g. with the vault write the events refer to). */
   manager?: EntityManager;
+  /** A projection applied to the appended events in that same transaction (see Projection.inline); needs `manager`. */
+  inline?: Projection;
 }
 
 export interface AppendResult {
   nextExpectedVersion: number;
   /** Where the last appended event sits in the log. */
   logPosition: LogPosition;
-  /** The events as the log now holds them (an inline projection applies these in the same transaction). */
+  /** The events as the log now holds them. */
   recorded: RecordedEvent[];
 }
 
@@ -99,6 +102,7 @@ export class EventStore {
    */
   async append(streamId: string, expectedVersion: ExpectedVersion, events: Event[], options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
+    if (options.inline && !options.manager) throw new Error('an inline projection is applied in the caller\'s transaction: pass its manager');
     const request: AppendRequest = { streamId, expected: expectedVersion === 'any' ? -1 : expectedVersion, events, metadata: options.metadata ?? {} };
     let rows: AppendedRow[];
     try {
@@ -125,6 +129,8 @@ export class EventStore {
       metadata: request.metadata,
       recordedAt: row.recorded_at.toISOString(),
     }));
+    const { inline, manager } = options;
+    if (inline && manager) for (const event of recorded) if (inline.handles.includes(event.type)) await inline.apply(event, manager);
     return { nextExpectedVersion: last.stream_version, logPosition: { transactionId: last.transaction_id, position: Number(last.global_position) }, recorded };
   }
 

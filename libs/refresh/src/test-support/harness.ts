@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { connectionStreamId, serviceStreamId, type ConnectionEvent, type ServiceEvent, type StoredCredential } from '@plugboard/contracts';
-import { connectionCommands, ConnectionListProjection, connectionsEntities, connectionsMigrations } from '@plugboard/connections';
+import { connectionCommands, ConnectionListProjection, connectionsMigrations } from '@plugboard/connections';
 import { EventStore, eventStoreMigrations } from '@plugboard/event-store';
 import { createClientTransport, RpcClient, type BusClient } from '@plugboard/messaging';
 import { buildAuthorizationRequest, clientCredentials, exchangeCode, parseAuthorizationResponse, type TokenSet } from '@plugboard/oauth2';
@@ -27,7 +27,7 @@ class RefreshTestApp {
   static register(platform: Omit<PlatformOptions, 'appName' | 'entities'>, overrides: Partial<RefreshSettings>): DynamicModule {
     return {
       module: RefreshTestApp,
-      imports: [PlatformModule.forRoot({ ...platform, appName: APP_NAME, entities: connectionsEntities }), RefreshModule.register(overrides)],
+      imports: [PlatformModule.forRoot({ ...platform, appName: APP_NAME }), RefreshModule.register(overrides)],
       providers: [subscriptionsProvider(RefreshScheduleProjection, VerifyScheduleProjection), SubscriptionRunner],
     };
   }
@@ -82,7 +82,7 @@ export async function createHarness(): Promise<RefreshHarness> {
     DATABASE_POOL_SIZE: '6',
   };
   const config = loadConfig(env);
-  const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4, entities: connectionsEntities })).initialize();
+  const dataSource = await new DataSource(dataSourceOptions({ url: db.url, poolSize: 4 })).initialize();
   const store = new EventStore(dataSource);
   const vault = new Vault(Keyring.parse(masterKey));
   const lines: string[] = [];
@@ -156,10 +156,7 @@ export async function createHarness(): Promise<RefreshHarness> {
         },
       };
       // As connectionCommands would: the connections' read model written with the event (the credentials rows need it).
-      await store.transaction(async (manager) => {
-        const { recorded } = await store.append(connectionStreamId(ORG, linkName), 0, [created], { manager });
-        for (const event of recorded) await connectionsReadModel.apply(event, manager);
-      });
+      await store.transaction((manager) => store.append(connectionStreamId(ORG, linkName), 0, [created], { manager, inline: connectionsReadModel }));
     },
     async authorize(linkName, userId, credential, options = {}) {
       const credentialRef = randomUUID();
